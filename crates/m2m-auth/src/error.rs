@@ -1,0 +1,208 @@
+//! The errors every language sees. Each kind has a stable code (`ERR_OAUTH`, …) that the Node package puts on
+//! its `Error`s and a class name that the Python package raises, so the bindings only map, never decide.
+
+use std::fmt;
+
+/// What went wrong when getting a token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The token endpoint answered with an RFC 6749 §5.2 error (`invalid_client`, `invalid_scope`, …).
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+    /// The token endpoint could not be reached, or did not answer in time.
+    #[error("{message}")]
+    Transport {
+        message: String,
+        /// True when the request timed out rather than failed to connect.
+        timeout: bool,
+    },
+    /// The token endpoint answered, but not with a usable token response.
+    #[error("{message}")]
+    InvalidResponse {
+        message: String,
+        /// The HTTP status of the answer.
+        status: Option<u16>,
+    },
+    /// The client was configured wrongly; `field` names the setting (or environment variable).
+    #[error("{message}")]
+    Config { field: String, message: String },
+    /// A bug in m2m-auth (a caught panic, a lost task). Never the caller's fault.
+    #[error("internal error in m2m-auth: {0}")]
+    Internal(String),
+}
+
+/// An RFC 6749 §5.2 error response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub error: String,
+    pub error_description: Option<String>,
+    pub error_uri: Option<String>,
+    /// The HTTP status the token endpoint answered with.
+    pub status: u16,
+}
+
+impl fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "token endpoint refused the request (HTTP {}): {}",
+            self.status, self.error
+        )?;
+        if let Some(description) = &self.error_description {
+            write!(f, ": {description}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+/// The kind of an [`Error`], with the names the bindings use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    OAuth,
+    Transport,
+    InvalidResponse,
+    Config,
+    Internal,
+}
+
+impl ErrorKind {
+    /// The stable `code` of a Node error.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::OAuth => "ERR_OAUTH",
+            Self::Transport => "ERR_TRANSPORT",
+            Self::InvalidResponse => "ERR_INVALID_RESPONSE",
+            Self::Config => "ERR_CONFIG",
+            Self::Internal => "ERR_INTERNAL",
+        }
+    }
+
+    /// The class name in Python and Node.
+    pub fn class_name(self) -> &'static str {
+        match self {
+            Self::OAuth => "OAuthError",
+            Self::Transport => "TransportError",
+            Self::InvalidResponse => "InvalidResponse",
+            Self::Config => "ConfigError",
+            Self::Internal => "InternalError",
+        }
+    }
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::OAuth(_) => ErrorKind::OAuth,
+            Self::Transport { .. } => ErrorKind::Transport,
+            Self::InvalidResponse { .. } => ErrorKind::InvalidResponse,
+            Self::Config { .. } => ErrorKind::Config,
+            Self::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// The HTTP status the token endpoint answered with, where there was an answer.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::OAuth(e) => Some(e.status),
+            Self::InvalidResponse { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    pub(crate) fn config(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Config {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid_response(status: Option<u16>, message: impl Into<String>) -> Self {
+        Self::InvalidResponse {
+            message: message.into(),
+            status,
+        }
+    }
+
+    /// Replaces every occurrence of `secret` in the texts of this error. Servers and HTTP stacks sometimes echo
+    /// what they were sent; whatever they echo, the secret must not reach a log through an error message.
+    pub(crate) fn scrub(self, secret: &str) -> Self {
+        // Very short secrets would match everywhere and make messages unreadable; they are rejected at build
+        // time anyway.
+        if secret.len() < 4 {
+            return self;
+        }
+        let clean = |s: String| {
+            if s.contains(secret) {
+                s.replace(secret, "[redacted]")
+            } else {
+                s
+            }
+        };
+        match self {
+            Self::OAuth(mut e) => {
+                e.error = clean(e.error);
+                e.error_description = e.error_description.map(clean);
+                e.error_uri = e.error_uri.map(clean);
+                Self::OAuth(e)
+            }
+            Self::Transport { message, timeout } => Self::Transport {
+                message: clean(message),
+                timeout,
+            },
+            Self::InvalidResponse { message, status } => Self::InvalidResponse {
+                message: clean(message),
+                status,
+            },
+            Self::Config { field, message } => Self::Config {
+                field,
+                message: clean(message),
+            },
+            Self::Internal(message) => Self::Internal(clean(message)),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oauth_error_message_names_status_code_and_description() {
+        let e = Error::from(OAuthError {
+            error: "invalid_scope".into(),
+            error_description: Some("scope admin is not allowed".into()),
+            error_uri: None,
+            status: 400,
+        });
+        assert_eq!(
+            e.to_string(),
+            "token endpoint refused the request (HTTP 400): invalid_scope: scope admin is not allowed"
+        );
+        assert_eq!(e.kind().code(), "ERR_OAUTH");
+        assert_eq!(e.status(), Some(400));
+    }
+
+    #[test]
+    fn scrub_removes_the_secret_from_every_text() {
+        let e = Error::from(OAuthError {
+            error: "invalid_client".into(),
+            error_description: Some("bad secret s3cr3t-value".into()),
+            error_uri: Some("https://x/s3cr3t-value".into()),
+            status: 401,
+        })
+        .scrub("s3cr3t-value");
+        let Error::OAuth(o) = &e else {
+            panic!("kind changed")
+        };
+        assert_eq!(
+            o.error_description.as_deref(),
+            Some("bad secret [redacted]")
+        );
+        assert_eq!(o.error_uri.as_deref(), Some("https://x/[redacted]"));
+    }
+}

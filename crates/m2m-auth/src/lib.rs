@@ -1,0 +1,42 @@
+//! m2m-auth: OAuth 2.0 client credentials (RFC 6749 §4.4) for services, jobs and backends.
+//!
+//! ```no_run
+//! # async fn run() -> m2m_auth::Result<()> {
+//! let client = m2m_auth::TokenClient::builder()
+//!     .token_url("https://acme.us.connect.secureauth.com/acme/payments/oauth2/token")
+//!     .client_id("my-service")
+//!     .client_secret("from-your-secret-store")
+//!     .scopes(["payments.read"])
+//!     .build()?;
+//! let token = client.token().await?; // cached; fetched again near expiry
+//! println!("Authorization: Bearer {}", token.access_token());
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+mod client;
+mod config;
+pub mod env;
+mod error;
+mod params;
+mod request;
+mod secret;
+mod slot;
+mod stats;
+mod token;
+
+pub use client::TokenClient;
+pub use config::{
+    AuthMethod, DEFAULT_EXPIRY_SKEW, DEFAULT_LIFETIME, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+    TokenClientBuilder, secureauth_token_url,
+};
+pub use error::{Error, ErrorKind, OAuthError, Result};
+pub use params::TokenParams;
+pub use secret::SecretString;
+pub use stats::Stats;
+pub use token::Token;
+
+/// Extracts a readable message from a caught panic; the bindings use it for their own `catch_unwind`.
+pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    client::panic_message(payload)
+}
