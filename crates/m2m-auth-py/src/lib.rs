@@ -1,1 +1,27 @@
+//! `m2m_auth._native`: the Python face of the m2m-auth core. The `m2m_auth` package re-exports it.
 
+mod asyncio;
+mod client;
+mod errors;
+mod mock;
+mod runtime;
+mod token;
+
+use pyo3::prelude::*;
+
+/// Called in the child after `os.fork()`; registered by `m2m_auth/__init__.py`.
+#[pyfunction]
+fn _after_fork_in_child() {
+    runtime::after_fork_in_child();
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<client::PyTokenClient>()?;
+    m.add_class::<token::PyToken>()?;
+    m.add_class::<mock::PyMockServer>()?;
+    m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    errors::register(m)?;
+    Ok(())
+}

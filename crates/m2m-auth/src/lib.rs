@@ -18,6 +18,7 @@ mod client;
 mod config;
 pub mod env;
 mod error;
+mod options;
 mod params;
 mod request;
 mod secret;
@@ -31,6 +32,7 @@ pub use config::{
     TokenClientBuilder, secureauth_token_url,
 };
 pub use error::{Error, ErrorKind, OAuthError, Result};
+pub use options::{ClientOptions, seconds};
 pub use params::TokenParams;
 pub use secret::SecretString;
 pub use stats::Stats;

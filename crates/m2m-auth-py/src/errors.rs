@@ -1,0 +1,91 @@
+//! The Python exception hierarchy. Classes are created here and re-exported by `m2m_auth/exceptions.py`;
+//! which class an error becomes, and its message, come from the core.
+
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::{PyErr, create_exception};
+
+use m2m_auth::{Error, ErrorKind};
+
+create_exception!(
+    m2m_auth,
+    M2MAuthError,
+    PyException,
+    "Base class of every m2m-auth error."
+);
+create_exception!(
+    m2m_auth,
+    OAuthError,
+    M2MAuthError,
+    "The token endpoint answered with an RFC 6749 error: see .error, .error_description, .error_uri, .status."
+);
+create_exception!(
+    m2m_auth,
+    TransportError,
+    M2MAuthError,
+    "The token endpoint could not be reached or did not answer in time (.timeout)."
+);
+create_exception!(
+    m2m_auth,
+    InvalidResponse,
+    M2MAuthError,
+    "The token endpoint answered with something that is not a usable token response (.status)."
+);
+create_exception!(
+    m2m_auth,
+    ConfigError,
+    M2MAuthError,
+    "The client is configured wrongly; .field names the setting or environment variable."
+);
+create_exception!(
+    m2m_auth,
+    InternalError,
+    M2MAuthError,
+    "A bug in m2m-auth (for example a caught Rust panic). Please report it."
+);
+
+/// Converts a core error into the matching Python exception, with its fields as attributes. Every
+/// exception has `.code` (the same string the Node package uses) and `.status` (None when not HTTP).
+pub fn to_py_err(e: Error) -> PyErr {
+    Python::attach(|py| {
+        let message = e.to_string();
+        let err = match e.kind() {
+            ErrorKind::OAuth => OAuthError::new_err(message),
+            ErrorKind::Transport => TransportError::new_err(message),
+            ErrorKind::InvalidResponse => InvalidResponse::new_err(message),
+            ErrorKind::Config => ConfigError::new_err(message),
+            ErrorKind::Internal => InternalError::new_err(message),
+        };
+        let value = err.value(py);
+        // Setting attributes on a fresh exception instance cannot fail in practice; if it did, the
+        // exception is still raised with its message, which is the important part.
+        let _ = value.setattr("code", e.kind().code());
+        let _ = value.setattr("status", e.status());
+        match &e {
+            Error::OAuth(o) => {
+                let _ = value.setattr("error", &o.error);
+                let _ = value.setattr("error_description", &o.error_description);
+                let _ = value.setattr("error_uri", &o.error_uri);
+            }
+            Error::Transport { timeout, .. } => {
+                let _ = value.setattr("timeout", *timeout);
+            }
+            Error::Config { field, .. } => {
+                let _ = value.setattr("field", field);
+            }
+            _ => {}
+        }
+        err
+    })
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("M2MAuthError", py.get_type::<M2MAuthError>())?;
+    m.add("OAuthError", py.get_type::<OAuthError>())?;
+    m.add("TransportError", py.get_type::<TransportError>())?;
+    m.add("InvalidResponse", py.get_type::<InvalidResponse>())?;
+    m.add("ConfigError", py.get_type::<ConfigError>())?;
+    m.add("InternalError", py.get_type::<InternalError>())?;
+    Ok(())
+}

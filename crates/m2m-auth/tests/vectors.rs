@@ -1,0 +1,355 @@
+//! Runs every shared case in `tests/vectors/token/` against the mock authorization server. The Python and
+//! Node suites run the same files; see `tests/vectors/README.md` for the format.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use m2m_auth::{AuthMethod, Error, Token, TokenClient};
+use m2m_auth_mock::{Fault, MockConfig, MockServer};
+use serde_json::{Value, json};
+
+fn vectors_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
+}
+
+fn mock_config() -> MockConfig {
+    let text =
+        std::fs::read_to_string(vectors_dir().join("mock-server.json")).expect("mock-server.json");
+    MockConfig::from_json(&text).expect("mock config")
+}
+
+/// The secret a case's client uses: its own, or the registered one.
+fn secret_of(case: &Value, config: &MockConfig) -> String {
+    let client = &case["client"];
+    if let Some(s) = client.get("client_secret").and_then(Value::as_str) {
+        return s.to_owned();
+    }
+    let id = client["client_id"].as_str().expect("client_id");
+    config
+        .clients
+        .iter()
+        .find(|c| c.client_id == id)
+        .map(|c| c.client_secret.clone())
+        .unwrap_or_default()
+}
+
+fn build_client(case: &Value, mock: &MockServer, secret: &str) -> m2m_auth::Result<TokenClient> {
+    let c = &case["client"];
+    let url = c
+        .get("token_url")
+        .and_then(Value::as_str)
+        .map_or_else(|| mock.token_url(), |u| u.replace("{mock}", &mock.url()));
+    let mut b = TokenClient::builder()
+        .token_url(url)
+        .client_id(c["client_id"].as_str().expect("client_id"))
+        .client_secret(secret);
+    if let Some(m) = c.get("auth_method").and_then(Value::as_str) {
+        b = b.auth_method(m.parse::<AuthMethod>()?);
+    }
+    if let Some(s) = c.get("scopes").and_then(Value::as_array) {
+        b = b.scopes(s.iter().filter_map(Value::as_str));
+    }
+    if let Some(a) = c.get("audience").and_then(Value::as_str) {
+        b = b.audience(a);
+    }
+    if let Some(r) = c.get("resources").and_then(Value::as_array) {
+        b = b.resources(r.iter().filter_map(Value::as_str));
+    }
+    if let Some(extra) = c.get("extra_params").and_then(Value::as_object) {
+        for (k, v) in extra {
+            b = b.extra_param(k, v.as_str().expect("string extra param"));
+        }
+    }
+    if let Some(n) = c.get("max_response_bytes").and_then(Value::as_u64) {
+        b = b.max_response_bytes(n as usize);
+    }
+    if let Some(ms) = c.get("timeout_ms").and_then(Value::as_u64) {
+        b = b.timeout(Duration::from_millis(ms));
+    }
+    b.build()
+}
+
+fn kind_name(e: &Error) -> &'static str {
+    e.kind().class_name()
+}
+
+fn check_error(name: &str, e: &Error, want: &Value, secret: &str) {
+    let msg = e.to_string();
+    assert!(
+        secret.len() < 4 || !msg.contains(secret),
+        "{name}: the secret leaked into {msg:?}"
+    );
+    assert!(
+        !format!("{e:?}").contains(secret) || secret.len() < 4,
+        "{name}: the secret leaked into Debug"
+    );
+    if let Some(k) = want.get("kind").and_then(Value::as_str) {
+        assert_eq!(kind_name(e), k, "{name}: kind of {e:?}");
+    }
+    if let Some(s) = want.get("status") {
+        assert_eq!(
+            e.status().map(u64::from),
+            s.as_u64(),
+            "{name}: status of {e:?}"
+        );
+    }
+    for (key, got) in [
+        ("error", oauth_field(e, |o| Some(o.error.clone()))),
+        (
+            "error_description",
+            oauth_field(e, |o| o.error_description.clone()),
+        ),
+        ("error_uri", oauth_field(e, |o| o.error_uri.clone())),
+    ] {
+        if let Some(w) = want.get(key) {
+            assert_eq!(got.as_deref(), w.as_str(), "{name}: {key} of {e:?}");
+        }
+    }
+    if let Some(field) = want.get("field").and_then(Value::as_str) {
+        match e {
+            Error::Config { field: got, .. } => assert_eq!(got, field, "{name}"),
+            other => panic!("{name}: expected a config error, got {other:?}"),
+        }
+    }
+    for part in want
+        .get("message_contains")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let part = part.as_str().expect("string");
+        assert!(
+            msg.contains(part),
+            "{name}: {msg:?} does not contain {part:?}"
+        );
+    }
+}
+
+fn oauth_field(e: &Error, f: impl Fn(&m2m_auth::OAuthError) -> Option<String>) -> Option<String> {
+    match e {
+        Error::OAuth(o) => f(o),
+        _ => None,
+    }
+}
+
+fn claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("claims")
+}
+
+fn check_token(name: &str, t: &Token, want: &Value, earlier: &[Option<Arc<Token>>]) {
+    if let Some(tt) = want.get("token_type").and_then(Value::as_str) {
+        assert_eq!(t.token_type(), tt, "{name}");
+    }
+    if let Some(s) = want.get("scope").and_then(Value::as_str) {
+        assert_eq!(t.scope(), Some(s), "{name}");
+    }
+    let left = t.expires_in().as_secs_f64();
+    if let Some(min) = want.get("expires_in_min").and_then(Value::as_f64) {
+        assert!(left >= min, "{name}: expires in {left}s, want >= {min}");
+    }
+    if let Some(max) = want.get("expires_in_max").and_then(Value::as_f64) {
+        assert!(left <= max, "{name}: expires in {left}s, want <= {max}");
+    }
+    if let Some(want_claims) = want.get("claims").and_then(Value::as_object) {
+        let got = claims(t.access_token());
+        for (k, v) in want_claims {
+            assert_eq!(&got[k], v, "{name}: claim {k}");
+        }
+    }
+    let earlier_token = |key: &str| {
+        want.get(key).and_then(Value::as_u64).map(|i| {
+            earlier[i as usize]
+                .as_ref()
+                .unwrap_or_else(|| panic!("{name}: step {i} has no token"))
+                .access_token()
+                .to_owned()
+        })
+    };
+    if let Some(same) = earlier_token("same_as_step") {
+        assert_eq!(t.access_token(), same, "{name}: expected the cached token");
+    }
+    if let Some(other) = earlier_token("differs_from_step") {
+        assert_ne!(t.access_token(), other, "{name}: expected a new token");
+    }
+}
+
+fn check_wire(name: &str, mock: &MockServer, want: &Value, client_id: &str, secret: &str) {
+    let requests = mock.requests();
+    let last = requests
+        .last()
+        .unwrap_or_else(|| panic!("{name}: no request recorded"));
+    let subst = |v: &str| v.replace("{secret}", secret);
+    let field = |k: &str| {
+        last.form
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+    };
+    if let Some(form) = want.get("form").and_then(Value::as_object) {
+        for (k, v) in form {
+            assert_eq!(
+                field(k),
+                Some(subst(v.as_str().expect("string"))),
+                "{name}: form field {k}"
+            );
+        }
+    }
+    if let Some(all) = want.get("form_all").and_then(Value::as_object) {
+        for (k, v) in all {
+            let got: Vec<Value> = last
+                .form
+                .iter()
+                .filter(|(n, _)| n == k)
+                .map(|(_, v)| json!(v))
+                .collect();
+            assert_eq!(&Value::Array(got), v, "{name}: all of form field {k}");
+        }
+    }
+    for k in want
+        .get("form_absent")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let k = k.as_str().expect("string");
+        assert_eq!(field(k), None, "{name}: form field {k} must not be sent");
+    }
+    if let Some(basic) = want.get("basic_auth") {
+        let header = last
+            .headers
+            .iter()
+            .find(|(n, _)| n == "authorization")
+            .map(|(_, v)| v.clone());
+        match basic {
+            Value::Null => assert_eq!(header, None, "{name}: no Authorization header expected"),
+            Value::Array(pair) => {
+                let header = header.unwrap_or_else(|| panic!("{name}: no Authorization header"));
+                let encoded = header.strip_prefix("Basic ").expect("Basic scheme");
+                let decoded =
+                    String::from_utf8(STANDARD.decode(encoded).expect("base64")).expect("utf8");
+                let (id, sec) = decoded.split_once(':').expect("id:secret");
+                let dec = |s: &str| {
+                    form_urlencoded::parse(format!("x={s}").as_bytes())
+                        .next()
+                        .map(|(_, v)| v.into_owned())
+                        .unwrap_or_default()
+                };
+                assert_eq!(dec(id), pair[0].as_str().expect("id"), "{name}: Basic id");
+                assert_eq!(
+                    dec(sec),
+                    subst(pair[1].as_str().expect("secret")),
+                    "{name}: Basic secret"
+                );
+                assert_eq!(dec(id), client_id);
+            }
+            other => panic!("{name}: bad basic_auth expectation {other}"),
+        }
+    }
+}
+
+async fn run_case(name: &str, case: &Value, mock: &MockServer, config: &MockConfig) {
+    mock.reset();
+    let server = &case["server"];
+    if let Some(l) = server.get("token_lifetime_secs").and_then(Value::as_u64) {
+        mock.set_token_lifetime(l);
+    }
+    if let Some(f) = server.get("faults") {
+        let faults: Vec<Fault> = serde_json::from_value(f.clone()).expect("faults");
+        mock.push_faults(faults);
+    }
+    let secret = secret_of(case, config);
+    let client_id = case["client"]["client_id"].as_str().expect("client_id");
+    let built = build_client(case, mock, &secret);
+    if let Some(want) = case.get("build_error") {
+        let e = built
+            .err()
+            .unwrap_or_else(|| panic!("{name}: expected a build error"));
+        check_error(name, &e, want, &secret);
+        return;
+    }
+    let client = built.unwrap_or_else(|e| panic!("{name}: build failed: {e}"));
+    assert!(
+        !format!("{client:?}").contains(&secret),
+        "{name}: secret in Debug"
+    );
+
+    let default_steps = vec![json!({"do": "get_token"})];
+    let steps = case
+        .get("steps")
+        .and_then(Value::as_array)
+        .unwrap_or(&default_steps);
+    let mut tokens: Vec<Option<Arc<Token>>> = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let label = format!("{name} step {i}");
+        let mut got = None;
+        match step["do"].as_str().expect("do") {
+            "get_token" => {
+                let result = match step.get("scopes").and_then(Value::as_array) {
+                    Some(scopes) => {
+                        let scopes = scopes
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect();
+                        let params = client.params(Some(scopes), None, None).expect("params");
+                        client.token_for(&params).await
+                    }
+                    None => client.token().await,
+                };
+                let want = &step["expect"];
+                match (result, want.get("error")) {
+                    (Ok(t), None) => {
+                        if let Some(w) = want.get("token") {
+                            check_token(&label, &t, w, &tokens);
+                        }
+                        got = Some(t);
+                    }
+                    (Err(e), Some(w)) => check_error(&label, &e, w, &secret),
+                    (Ok(t), Some(_)) => panic!("{label}: expected an error, got {t:?}"),
+                    (Err(e), None) => panic!("{label}: unexpected error {e}"),
+                }
+            }
+            "invalidate" => client.invalidate(),
+            "sleep" => {
+                tokio::time::sleep(Duration::from_millis(step["ms"].as_u64().expect("ms"))).await;
+            }
+            other => panic!("{label}: unknown step {other}"),
+        }
+        tokens.push(got);
+    }
+    if let Some(n) = case.get("token_requests").and_then(Value::as_u64) {
+        assert_eq!(mock.token_requests(), n, "{name}: token requests");
+    }
+    if let Some(wire) = case.get("wire") {
+        check_wire(name, mock, wire, client_id, &secret);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_vectors() {
+    let config = mock_config();
+    let mock = MockServer::start(config.clone())
+        .await
+        .expect("mock server");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(vectors_dir().join("token"))
+        .expect("vectors dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    assert!(
+        paths.len() >= 30,
+        "expected the shared vectors, found {}",
+        paths.len()
+    );
+    for path in &paths {
+        let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
+        let case: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect(name);
+        run_case(name, &case, &mock, &config).await;
+    }
+}

@@ -1,0 +1,35 @@
+"""m2m-auth: OAuth 2.0 client credentials tokens for services, jobs and backends.
+
+>>> from m2m_auth import TokenClient
+>>> client = TokenClient(token_url=..., client_id=..., client_secret=..., scopes=["payments.read"])
+>>> token = client.get_token()          # cached; fetched again near expiry
+"""
+
+import os as _os
+
+from m2m_auth._native import Token, TokenClient, __version__, _after_fork_in_child
+from m2m_auth.exceptions import (
+    ConfigError,
+    InternalError,
+    InvalidResponse,
+    M2MAuthError,
+    OAuthError,
+    TransportError,
+)
+
+# A forked child (gunicorn --preload, multiprocessing) cannot use the parent's runtime threads or its open
+# connections; this tells the native module to build fresh ones in the child.
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(after_in_child=_after_fork_in_child)
+
+__all__ = [
+    "ConfigError",
+    "InternalError",
+    "InvalidResponse",
+    "M2MAuthError",
+    "OAuthError",
+    "Token",
+    "TokenClient",
+    "TransportError",
+    "__version__",
+]

@@ -1,0 +1,108 @@
+"""An OAuth 2.0 authorization server for your tests, offline.
+
+``MockAuthServer`` runs the bundled mock server (the same one ``m2m-auth mock`` runs) on 127.0.0.1 inside
+this process. It issues real signed JWTs, checks client authentication like a real server, counts requests
+and can be told to misbehave::
+
+    from m2m_auth import TokenClient
+    from m2m_auth.testing import MockAuthServer
+
+    with MockAuthServer() as server:           # client "demo-client" / "demo-secret"
+        client = TokenClient(token_url=server.token_url, client_id="demo-client", client_secret="demo-secret")
+        client.get_token()
+        server.push_faults([{"status": 503, "headers": {"retry-after": "1"}}])
+        assert server.token_requests() == 1
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Union
+
+from m2m_auth._native import MockServer as _NativeMockServer
+
+__all__ = ["MockAuthServer"]
+
+ConfigLike = Union[Mapping[str, Any], str, Path, None]
+
+
+class MockAuthServer:
+    """A running mock authorization server. Use it as a context manager, or call ``close()``."""
+
+    def __init__(self, config: ConfigLike = None) -> None:
+        """``config``: a dict in the mock-server JSON format, a path to such a file, a JSON string, or None
+        for one client ``demo-client`` / ``demo-secret`` with scopes ``payments.read payments.write``."""
+        self._native = _NativeMockServer(_config_json(config))
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:54321``; also the issuer."""
+        return self._native.url
+
+    @property
+    def issuer(self) -> str:
+        return self._native.issuer
+
+    @property
+    def token_url(self) -> str:
+        return self._native.token_url
+
+    def token_requests(self, client_id: str | None = None) -> int:
+        """Requests the token endpoint saw since start or ``reset()``, for one client or all."""
+        return self._native.token_requests(client_id)
+
+    def tokens_issued(self) -> int:
+        return self._native.tokens_issued()
+
+    def push_faults(self, faults: Sequence[Mapping[str, Any]]) -> None:
+        """Make the next token requests misbehave, in order. A fault: ``count``, ``delay_ms``, ``status``,
+        ``headers``, ``body`` (a raw answer), or ``expires_in``, ``omit_expires_in``, ``token_type``,
+        ``extra`` (changes to a real token answer)."""
+        self._native.push_faults(json.dumps(list(faults)))
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The token requests received: method, path, headers, form, client_id, outcome."""
+        result: list[dict[str, Any]] = json.loads(self._native.requests_json())
+        return result
+
+    def set_token_lifetime(self, seconds: int) -> None:
+        self._native.set_token_lifetime(seconds)
+
+    def reset(self) -> None:
+        """Clears counters, pending faults and recorded requests; restores the configured lifetime."""
+        self._native.reset()
+
+    def verify_access_token(self, token: str) -> dict[str, Any]:
+        """Checks a token's signature and expiry; returns its claims. Raises ValueError otherwise."""
+        claims: dict[str, Any] = json.loads(self._native.verify_access_token(token))
+        return claims
+
+    def close(self) -> None:
+        self._native.close()
+
+    def __enter__(self) -> MockAuthServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"MockAuthServer(url={self.url!r})"
+
+
+def _config_json(config: ConfigLike) -> str | None:
+    if config is None:
+        return None
+    if isinstance(config, Path):
+        return config.read_text(encoding="utf-8")
+    if isinstance(config, str):
+        return config
+    return json.dumps(dict(config))
