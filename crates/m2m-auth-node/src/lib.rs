@@ -1,1 +1,9 @@
+//! The native addon of the `m2m-auth` npm package. `node/index.js` and `node/testing.js` wrap it.
 
+mod client;
+mod error;
+mod mock;
+
+/// Marks error reasons that carry a JSON error record (see `error.rs`).
+#[napi_derive::napi]
+pub const ERROR_TAG: &str = error::TAG;

@@ -1,0 +1,244 @@
+//! `NativeTokenClient`: what `node/index.js` wraps. Converts the options object, returns Promises, maps
+//! errors; the core makes every decision.
+
+use std::collections::HashMap;
+
+use napi_derive::napi;
+
+use m2m_auth::{ClientOptions, SecretString, TokenClient, TokenClientBuilder, TokenParams};
+
+use crate::error::{guarded, guarded_sync, to_napi};
+
+/// Client settings, as the JS options object. Durations are in milliseconds, the JS convention.
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct NativeClientOptions {
+    pub token_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub auth_method: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub audience: Option<String>,
+    pub resources: Option<Vec<String>>,
+    pub extra_params: Option<HashMap<String, String>>,
+    pub timeout_ms: Option<f64>,
+    pub expiry_skew_ms: Option<f64>,
+    pub default_lifetime_ms: Option<f64>,
+    pub max_response_bytes: Option<f64>,
+    pub allow_insecure_http: Option<bool>,
+    /// SecureAuth Connect: tenant, region and workspace build the token URL.
+    pub tenant: Option<String>,
+    pub region: Option<String>,
+    pub workspace: Option<String>,
+}
+
+impl NativeClientOptions {
+    fn into_core(self) -> ClientOptions {
+        let mut extra: Vec<(String, String)> =
+            self.extra_params.unwrap_or_default().into_iter().collect();
+        // HashMap order is random; a stable order keeps requests reproducible.
+        extra.sort();
+        ClientOptions {
+            token_url: self.token_url,
+            client_id: self.client_id,
+            client_secret: self.client_secret.map(SecretString::from),
+            auth_method: self.auth_method,
+            scopes: self.scopes,
+            audience: self.audience,
+            resources: self.resources,
+            extra_params: extra,
+            timeout_secs: self.timeout_ms.map(|ms| ms / 1000.0),
+            expiry_skew_secs: self.expiry_skew_ms.map(|ms| ms / 1000.0),
+            default_lifetime_secs: self.default_lifetime_ms.map(|ms| ms / 1000.0),
+            max_response_bytes: self.max_response_bytes,
+            allow_insecure_http: self.allow_insecure_http,
+        }
+    }
+}
+
+/// Per-call parameters: each one left out takes the client's own setting.
+#[napi(object)]
+#[derive(Debug, Default)]
+pub struct NativeTokenParams {
+    pub scopes: Option<Vec<String>>,
+    pub audience: Option<String>,
+    pub resources: Option<Vec<String>>,
+}
+
+#[napi(object)]
+#[derive(Debug)]
+pub struct NativeToken {
+    pub access_token: String,
+    pub token_type: String,
+    pub scope: Option<String>,
+    /// Milliseconds left until expiry.
+    pub expires_in_ms: f64,
+    /// Expiry as milliseconds since the Unix epoch (a `Date` value).
+    pub expires_at_ms: f64,
+}
+
+impl From<&m2m_auth::Token> for NativeToken {
+    fn from(t: &m2m_auth::Token) -> Self {
+        Self {
+            access_token: t.access_token().to_owned(),
+            token_type: t.token_type().to_owned(),
+            scope: t.scope().map(str::to_owned),
+            expires_in_ms: t.expires_in().as_secs_f64() * 1000.0,
+            expires_at_ms: t.expires_at_unix() * 1000.0,
+        }
+    }
+}
+
+#[napi(object)]
+#[derive(Debug)]
+pub struct NativeStats {
+    pub hits: f64,
+    pub misses: f64,
+    pub fetches: f64,
+    pub failures: f64,
+    pub last_error: Option<String>,
+}
+
+#[napi]
+#[derive(Debug)]
+pub struct NativeTokenClient {
+    inner: TokenClient,
+}
+
+fn build(options: NativeClientOptions) -> napi::Result<NativeTokenClient> {
+    let base = match (&options.tenant, &options.region, &options.workspace) {
+        (None, None, None) => TokenClientBuilder::new(),
+        (t, r, w) => TokenClient::secureauth(
+            t.as_deref().unwrap_or(""),
+            r.as_deref().unwrap_or(""),
+            w.as_deref().unwrap_or(""),
+        )
+        .map_err(to_napi)?,
+    };
+    let builder = options.into_core().apply(base).map_err(to_napi)?;
+    Ok(NativeTokenClient {
+        inner: builder.build().map_err(to_napi)?,
+    })
+}
+
+impl NativeTokenClient {
+    fn params(&self, params: Option<NativeTokenParams>) -> napi::Result<Option<TokenParams>> {
+        match params {
+            None => Ok(None),
+            Some(NativeTokenParams {
+                scopes: None,
+                audience: None,
+                resources: None,
+            }) => Ok(None),
+            Some(p) => self
+                .inner
+                .params(p.scopes, p.audience, p.resources)
+                .map(Some)
+                .map_err(to_napi),
+        }
+    }
+
+    async fn token(
+        &self,
+        params: Option<TokenParams>,
+    ) -> napi::Result<std::sync::Arc<m2m_auth::Token>> {
+        let client = self.inner.clone();
+        guarded(async move {
+            match &params {
+                Some(p) => client.token_for(p).await,
+                None => client.token().await,
+            }
+            .map_err(to_napi)
+        })
+        .await
+    }
+}
+
+#[napi]
+impl NativeTokenClient {
+    #[napi(constructor)]
+    pub fn new(options: NativeClientOptions) -> napi::Result<Self> {
+        guarded_sync(|| build(options))
+    }
+
+    #[napi(factory)]
+    pub fn from_env() -> napi::Result<Self> {
+        guarded_sync(|| {
+            Ok(Self {
+                inner: TokenClient::from_env().map_err(to_napi)?,
+            })
+        })
+    }
+
+    /// The access token; cached while fresh.
+    #[napi]
+    pub async fn get_token(&self, params: Option<NativeTokenParams>) -> napi::Result<String> {
+        let params = self.params(params)?;
+        Ok(self.token(params).await?.access_token().to_owned())
+    }
+
+    /// The token with its type, scope and expiry.
+    #[napi]
+    pub async fn fetch_token(
+        &self,
+        params: Option<NativeTokenParams>,
+    ) -> napi::Result<NativeToken> {
+        let params = self.params(params)?;
+        Ok(NativeToken::from(&*self.token(params).await?))
+    }
+
+    /// The cached token if it is fresh, without a Promise; `undefined` otherwise.
+    #[napi]
+    pub fn cached_token(&self, params: Option<NativeTokenParams>) -> napi::Result<Option<String>> {
+        guarded_sync(|| {
+            let params = self.params(params)?;
+            Ok(self
+                .inner
+                .cached(params.as_ref())
+                .map(|t| t.access_token().to_owned()))
+        })
+    }
+
+    #[napi]
+    pub fn invalidate(&self) {
+        self.inner.invalidate();
+    }
+
+    #[napi]
+    pub fn stats(&self) -> NativeStats {
+        let s = self.inner.stats();
+        NativeStats {
+            hits: s.hits as f64,
+            misses: s.misses as f64,
+            fetches: s.fetches as f64,
+            failures: s.failures as f64,
+            last_error: s.last_error,
+        }
+    }
+
+    #[napi(getter)]
+    pub fn token_url(&self) -> String {
+        self.inner.token_url().to_owned()
+    }
+
+    #[napi(getter)]
+    pub fn client_id(&self) -> String {
+        self.inner.client_id().to_owned()
+    }
+
+    #[napi(getter)]
+    pub fn auth_method(&self) -> String {
+        self.inner.auth_method().as_str().to_owned()
+    }
+
+    #[napi(getter)]
+    pub fn scopes(&self) -> Vec<String> {
+        self.inner.scopes().to_vec()
+    }
+
+    /// The description used by `util.inspect` and `toString`; never contains the secret.
+    #[napi]
+    pub fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}

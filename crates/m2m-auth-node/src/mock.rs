@@ -1,0 +1,98 @@
+//! `NativeMockServer`: the bundled mock authorization server for `m2m-auth/testing`. It runs on napi's tokio
+//! runtime; structured values cross as JSON text and `node/testing.js` parses them.
+
+use napi::Status;
+use napi_derive::napi;
+
+use m2m_auth_mock::{Fault, MockConfig, MockServer};
+
+fn invalid(message: impl Into<String>) -> napi::Error {
+    napi::Error::new(Status::InvalidArg, message.into())
+}
+
+#[napi]
+#[derive(Debug)]
+pub struct NativeMockServer {
+    inner: MockServer,
+}
+
+#[napi]
+impl NativeMockServer {
+    /// Starts a server on 127.0.0.1 with `configJson` (the mock-server JSON format), or the demo client.
+    #[napi(factory)]
+    pub async fn start(config_json: Option<String>) -> napi::Result<NativeMockServer> {
+        let config = match config_json {
+            Some(text) => MockConfig::from_json(&text).map_err(|e| invalid(e.to_string()))?,
+            None => MockConfig::default(),
+        };
+        let inner = MockServer::start(config)
+            .await
+            .map_err(|e| napi::Error::from_reason(e.to_string()))?;
+        Ok(Self { inner })
+    }
+
+    #[napi(getter)]
+    pub fn url(&self) -> String {
+        self.inner.url()
+    }
+
+    #[napi(getter)]
+    pub fn issuer(&self) -> String {
+        self.inner.issuer()
+    }
+
+    #[napi(getter)]
+    pub fn token_url(&self) -> String {
+        self.inner.token_url()
+    }
+
+    #[napi]
+    pub fn token_requests(&self, client_id: Option<String>) -> f64 {
+        match client_id {
+            Some(id) => self.inner.token_requests_for(&id) as f64,
+            None => self.inner.token_requests() as f64,
+        }
+    }
+
+    #[napi]
+    pub fn tokens_issued(&self) -> f64 {
+        self.inner.tokens_issued() as f64
+    }
+
+    /// `faultsJson`: a JSON array of fault objects.
+    #[napi]
+    pub fn push_faults(&self, faults_json: String) -> napi::Result<()> {
+        let faults: Vec<Fault> =
+            serde_json::from_str(&faults_json).map_err(|e| invalid(e.to_string()))?;
+        self.inner.push_faults(faults);
+        Ok(())
+    }
+
+    #[napi]
+    pub fn requests_json(&self) -> napi::Result<String> {
+        serde_json::to_string(&self.inner.requests())
+            .map_err(|e| napi::Error::from_reason(e.to_string()))
+    }
+
+    #[napi]
+    pub fn set_token_lifetime(&self, secs: u32) {
+        self.inner.set_token_lifetime(u64::from(secs));
+    }
+
+    #[napi]
+    pub fn reset(&self) {
+        self.inner.reset();
+    }
+
+    /// Verifies a token's signature and expiry; returns its claims as JSON.
+    #[napi]
+    pub fn verify_access_token(&self, token: String) -> napi::Result<String> {
+        let claims = self.inner.verify_access_token(&token).map_err(invalid)?;
+        serde_json::to_string(&claims).map_err(|e| napi::Error::from_reason(e.to_string()))
+    }
+
+    #[napi]
+    pub fn close(&self) {
+        self.inner.shutdown();
+    }
+}

@@ -1,0 +1,104 @@
+/** How the client authenticates at the token endpoint. */
+export type AuthMethod = 'client_secret_post' | 'client_secret_basic'
+
+export interface TokenClientOptions {
+  /** The token endpoint, e.g. https://TENANT.REGION.connect.secureauth.com/TENANT/WORKSPACE/oauth2/token */
+  tokenUrl?: string
+  clientId?: string
+  clientSecret?: string
+  /** Default `client_secret_post`, as SecureAuth's quick start shows. */
+  authMethod?: AuthMethod
+  scopes?: string[]
+  audience?: string
+  /** RFC 8707 resource indicators. */
+  resources?: string[]
+  /** Extra form parameters sent with every token request. */
+  extraParams?: Record<string, string>
+  /** Time one token request may take. Default 10000. */
+  timeoutMs?: number
+  /** A token is not handed out this close to expiry (capped at a tenth of its lifetime). Default 30000. */
+  expirySkewMs?: number
+  /** Lifetime assumed when the server sends neither expires_in nor a JWT exp. Default 300000. */
+  defaultLifetimeMs?: number
+  /** Largest token response read. Default 1 MiB. */
+  maxResponseBytes?: number
+  /** Allow plain http to a host that is not loopback (the secret travels in clear text). */
+  allowInsecureHttp?: boolean
+}
+
+export interface SecureAuthOptions extends Omit<TokenClientOptions, 'tokenUrl'> {
+  tenant: string
+  region: string
+  workspace: string
+}
+
+/** Per-call parameters; each one left out takes the client's own setting. */
+export interface TokenParams {
+  scopes?: string[]
+  audience?: string
+  resources?: string[]
+}
+
+export interface TokenStats {
+  hits: number
+  misses: number
+  fetches: number
+  failures: number
+  lastError: string | null
+}
+
+export declare class Token {
+  /** The string for `Authorization: Bearer …`. */
+  readonly accessToken: string
+  readonly tokenType: string
+  readonly scope: string | null
+  readonly expiresAt: Date
+  /** Milliseconds left until expiry. */
+  readonly expiresIn: number
+}
+
+export declare class TokenClient {
+  constructor(options: TokenClientOptions)
+  static secureauth(options: SecureAuthOptions): TokenClient
+  static fromEnv(): TokenClient
+  /** The access token; cached while fresh, fetched once however many callers ask. */
+  getToken(params?: TokenParams): Promise<string>
+  fetchToken(params?: TokenParams): Promise<Token>
+  /** Drops cached tokens; the next call fetches a new one. */
+  invalidate(): void
+  stats(): TokenStats
+  readonly tokenUrl: string
+  readonly clientId: string
+  readonly authMethod: AuthMethod
+  readonly scopes: string[]
+}
+
+export type ErrorCode = 'ERR_OAUTH' | 'ERR_TRANSPORT' | 'ERR_INVALID_RESPONSE' | 'ERR_CONFIG' | 'ERR_INTERNAL'
+
+export declare class M2MAuthError extends Error {
+  readonly code: ErrorCode
+  /** HTTP status of the token endpoint's answer, if there was one. */
+  readonly status: number | null
+}
+export declare class OAuthError extends M2MAuthError {
+  readonly code: 'ERR_OAUTH'
+  readonly status: number
+  readonly error: string
+  readonly errorDescription: string | null
+  readonly errorUri: string | null
+}
+export declare class TransportError extends M2MAuthError {
+  readonly code: 'ERR_TRANSPORT'
+  readonly timeout: boolean
+}
+export declare class InvalidResponse extends M2MAuthError {
+  readonly code: 'ERR_INVALID_RESPONSE'
+}
+export declare class ConfigError extends M2MAuthError {
+  readonly code: 'ERR_CONFIG'
+  /** The setting or environment variable to fix. */
+  readonly field: string
+}
+export declare class InternalError extends M2MAuthError {
+  readonly code: 'ERR_INTERNAL'
+}
