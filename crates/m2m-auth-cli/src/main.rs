@@ -1,1 +1,50 @@
-fn main() {}
+//! `m2m-auth`: get a token from the command line, or run the bundled mock authorization server.
+
+#![forbid(unsafe_code)]
+
+mod mock;
+mod token;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "m2m-auth",
+    version,
+    about = "OAuth 2.0 client credentials tokens for machines"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Get an access token and print it (or JSON with --json, or a header with --header).
+    Token(token::TokenArgs),
+    /// Run the bundled mock authorization server on 127.0.0.1 until interrupted.
+    Mock(mock::MockArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("m2m-auth: error: cannot start the runtime: {e}");
+            return ExitCode::from(70);
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Token(args) => token::run(args).await,
+            Command::Mock(args) => mock::run(args).await,
+        }
+    })
+}

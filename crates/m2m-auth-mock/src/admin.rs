@@ -1,0 +1,90 @@
+//! The admin API under `/mock/`, so a mock started by the CLI can be driven over HTTP from any
+//! language. Errors use the OAuth error shape: `{"error": "invalid_request", "error_description"}`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::faults::Fault;
+use crate::state::{RecordedRequest, Shared};
+
+/// Body of `POST /mock/token-lifetime`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LifetimeBody {
+    secs: u64,
+}
+
+fn bad_request(description: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": "invalid_request", "error_description": description})),
+    )
+        .into_response()
+}
+
+/// Parses a JSON fault or array of faults, checking each.
+pub(crate) fn parse_faults(body: &[u8]) -> Result<Vec<Fault>, String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("body is not valid JSON: {e}"))?;
+    let faults = match value {
+        Value::Array(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                serde_json::from_value::<Fault>(item).map_err(|e| format!("fault [{i}]: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Value::Object(_) => {
+            vec![serde_json::from_value::<Fault>(value).map_err(|e| format!("fault: {e}"))?]
+        }
+        _ => return Err("body must be a JSON fault object or an array of them".to_owned()),
+    };
+    for (i, fault) in faults.iter().enumerate() {
+        fault.validate().map_err(|e| format!("fault [{i}]: {e}"))?;
+    }
+    Ok(faults)
+}
+
+/// `POST /mock/faults` → `{"pending": n}` (applications now queued).
+pub(crate) async fn push_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match parse_faults(&body) {
+        Ok(faults) => Json(json!({"pending": shared.push_faults(faults)})).into_response(),
+        Err(message) => bad_request(message),
+    }
+}
+
+/// `GET /mock/stats` → `{"token_requests", "tokens_issued", "by_client"}`.
+pub(crate) async fn stats(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.stats()).into_response()
+}
+
+/// `GET /mock/requests` → the recorded token requests, oldest first.
+pub(crate) async fn requests(State(shared): State<Arc<Shared>>) -> Json<Vec<RecordedRequest>> {
+    Json(shared.requests())
+}
+
+/// `POST /mock/reset` → `{"reset": true}`.
+pub(crate) async fn reset(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    shared.reset();
+    Json(json!({"reset": true}))
+}
+
+/// `POST /mock/token-lifetime` with `{"secs": n}` → `{"token_lifetime_secs": n}`.
+pub(crate) async fn token_lifetime(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<LifetimeBody>(&body) {
+        Ok(LifetimeBody { secs }) => {
+            shared.set_token_lifetime_secs(secs);
+            Json(json!({"token_lifetime_secs": secs})).into_response()
+        }
+        Err(e) => bad_request(format!(
+            "body must be {{\"secs\": <non-negative integer>}}: {e}"
+        )),
+    }
+}

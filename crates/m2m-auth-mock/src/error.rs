@@ -1,0 +1,27 @@
+//! The one error type of the crate: everything that can stop a mock server from starting.
+
+/// Why a [`crate::MockServer`] could not be configured or started.
+///
+/// Messages name the problem (the JSON field, the port) but never contain a client secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MockError {
+    /// The configuration JSON did not parse, or a parsed configuration is inconsistent.
+    #[error("invalid mock server configuration: {0}")]
+    Config(String),
+    /// Binding the listening socket on 127.0.0.1 failed (port in use, no permission, ...).
+    #[error("could not bind 127.0.0.1:{port}: {source}")]
+    Bind {
+        /// The port that was asked for (0 = any free port).
+        port: u16,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `start` was awaited outside a Tokio runtime, so there is nowhere to spawn the server task.
+    #[error("the mock server must be started from within a Tokio runtime")]
+    NoRuntime,
+    /// The ES256 signing key could not be generated.
+    #[error("could not generate the token signing key: {0}")]
+    Key(String),
+}

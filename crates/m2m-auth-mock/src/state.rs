@@ -1,0 +1,169 @@
+//! State shared by the HTTP handlers and the `MockServer` handle: counters, recorded requests and
+//! pending faults. Everything mutable sits behind one mutex so that `reset` is atomic and the sync
+//! getters can be called from any thread (the Python and Node bindings do).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde::Serialize;
+
+use crate::config::{MockConfig, RegisteredClient};
+use crate::faults::{Fault, FaultQueue};
+use crate::jwt::SigningKey;
+
+/// At most this many token requests are kept; the oldest are dropped first.
+pub const MAX_RECORDED_REQUESTS: usize = 10_000;
+/// At most this many distinct client ids are counted per client, so a flood of made-up ids cannot
+/// grow memory without bound. Requests beyond it still count in the totals.
+const MAX_COUNTED_CLIENTS: usize = 10_000;
+
+/// One request to the token endpoint, as the server saw it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RecordedRequest {
+    /// HTTP method, e.g. "POST".
+    pub method: String,
+    /// Request path, e.g. "/oauth2/token".
+    pub path: String,
+    /// Request headers in arrival order, names lower-cased (values are kept as sent, credentials too:
+    /// this is a test tool and tests check what the client sent).
+    pub headers: Vec<(String, String)>,
+    /// The decoded form body pairs in order (empty when the body was not form-encoded).
+    pub form: Vec<(String, String)>,
+    /// The client id the request presented (Basic header first, else the `client_id` field),
+    /// whether or not it then authenticated.
+    pub client_id: Option<String>,
+    /// "token", "fault", the OAuth error code, or "aborted" when the client went away mid-request.
+    pub outcome: String,
+}
+
+/// Request counters, as `GET /mock/stats` reports them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MockStats {
+    /// Every request to the token endpoint, whatever its outcome.
+    pub token_requests: u64,
+    /// Successful token responses.
+    pub tokens_issued: u64,
+    /// Token requests per presented client id.
+    pub by_client: BTreeMap<String, u64>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    stats: MockStats,
+    requests: VecDeque<RecordedRequest>,
+    faults: FaultQueue,
+    token_lifetime_secs: u64,
+}
+
+/// Everything one running server knows.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: MockConfig,
+    /// "http://127.0.0.1:PORT", no trailing slash.
+    pub(crate) base_url: String,
+    pub(crate) issuer: String,
+    pub(crate) key: SigningKey,
+    inner: Mutex<Inner>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: MockConfig, base_url: String, key: SigningKey) -> Self {
+        let issuer = config.issuer.clone().unwrap_or_else(|| base_url.clone());
+        let inner = Inner {
+            stats: MockStats::default(),
+            requests: VecDeque::new(),
+            faults: FaultQueue::default(),
+            token_lifetime_secs: config.token_lifetime_secs,
+        };
+        Shared {
+            config,
+            base_url,
+            issuer,
+            key,
+            inner: Mutex::new(inner),
+        }
+    }
+
+    // A handler that panicked while holding the lock cannot leave the counters in a state worse
+    // than slightly off, so a poisoned lock is used as-is rather than turned into a panic.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn token_url(&self) -> String {
+        format!("{}/oauth2/token", self.base_url)
+    }
+
+    pub(crate) fn find_client(&self, client_id: &str) -> Option<&RegisteredClient> {
+        self.config
+            .clients
+            .iter()
+            .find(|c| c.client_id == client_id)
+    }
+
+    pub(crate) fn count_token_request(&self) {
+        let mut inner = self.lock();
+        inner.stats.token_requests = inner.stats.token_requests.saturating_add(1);
+    }
+
+    pub(crate) fn count_client_request(&self, client_id: &str) {
+        let mut inner = self.lock();
+        let by_client = &mut inner.stats.by_client;
+        if let Some(n) = by_client.get_mut(client_id) {
+            *n = n.saturating_add(1);
+        } else if by_client.len() < MAX_COUNTED_CLIENTS {
+            by_client.insert(client_id.to_owned(), 1);
+        }
+    }
+
+    pub(crate) fn count_token_issued(&self) {
+        let mut inner = self.lock();
+        inner.stats.tokens_issued = inner.stats.tokens_issued.saturating_add(1);
+    }
+
+    pub(crate) fn record(&self, request: RecordedRequest) {
+        let mut inner = self.lock();
+        if inner.requests.len() >= MAX_RECORDED_REQUESTS {
+            inner.requests.pop_front();
+        }
+        inner.requests.push_back(request);
+    }
+
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        self.lock().requests.iter().cloned().collect()
+    }
+
+    pub(crate) fn stats(&self) -> MockStats {
+        self.lock().stats.clone()
+    }
+
+    pub(crate) fn push_faults(&self, faults: Vec<Fault>) -> u64 {
+        let mut inner = self.lock();
+        inner.faults.push(faults);
+        inner.faults.remaining()
+    }
+
+    pub(crate) fn take_fault(&self) -> Option<Fault> {
+        self.lock().faults.take()
+    }
+
+    pub(crate) fn pending_faults(&self) -> u64 {
+        self.lock().faults.remaining()
+    }
+
+    pub(crate) fn token_lifetime_secs(&self) -> u64 {
+        self.lock().token_lifetime_secs
+    }
+
+    pub(crate) fn set_token_lifetime_secs(&self, secs: u64) {
+        self.lock().token_lifetime_secs = secs;
+    }
+
+    pub(crate) fn reset(&self) {
+        let mut inner = self.lock();
+        inner.stats = MockStats::default();
+        inner.requests.clear();
+        inner.faults.clear();
+        inner.token_lifetime_secs = self.config.token_lifetime_secs;
+    }
+}

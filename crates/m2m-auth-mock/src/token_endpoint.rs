@@ -1,0 +1,170 @@
+//! `POST /oauth2/token`: the client credentials grant (RFC 6749 §4.4).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+
+use crate::client_auth;
+use crate::fault_response;
+use crate::faults::Fault;
+use crate::form::{self, Params};
+use crate::grant;
+use crate::issue;
+use crate::oauth_error::OAuthError;
+use crate::state::{RecordedRequest, Shared};
+
+/// Token request bodies are a few hundred bytes; anything past this is refused unread.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Records the request when dropped, so a request whose client hangs up mid-delay (the handler
+/// future is then dropped) is still recorded, as "aborted".
+struct Recorder {
+    shared: Arc<Shared>,
+    request: RecordedRequest,
+}
+
+impl Recorder {
+    fn new(shared: Arc<Shared>, parts: &Parts) -> Self {
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let request = RecordedRequest {
+            method: parts.method.as_str().to_owned(),
+            path: parts.uri.path().to_owned(),
+            headers,
+            form: Vec::new(),
+            client_id: None,
+            outcome: "aborted".to_owned(),
+        };
+        Recorder { shared, request }
+    }
+
+    fn outcome(&mut self, outcome: &str) {
+        outcome.clone_into(&mut self.request.outcome);
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let request = std::mem::take(&mut self.request);
+        self.shared.record(request);
+    }
+}
+
+/// The token endpoint. Every request counts and is recorded, whatever its method or outcome.
+pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    shared.count_token_request();
+    let (parts, body) = request.into_parts();
+    let mut recorder = Recorder::new(Arc::clone(&shared), &parts);
+
+    // RFC 6749 §3.2: the token endpoint only takes POST. Not a token request, so no fault is used.
+    if parts.method != Method::POST {
+        let error = OAuthError::invalid_request("the token endpoint only accepts POST")
+            .with_status(StatusCode::METHOD_NOT_ALLOWED);
+        recorder.outcome(error.code);
+        let mut response = error.into_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+
+    let fault = shared.take_fault();
+    let pairs = match read_form(&parts.headers, body).await {
+        Ok(pairs) => pairs,
+        Err(error) => {
+            recorder.outcome(error.code);
+            return error.into_response();
+        }
+    };
+    recorder.request.form.clone_from(&pairs);
+    let presented = client_auth::presented_client_id(&parts.headers, &pairs);
+    if let Some(id) = &presented {
+        shared.count_client_request(id);
+    }
+    recorder.request.client_id = presented;
+
+    if let Some(fault) = &fault {
+        if fault.is_raw() {
+            recorder.outcome("fault");
+        }
+        if fault.delay_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
+        }
+        if fault.is_raw() {
+            return fault_response::raw_response(fault);
+        }
+    }
+
+    let mut response = match handle(&shared, &parts.headers, &pairs, fault.as_ref()) {
+        Ok(response) => {
+            shared.count_token_issued();
+            recorder.outcome("token");
+            response
+        }
+        Err(error) => {
+            recorder.outcome(error.code);
+            error.into_response()
+        }
+    };
+    if let Some(fault) = &fault {
+        fault_response::add_headers(&mut response, fault);
+    }
+    response
+}
+
+/// Reads the body and decodes it as a form; the pairs are empty when it is not form-encoded (the
+/// content type is checked later, after any fault, like every other rule).
+async fn read_form(headers: &HeaderMap, body: Body) -> Result<Vec<(String, String)>, OAuthError> {
+    let bytes = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        OAuthError::invalid_request(format!(
+            "request body is unreadable or larger than {MAX_BODY_BYTES} bytes"
+        ))
+    })?;
+    Ok(if form::is_form_urlencoded(headers) {
+        form::decode_pairs(&bytes)
+    } else {
+        Vec::new()
+    })
+}
+
+/// The checks of a real server, in order: content type, repeated parameters, grant type, client
+/// authentication, scope, audience; then the token.
+fn handle(
+    shared: &Shared,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+    modifiers: Option<&Fault>,
+) -> Result<Response, OAuthError> {
+    if !form::is_form_urlencoded(headers) {
+        return Err(OAuthError::invalid_request(
+            "Content-Type must be application/x-www-form-urlencoded",
+        ));
+    }
+    let params = Params::from_pairs(pairs)?;
+    match params.get("grant_type") {
+        None => return Err(OAuthError::invalid_request("missing grant_type parameter")),
+        Some("client_credentials") => {}
+        Some(other) => {
+            return Err(OAuthError::unsupported_grant_type(format!(
+                "grant_type \"{}\" is not supported; only client_credentials is",
+                form::truncate(other, 64)
+            )));
+        }
+    }
+    let client = client_auth::authenticate(shared, headers, &params)?;
+    let scopes = grant::granted_scopes(client, &params)?;
+    let audience = grant::audience(client, &params, &shared.issuer)?;
+    issue::token_response(shared, client, &scopes, audience, modifiers)
+}

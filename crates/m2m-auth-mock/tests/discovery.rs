@@ -1,0 +1,82 @@
+//! RFC 8414 metadata (at both well-known paths) and the JWKS document.
+
+mod common;
+
+use aws_lc_rs::digest;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::*;
+use m2m_auth_mock::RegisteredClient;
+use serde_json::json;
+
+#[tokio::test]
+async fn metadata_is_served_at_both_well_known_paths() {
+    let server = start_with(vec![
+        RegisteredClient {
+            scopes: vec!["b".into(), "a".into()],
+            ..RegisteredClient::new("one", "s1")
+        },
+        RegisteredClient {
+            scopes: vec!["a".into(), "c".into()],
+            ..RegisteredClient::new("two", "s2")
+        },
+    ])
+    .await;
+    let url = server.url();
+    let expected = json!({
+        "issuer": url,
+        "token_endpoint": format!("{url}/oauth2/token"),
+        "jwks_uri": format!("{url}/jwks"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "scopes_supported": ["a", "b", "c"],
+        "response_types_supported": [],
+    });
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        let resp = get(&format!("{url}{path}")).await;
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.header("content-type"), Some("application/json"));
+        assert_eq!(resp.json(), expected, "{path}");
+    }
+    assert_eq!(server.metadata(), expected);
+    assert_eq!(server.token_url(), format!("{url}/oauth2/token"));
+    // Discovery requests are not token requests.
+    assert_eq!(server.token_requests(), 0);
+}
+
+#[tokio::test]
+async fn jwks_publishes_the_signing_key() {
+    let server = start_default().await;
+    let resp = get(&server.jwks_url()).await;
+    assert_eq!(resp.status, 200);
+    let jwks = resp.json();
+    assert_eq!(jwks, server.jwks());
+    let keys = jwks["keys"].as_array().expect("keys");
+    assert_eq!(keys.len(), 1);
+    let key = &keys[0];
+    assert_eq!(key.as_object().map(|o| o.len()), Some(7));
+    assert_eq!(key["kty"], "EC");
+    assert_eq!(key["crv"], "P-256");
+    assert_eq!(key["alg"], "ES256");
+    assert_eq!(key["use"], "sig");
+    let x = key["x"].as_str().expect("x");
+    let y = key["y"].as_str().expect("y");
+    assert_eq!(URL_SAFE_NO_PAD.decode(x).expect("x").len(), 32);
+    assert_eq!(URL_SAFE_NO_PAD.decode(y).expect("y").len(), 32);
+    // kid is the RFC 7638 thumbprint.
+    let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+    let thumbprint = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, canonical.as_bytes()));
+    assert_eq!(key["kid"], thumbprint);
+
+    // The published key verifies an issued token, and each server has its own key.
+    let token = demo_post(&server, &[]).await.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert!(verify_with_jwks(&jwks, &token));
+    let other = start_default().await;
+    assert_ne!(other.jwks()["keys"][0]["kid"], key["kid"]);
+}
