@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Get an access token and print it (or JSON with --json, or a header with --header).
-    Token(token::TokenArgs),
+    Token(Box<token::TokenArgs>),
     /// Run the bundled mock authorization server on 127.0.0.1 until interrupted.
     Mock(mock::MockArgs),
 }
@@ -43,7 +43,7 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async {
         match cli.command {
-            Command::Token(args) => token::run(args).await,
+            Command::Token(args) => token::run(*args).await,
             Command::Mock(args) => mock::run(args).await,
         }
     })

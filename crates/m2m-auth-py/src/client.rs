@@ -109,10 +109,10 @@ impl PyTokenClient {
             return PyString::new(py, token.access_token()).unbind();
         }
         let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((t, s)) = last.as_ref() {
-            if Arc::ptr_eq(t, &token) {
-                return s.clone_ref(py);
-            }
+        if let Some((t, s)) = last.as_ref()
+            && Arc::ptr_eq(t, &token)
+        {
+            return s.clone_ref(py);
         }
         let s = PyString::new(py, token.access_token()).unbind();
         *last = Some((token, s.clone_ref(py)));

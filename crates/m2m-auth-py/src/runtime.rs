@@ -26,10 +26,10 @@ pub fn after_fork_in_child() {
 pub fn get() -> PyResult<Arc<Runtime>> {
     let generation = generation();
     let mut guard = RUNTIME.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((built_in, runtime)) = guard.as_ref() {
-        if *built_in == generation {
-            return Ok(Arc::clone(runtime));
-        }
+    if let Some((built_in, runtime)) = guard.as_ref()
+        && *built_in == generation
+    {
+        return Ok(Arc::clone(runtime));
     }
     if let Some((_, stale)) = guard.take() {
         // The parent's runtime: its worker threads do not exist in this process, so dropping it would wait

@@ -451,9 +451,7 @@ mod tests {
             secureauth_token_url("acme", "us", "payments").expect("url"),
             "https://acme.us.connect.secureauth.com/acme/payments/oauth2/token"
         );
-        let e = secureauth_token_url("acme", "us/evil", "w")
-            .err()
-            .expect("error");
+        let e = secureauth_token_url("acme", "us/evil", "w").expect_err("error");
         assert_eq!(field_of(e), "region");
     }
 
@@ -463,7 +461,7 @@ mod tests {
             assert_eq!(m.as_str().parse::<AuthMethod>().expect("parse"), m);
         }
         assert_eq!(
-            field_of("private_key".parse::<AuthMethod>().err().expect("error")),
+            field_of("private_key".parse::<AuthMethod>().expect_err("error")),
             "auth_method"
         );
     }

@@ -49,10 +49,10 @@ impl Slot {
         start: impl FnOnce() -> BoxFuture<'static, Result<Arc<Token>>>,
     ) -> SharedFetch {
         let mut guard = self.inflight.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(fetch) = guard.as_ref() {
-            if fetch.peek().is_none() {
-                return fetch.clone();
-            }
+        if let Some(fetch) = guard.as_ref()
+            && fetch.peek().is_none()
+        {
+            return fetch.clone();
         }
         let fetch = start().shared();
         *guard = Some(fetch.clone());

@@ -131,10 +131,10 @@ pub(crate) fn parse_token_response(
         ));
     };
     // Some servers answer errors with 200; an `error` member and no token is an error whatever the status.
-    if !map.contains_key("access_token") {
-        if let Some(e) = oauth_error(&map, status) {
-            return Err(e.into());
-        }
+    if !map.contains_key("access_token")
+        && let Some(e) = oauth_error(&map, status)
+    {
+        return Err(e.into());
     }
     let bad = |message: String| Error::invalid_response(Some(status), message);
 
@@ -313,8 +313,7 @@ mod tests {
             401,
             r#"{"error":"invalid_client","error_description":"nope","error_uri":"https://d"}"#,
         )
-        .err()
-        .expect("error");
+        .expect_err("error");
         assert_eq!(
             e,
             Error::OAuth(OAuthError {
