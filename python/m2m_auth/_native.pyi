@@ -1,5 +1,19 @@
 from collections.abc import Awaitable, Sequence
-from typing import Any, Final, Optional
+from typing import Any, Final, final
+
+__all__ = [
+    "TokenClient",
+    "Token",
+    "MockServer",
+    "_after_fork_in_child",
+    "__version__",
+    "M2MAuthError",
+    "OAuthError",
+    "TransportError",
+    "InvalidResponse",
+    "ConfigError",
+    "InternalError",
+]
 
 __version__: Final[str]
 
@@ -7,12 +21,12 @@ def _after_fork_in_child() -> None: ...
 
 class M2MAuthError(Exception):
     code: str
-    status: Optional[int]
+    status: int | None
 
 class OAuthError(M2MAuthError):
     error: str
-    error_description: Optional[str]
-    error_uri: Optional[str]
+    error_description: str | None
+    error_uri: str | None
 
 class TransportError(M2MAuthError):
     timeout: bool
@@ -24,35 +38,37 @@ class ConfigError(M2MAuthError):
 
 class InternalError(M2MAuthError): ...
 
+@final
 class Token:
     @property
     def access_token(self) -> str: ...
     @property
     def token_type(self) -> str: ...
     @property
-    def scope(self) -> Optional[str]: ...
+    def scope(self) -> str | None: ...
     @property
     def expires_in(self) -> float: ...
     @property
     def expires_at(self) -> float: ...
 
+@final
 class TokenClient:
     def __new__(
         cls,
         *,
-        token_url: Optional[str] = None,
-        client_id: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        auth_method: Optional[str] = None,
-        scopes: Optional[Sequence[str]] = None,
-        audience: Optional[str] = None,
-        resources: Optional[Sequence[str]] = None,
-        extra_params: Optional[Sequence[tuple[str, str]]] = None,
-        timeout: Optional[float] = None,
-        expiry_skew: Optional[float] = None,
-        default_lifetime: Optional[float] = None,
-        max_response_bytes: Optional[float] = None,
-        allow_insecure_http: Optional[bool] = None,
+        token_url: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        auth_method: str | None = None,
+        scopes: Sequence[str] | None = None,
+        audience: str | None = None,
+        resources: Sequence[str] | None = None,
+        extra_params: Sequence[tuple[str, str]] | None = None,
+        timeout: float | None = None,
+        expiry_skew: float | None = None,
+        default_lifetime: float | None = None,
+        max_response_bytes: float | None = None,
+        allow_insecure_http: bool | None = None,
     ) -> TokenClient: ...
     @staticmethod
     def secureauth(
@@ -60,47 +76,47 @@ class TokenClient:
         tenant: str,
         region: str,
         workspace: str,
-        client_id: Optional[str] = None,
-        client_secret: Optional[str] = None,
-        auth_method: Optional[str] = None,
-        scopes: Optional[Sequence[str]] = None,
-        audience: Optional[str] = None,
-        resources: Optional[Sequence[str]] = None,
-        extra_params: Optional[Sequence[tuple[str, str]]] = None,
-        timeout: Optional[float] = None,
-        expiry_skew: Optional[float] = None,
-        default_lifetime: Optional[float] = None,
-        max_response_bytes: Optional[float] = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        auth_method: str | None = None,
+        scopes: Sequence[str] | None = None,
+        audience: str | None = None,
+        resources: Sequence[str] | None = None,
+        extra_params: Sequence[tuple[str, str]] | None = None,
+        timeout: float | None = None,
+        expiry_skew: float | None = None,
+        default_lifetime: float | None = None,
+        max_response_bytes: float | None = None,
     ) -> TokenClient: ...
     @staticmethod
     def from_env() -> TokenClient: ...
     def get_token(
         self,
         *,
-        scopes: Optional[Sequence[str]] = None,
-        audience: Optional[str] = None,
-        resources: Optional[Sequence[str]] = None,
+        scopes: Sequence[str] | None = None,
+        audience: str | None = None,
+        resources: Sequence[str] | None = None,
     ) -> str: ...
     def fetch_token(
         self,
         *,
-        scopes: Optional[Sequence[str]] = None,
-        audience: Optional[str] = None,
-        resources: Optional[Sequence[str]] = None,
+        scopes: Sequence[str] | None = None,
+        audience: str | None = None,
+        resources: Sequence[str] | None = None,
     ) -> Token: ...
     def get_token_async(
         self,
         *,
-        scopes: Optional[Sequence[str]] = None,
-        audience: Optional[str] = None,
-        resources: Optional[Sequence[str]] = None,
+        scopes: Sequence[str] | None = None,
+        audience: str | None = None,
+        resources: Sequence[str] | None = None,
     ) -> Awaitable[str]: ...
     def fetch_token_async(
         self,
         *,
-        scopes: Optional[Sequence[str]] = None,
-        audience: Optional[str] = None,
-        resources: Optional[Sequence[str]] = None,
+        scopes: Sequence[str] | None = None,
+        audience: str | None = None,
+        resources: Sequence[str] | None = None,
     ) -> Awaitable[Token]: ...
     def invalidate(self) -> None: ...
     def stats(self) -> dict[str, Any]: ...
@@ -113,15 +129,16 @@ class TokenClient:
     @property
     def scopes(self) -> list[str]: ...
 
+@final
 class MockServer:
-    def __new__(cls, config_json: Optional[str] = None) -> MockServer: ...
+    def __new__(cls, config_json: str | None = None) -> MockServer: ...
     @property
     def url(self) -> str: ...
     @property
     def issuer(self) -> str: ...
     @property
     def token_url(self) -> str: ...
-    def token_requests(self, client_id: Optional[str] = None) -> int: ...
+    def token_requests(self, client_id: str | None = None) -> int: ...
     def tokens_issued(self) -> int: ...
     def push_faults(self, faults_json: str) -> None: ...
     def requests_json(self) -> str: ...

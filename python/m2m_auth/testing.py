@@ -83,7 +83,7 @@ class MockAuthServer:
     def close(self) -> None:
         self._native.close()
 
-    def __enter__(self) -> MockAuthServer:
+    def __enter__(self) -> MockAuthServer:  # noqa: PYI034 - the class is not meant to be subclassed
         return self
 
     def __exit__(

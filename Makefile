@@ -1,0 +1,68 @@
+# One entry point for people and CI. `make demo` and `make test` set up everything they need themselves:
+# a Python virtualenv in .venv with the package built into it, and the npm package with its native addon.
+#
+#   make demo    build, then run the Python and Node demos against the bundled mock authorization server
+#   make test    every gate and every suite: Rust, Python, Node
+#   make bench   (see bench/README.md)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+# Tests and the demo use the unoptimised build: it compiles in a fraction of the time. Benchmarks build release.
+PROFILE ?= debug
+export M2M_AUTH_BUILD_PROFILE := $(PROFILE)
+export CARGO_TERM_COLOR := never
+
+.PHONY: help setup setup-python setup-node demo test lint test-rust test-python test-node clean
+
+help:
+	@echo "make demo   - set up and run the demo (Python and Node) against the bundled mock server"
+	@echo "make test   - set up and run every check and test suite"
+
+$(VENV)/.tools: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+setup-python: $(VENV)/.tools
+	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH \
+		maturin develop --quiet $(if $(filter release,$(PROFILE)),--release,)
+
+setup-node:
+	npm install --no-audit --no-fund --loglevel=error
+
+setup: setup-python setup-node
+
+demo: setup
+	@echo "=== Python ==="
+	$(VPY) examples/demo.py
+	@echo "=== Node ==="
+	node examples/demo.js
+
+lint: setup-python
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	$(VENV)/bin/ruff check python tests/python examples
+	$(VENV)/bin/ruff format --check python tests/python examples
+	$(VENV)/bin/mypy python/m2m_auth
+	$(VPY) -m mypy.stubtest m2m_auth._native
+
+test-rust:
+	cargo test --workspace --locked
+
+test-python: setup-python
+	$(VPY) -m pytest -q
+
+test-node: setup-node
+	node --test tests/node/
+	npx tsc -p tests/node/tsconfig.json
+
+test: lint test-rust test-python test-node
+
+clean:
+	rm -rf $(VENV) node_modules node/*.node target
