@@ -48,6 +48,7 @@ export interface TokenStats {
 }
 
 export declare class Token {
+  private constructor()
   /** The string for `Authorization: Bearer …`. */
   readonly accessToken: string
   readonly tokenType: string
@@ -75,7 +76,18 @@ export declare class TokenClient {
 
 export type ErrorCode = 'ERR_OAUTH' | 'ERR_TRANSPORT' | 'ERR_INVALID_RESPONSE' | 'ERR_CONFIG' | 'ERR_INTERNAL'
 
+/** Fields an error can be constructed with (for tests that stand in for the client). */
+export interface ErrorFields {
+  status?: number | null
+  error?: string
+  errorDescription?: string | null
+  errorUri?: string | null
+  timeout?: boolean
+  field?: string
+}
+
 export declare class M2MAuthError extends Error {
+  constructor(message: string, fields?: ErrorFields)
   readonly code: ErrorCode
   /** HTTP status of the token endpoint's answer, if there was one. */
   readonly status: number | null

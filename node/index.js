@@ -8,37 +8,64 @@ const errors = require('./errors')
 
 const { fromNative, ConfigError } = errors
 
-function nativeOptions(options) {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ConfigError('TokenClient options must be an object', { field: 'options' })
+// The type of every option, checked here so that a mistake names the option as the caller wrote it.
+const OPTION_TYPES = {
+  tokenUrl: 'string', clientId: 'string', clientSecret: 'string', authMethod: 'string',
+  scopes: 'string[]', audience: 'string', resources: 'string[]', extraParams: 'record',
+  timeoutMs: 'number', expirySkewMs: 'number', defaultLifetimeMs: 'number', maxResponseBytes: 'number',
+  allowInsecureHttp: 'boolean', tenant: 'string', region: 'string', workspace: 'string',
+}
+const PARAM_TYPES = { scopes: 'string[]', audience: 'string', resources: 'string[]' }
+
+// Core setting names in errors, as this package spells them.
+const FIELD_NAMES = { timeout: 'timeoutMs', expirySkew: 'expirySkewMs', defaultLifetime: 'defaultLifetimeMs' }
+
+function typeOk(value, type) {
+  switch (type) {
+    case 'string[]': return Array.isArray(value) && value.every((v) => typeof v === 'string')
+    case 'record': return value !== null && typeof value === 'object' && !Array.isArray(value) &&
+      Object.values(value).every((v) => typeof v === 'string')
+    default: return typeof value === type
   }
-  const known = new Set([
-    'tokenUrl', 'clientId', 'clientSecret', 'authMethod', 'scopes', 'audience', 'resources', 'extraParams',
-    'timeoutMs', 'expirySkewMs', 'defaultLifetimeMs', 'maxResponseBytes', 'allowInsecureHttp',
-    'tenant', 'region', 'workspace',
-  ])
-  for (const key of Object.keys(options)) {
+}
+
+function checked(object, types, what, field) {
+  if (object === null || typeof object !== 'object' || Array.isArray(object)) {
+    throw new ConfigError(`${what}s must be an object`, { field })
+  }
+  for (const [key, value] of Object.entries(object)) {
+    const type = types[key]
     // A typo such as `clientSecert` would otherwise be ignored and fail later with a vaguer error.
-    if (!known.has(key)) throw new ConfigError(`unknown TokenClient option "${key}"`, { field: key })
+    if (type === undefined) throw new ConfigError(`unknown ${what} "${key}"`, { field: key })
+    if (value !== undefined && !typeOk(value, type)) {
+      const expected = type === 'record' ? 'an object of strings' : type === 'string[]' ? 'an array of strings' : `a ${type}`
+      throw new ConfigError(`${what} "${key}" must be ${expected}`, { field: key })
+    }
   }
-  return { ...options }
+  return { ...object }
 }
 
 function nativeParams(params) {
   if (params === undefined || params === null) return undefined
-  if (typeof params !== 'object' || Array.isArray(params)) {
-    throw new ConfigError('token parameters must be an object like { scopes: [...] }', { field: 'params' })
-  }
-  return params
+  return checked(params, PARAM_TYPES, 'token parameter', 'params')
+}
+
+function convert(e) {
+  const err = fromNative(e)
+  if (err instanceof ConfigError && FIELD_NAMES[err.field]) err.field = FIELD_NAMES[err.field]
+  return err
 }
 
 function call(fn) {
   try {
     return fn()
   } catch (e) {
-    throw fromNative(e)
+    throw convert(e)
   }
 }
+
+// Lets fromEnv() build a client around a native one through the constructor (private fields need it).
+const WRAP = Symbol('wrap native client')
 
 class TokenClient {
   #native
@@ -47,14 +74,21 @@ class TokenClient {
    * @param {object} options tokenUrl, clientId, clientSecret, and optionally authMethod, scopes, audience,
    *   resources, extraParams, timeoutMs, expirySkewMs, defaultLifetimeMs, maxResponseBytes, allowInsecureHttp.
    */
-  constructor(options = {}) {
-    const opts = nativeOptions(options)
+  constructor(options = {}, nativeClient = undefined) {
+    if (options === WRAP) {
+      this.#native = nativeClient
+      return
+    }
+    const opts = checked(options, OPTION_TYPES, 'TokenClient option', 'options')
     this.#native = call(() => new native.NativeTokenClient(opts))
   }
 
   /** A client for a SecureAuth Connect workspace: { tenant, region, workspace, clientId, clientSecret, ... }. */
   static secureauth(options = {}) {
     const { tenant, region, workspace } = options
+    if (options.tokenUrl !== undefined) {
+      throw new ConfigError('secureauth() builds the token URL from tenant, region and workspace; do not pass tokenUrl', { field: 'tokenUrl' })
+    }
     for (const [field, value] of Object.entries({ tenant, region, workspace })) {
       if (typeof value !== 'string' || value === '') {
         throw new ConfigError(`SecureAuth ${field} is required`, { field })
@@ -65,9 +99,7 @@ class TokenClient {
 
   /** A client configured from the M2M_* environment variables. */
   static fromEnv() {
-    const client = Object.create(TokenClient.prototype)
-    client.#native = call(() => native.NativeTokenClient.fromEnv())
-    return client
+    return new TokenClient(WRAP, call(() => native.NativeTokenClient.fromEnv()))
   }
 
   /** The access token (a string); cached while fresh. */
@@ -78,7 +110,7 @@ class TokenClient {
     try {
       return await this.#native.getToken(p)
     } catch (e) {
-      throw fromNative(e)
+      throw convert(e)
     }
   }
 
@@ -89,7 +121,7 @@ class TokenClient {
     try {
       t = await this.#native.fetchToken(p)
     } catch (e) {
-      throw fromNative(e)
+      throw convert(e)
     }
     return new Token(t)
   }

@@ -108,6 +108,12 @@ pub struct NativeTokenClient {
 fn build(options: NativeClientOptions) -> napi::Result<NativeTokenClient> {
     let base = match (&options.tenant, &options.region, &options.workspace) {
         (None, None, None) => TokenClientBuilder::new(),
+        _ if options.token_url.is_some() => {
+            return Err(to_napi(m2m_auth::Error::Config {
+                field: "token_url".into(),
+                message: "give either tokenUrl or tenant, region and workspace, not both".into(),
+            }));
+        }
         (t, r, w) => TokenClient::secureauth(
             t.as_deref().unwrap_or(""),
             r.as_deref().unwrap_or(""),
