@@ -1,19 +1,24 @@
-//! The token client: hands out cached tokens and makes sure that, per set of parameters, at most one request
-//! to the token endpoint is in flight.
+//! The token client: hands out cached tokens, refreshes them in the background before they expire, and makes
+//! sure that, per set of parameters, at most one fetch from the token endpoint is in flight.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
 use futures::FutureExt as _;
+use futures::future::BoxFuture;
+use tokio::runtime::Handle;
 
 use crate::config::{AuthMethod, ClientConfig, TokenClientBuilder, secureauth_token_url};
 use crate::env::builder_from_env;
 use crate::error::{Error, Result};
+use crate::events::{EventKind, EventLevel, emit};
+use crate::fetch::{fetch_with_retries, refresh_retry_delay};
 use crate::params::TokenParams;
-use crate::request::{http_client, request_token};
-use crate::slot::Slot;
+use crate::request::http_client;
+use crate::slot::{Joined, Slot};
 use crate::stats::{Counters, Stats};
 use crate::token::Token;
 
@@ -31,6 +36,8 @@ struct Inner {
     default_slot: Arc<Slot>,
     other_slots: Mutex<HashMap<TokenParams, Arc<Slot>>>,
     counters: Counters,
+    /// Where background refreshes run when a synchronous call starts one.
+    runtime: OnceLock<Handle>,
 }
 
 impl TokenClient {
@@ -56,6 +63,10 @@ impl TokenClient {
             cfg.audience.clone(),
             cfg.resources.clone(),
         )?;
+        let runtime = OnceLock::new();
+        if let Some(handle) = &cfg.runtime {
+            let _ = runtime.set(handle.clone());
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 cfg,
@@ -64,6 +75,7 @@ impl TokenClient {
                 default_slot: Arc::default(),
                 other_slots: Mutex::default(),
                 counters: Counters::default(),
+                runtime,
             }),
         })
     }
@@ -81,15 +93,20 @@ impl TokenClient {
         self.get(&slot, params).await
     }
 
-    /// The cached token, if one is fresh, without waiting and without a runtime. Bindings use it as their
-    /// fast path; it counts as a cache hit.
+    /// The cached token, if one is fresh, without waiting. Bindings use it as their fast path; it counts as
+    /// a cache hit, and starts a background refresh when one is due.
     pub fn cached(&self, params: Option<&TokenParams>) -> Option<Arc<Token>> {
-        let token = match params {
-            None => self.usable(&self.inner.default_slot),
-            Some(p) if *p == self.inner.default_params => self.usable(&self.inner.default_slot),
-            Some(p) => self.usable(&self.slot(p)),
-        }?;
+        let (slot, params) = match params {
+            Some(p) if *p != self.inner.default_params => (self.slot(p), p),
+            _ => (
+                Arc::clone(&self.inner.default_slot),
+                &self.inner.default_params,
+            ),
+        };
+        let now = Instant::now();
+        let token = slot.usable(self.inner.cfg.expiry_skew, now)?;
         self.inner.counters.hit();
+        self.refresh_if_due(&slot, params, &token, now);
         Some(token)
     }
 
@@ -108,18 +125,21 @@ impl TokenClient {
         )
     }
 
-    /// Drops every cached token, e.g. after an API answered 401: the next call fetches a new one. A fetch
-    /// already in flight is not cancelled; callers waiting on it still get its result.
+    /// Drops every cached token: the next call fetches a new one. A fetch already in flight is not cancelled;
+    /// callers waiting on it still get its result.
     pub fn invalidate(&self) {
-        self.inner.default_slot.clear();
-        let slots = self
-            .inner
-            .other_slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        for slot in slots.values() {
+        self.for_each_slot(|slot| {
             slot.clear();
-        }
+        });
+    }
+
+    /// Drops `access_token` if it is still cached, e.g. after an API answered 401 to it. Many callers that
+    /// saw the same token rejected cause one new fetch: once the first has dropped it, the others find a
+    /// different token (or the fetch in flight) and drop nothing. Returns whether a token was dropped.
+    pub fn invalidate_token(&self, access_token: &str) -> bool {
+        let mut dropped = false;
+        self.for_each_slot(|slot| dropped |= slot.clear_if(access_token));
+        dropped
     }
 
     pub fn stats(&self) -> Stats {
@@ -155,8 +175,16 @@ impl TokenClient {
         )
     }
 
-    fn usable(&self, slot: &Slot) -> Option<Arc<Token>> {
-        slot.usable(self.inner.cfg.expiry_skew, Instant::now())
+    fn for_each_slot(&self, mut f: impl FnMut(&Slot)) {
+        f(&self.inner.default_slot);
+        let slots = self
+            .inner
+            .other_slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for slot in slots.values() {
+            f(slot);
+        }
     }
 
     fn slot(&self, params: &TokenParams) -> Arc<Slot> {
@@ -172,52 +200,149 @@ impl TokenClient {
     }
 
     async fn get(&self, slot: &Arc<Slot>, params: &TokenParams) -> Result<Arc<Token>> {
-        if let Some(token) = self.usable(slot) {
+        let current = Handle::try_current().ok();
+        if let Some(handle) = &current
+            && self.inner.runtime.get().is_none()
+        {
+            let _ = self.inner.runtime.set(handle.clone());
+        }
+        let now = Instant::now();
+        if let Some(token) = slot.usable(self.inner.cfg.expiry_skew, now) {
             self.inner.counters.hit();
+            self.refresh_if_due(slot, params, &token, now);
             return Ok(token);
         }
         self.inner.counters.miss();
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+        let runtime = current.ok_or_else(|| {
             Error::Internal("m2m-auth must be called from within a tokio runtime".into())
         })?;
-        let fetch = slot.join_or_start(|| {
-            // The fetch runs as its own task: it completes and fills the cache even if the caller that
-            // started it goes away, and a panic inside it becomes an error instead of unwinding into callers.
-            let task = runtime.spawn(fetch(
-                Arc::clone(&self.inner),
-                Arc::clone(slot),
-                params.clone(),
-            ));
-            async move {
-                match task.await {
-                    Ok(result) => result,
-                    Err(e) if e.is_panic() => Err(Error::Internal(format!(
-                        "the token fetch panicked: {}",
-                        panic_message(e.into_panic())
-                    ))),
-                    Err(_) => Err(Error::Internal("the token fetch was cancelled".into())),
-                }
-            }
-            .boxed()
+        let deadline = now + self.inner.cfg.retry.deadline;
+        let joined = slot.join_or_start(self.inner.cfg.expiry_skew, |id| {
+            spawn_fetch(&runtime, &self.inner, slot, params, id, deadline, false)
         });
-        fetch.await
+        match joined {
+            Joined::Ready(token) => Ok(token),
+            Joined::Wait(fetch) => fetch.await,
+        }
+    }
+
+    /// Past the refresh share of its lifetime, a token is replaced in the background while callers keep
+    /// getting it, so that nobody waits at expiry.
+    fn refresh_if_due(&self, slot: &Arc<Slot>, params: &TokenParams, token: &Token, now: Instant) {
+        let cfg = &self.inner.cfg;
+        if cfg.refresh_ratio >= 1.0 {
+            return;
+        }
+        let refresh_at = token.received_at() + token.lifetime().mul_f64(cfg.refresh_ratio);
+        if now < refresh_at {
+            return;
+        }
+        let Some(runtime) = Handle::try_current()
+            .ok()
+            .or_else(|| self.inner.runtime.get().cloned())
+        else {
+            return;
+        };
+        // The refresh may take until the token expires; callers arriving after that join it.
+        let deadline = (now + cfg.retry.deadline).min(token.expires_at());
+        let started = slot.start_refresh(now, |id| {
+            spawn_fetch(&runtime, &self.inner, slot, params, id, deadline, true)
+        });
+        if started {
+            self.inner.counters.refresh();
+            emit(
+                cfg.event_hook.as_ref(),
+                EventLevel::Debug,
+                EventKind::RefreshStarted,
+                &cfg.client_id,
+                format!(
+                    "refreshing the token ahead of expiry ({}s left)",
+                    token.expires_in().as_secs()
+                ),
+            );
+        }
     }
 }
 
-async fn fetch(inner: Arc<Inner>, slot: Arc<Slot>, params: TokenParams) -> Result<Arc<Token>> {
+/// Runs one fetch as its own task: it completes and fills the cache even if the caller that started it goes
+/// away, and a panic inside it becomes an error instead of unwinding into callers.
+fn spawn_fetch(
+    runtime: &Handle,
+    inner: &Arc<Inner>,
+    slot: &Arc<Slot>,
+    params: &TokenParams,
+    id: u64,
+    deadline: Instant,
+    background: bool,
+) -> BoxFuture<'static, Result<Arc<Token>>> {
+    let task = runtime.spawn({
+        let inner = Arc::clone(inner);
+        let slot = Arc::clone(slot);
+        let params = params.clone();
+        async move {
+            let outcome = AssertUnwindSafe(fetch(&inner, &slot, &params, deadline, background))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    Err(Error::Internal(format!(
+                        "the token fetch panicked: {}",
+                        panic_message(panic)
+                    )))
+                });
+            slot.finish(id);
+            outcome
+        }
+    });
+    async move {
+        task.await
+            .unwrap_or_else(|_| Err(Error::Internal("the token fetch was cancelled".into())))
+    }
+    .boxed()
+}
+
+async fn fetch(
+    inner: &Inner,
+    slot: &Slot,
+    params: &TokenParams,
+    deadline: Instant,
+    background: bool,
+) -> Result<Arc<Token>> {
+    let cfg = &inner.cfg;
     inner.counters.fetch();
-    tracing::debug!(token_url = %inner.cfg.token_url, client_id = %inner.cfg.client_id, scopes = ?params.scopes, "requesting a token");
-    match request_token(&inner.http, &inner.cfg, &params).await {
+    if cfg.panic_on_fetch {
+        panic!("panic_on_fetch test hook");
+    }
+    match fetch_with_retries(&inner.http, cfg, params, deadline).await {
         Ok(token) => {
             let token = Arc::new(token);
-            tracing::debug!(client_id = %inner.cfg.client_id, expires_in = ?token.lifetime(), "token received");
             slot.store(Arc::clone(&token));
             Ok(token)
         }
         Err(e) => {
-            let e = e.scrub(inner.cfg.client_secret.expose());
-            tracing::warn!(client_id = %inner.cfg.client_id, error = %e, "token request failed");
             inner.counters.failure(e.to_string());
+            let (level, kind, what) = if background {
+                if let Some(current) = slot.usable(cfg.expiry_skew, Instant::now()) {
+                    slot.refresh_failed(Instant::now() + refresh_retry_delay(current.expires_in()));
+                }
+                (
+                    EventLevel::Warn,
+                    EventKind::RefreshFailed,
+                    "background refresh failed; the current token is served until it expires",
+                )
+            } else {
+                (
+                    EventLevel::Error,
+                    EventKind::FetchFailed,
+                    "token request failed",
+                )
+            };
+            emit(
+                cfg.event_hook.as_ref(),
+                level,
+                kind,
+                &cfg.client_id,
+                format!("{what}: {e}"),
+            );
             Err(e)
         }
     }

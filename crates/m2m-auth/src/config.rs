@@ -8,6 +8,8 @@ use std::time::Duration;
 use url::{Host, Url};
 
 use crate::error::{Error, Result};
+use crate::events::EventHook;
+use crate::retry::RetryPolicy;
 use crate::secret::SecretString;
 
 /// How the client authenticates itself at the token endpoint (RFC 6749 §2.3, OIDC Core §9).
@@ -68,6 +70,8 @@ pub const DEFAULT_EXPIRY_SKEW: Duration = Duration::from_secs(30);
 pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 /// Largest token response body read; reading stops there.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// Share of a token's lifetime after which a background refresh starts.
+pub const DEFAULT_REFRESH_RATIO: f64 = 0.8;
 
 /// Builds a [`crate::TokenClient`]. Every setter takes plain values; all checks happen in [`Self::build`].
 #[derive(Clone, Default)]
@@ -85,6 +89,11 @@ pub struct TokenClientBuilder {
     pub(crate) default_lifetime: Option<Duration>,
     pub(crate) max_response_bytes: Option<usize>,
     pub(crate) allow_insecure_http: bool,
+    pub(crate) retry: Option<RetryPolicy>,
+    pub(crate) refresh_ratio: Option<f64>,
+    pub(crate) event_hook: Option<EventHook>,
+    pub(crate) runtime: Option<tokio::runtime::Handle>,
+    pub(crate) panic_on_fetch: bool,
 }
 
 impl fmt::Debug for TokenClientBuilder {
@@ -182,6 +191,40 @@ impl TokenClientBuilder {
         self
     }
 
+    /// How failed token requests are retried (see [`RetryPolicy`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Share of a token's lifetime (0 < ratio ≤ 1) after which a background refresh starts while callers
+    /// keep getting the current token. 1 turns refresh-ahead off. Default 0.8.
+    pub fn refresh_ratio(mut self, ratio: f64) -> Self {
+        self.refresh_ratio = Some(ratio);
+        self
+    }
+
+    /// Receives the client's events (requests, retries, failures, refreshes).
+    pub fn on_event(mut self, hook: EventHook) -> Self {
+        self.event_hook = Some(hook);
+        self
+    }
+
+    /// The runtime for background refreshes started from synchronous calls ([`crate::TokenClient::cached`]).
+    /// Without it the client uses the runtime of its first asynchronous call.
+    pub fn runtime(mut self, handle: tokio::runtime::Handle) -> Self {
+        self.runtime = Some(handle);
+        self
+    }
+
+    /// Test hook: every token fetch panics inside the core. Lets the bindings prove that a panic surfaces as
+    /// an error and never takes the process down.
+    #[doc(hidden)]
+    pub fn panic_on_fetch(mut self, yes: bool) -> Self {
+        self.panic_on_fetch = yes;
+        self
+    }
+
     pub fn build(self) -> Result<crate::TokenClient> {
         crate::TokenClient::from_config(self.validate()?)
     }
@@ -214,6 +257,26 @@ impl TokenClientBuilder {
                 ));
             }
         }
+        let retry = self.retry.unwrap_or_default();
+        if retry.max_attempts == 0 {
+            return Err(Error::config(
+                "max_attempts",
+                "max_attempts must be at least 1",
+            ));
+        }
+        if retry.deadline.is_zero() {
+            return Err(Error::config(
+                "retry_deadline",
+                "retry_deadline must be greater than zero",
+            ));
+        }
+        let refresh_ratio = self.refresh_ratio.unwrap_or(DEFAULT_REFRESH_RATIO);
+        if !(refresh_ratio > 0.0 && refresh_ratio <= 1.0) {
+            return Err(Error::config(
+                "refresh_ratio",
+                format!("refresh_ratio must be greater than 0 and at most 1, not {refresh_ratio}"),
+            ));
+        }
         Ok(ClientConfig {
             token_url,
             client_id,
@@ -229,6 +292,11 @@ impl TokenClientBuilder {
             max_response_bytes: self
                 .max_response_bytes
                 .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            retry,
+            refresh_ratio,
+            event_hook: self.event_hook,
+            runtime: self.runtime,
+            panic_on_fetch: self.panic_on_fetch,
         })
     }
 }
@@ -261,6 +329,11 @@ pub(crate) struct ClientConfig {
     pub expiry_skew: Duration,
     pub default_lifetime: Duration,
     pub max_response_bytes: usize,
+    pub retry: RetryPolicy,
+    pub refresh_ratio: f64,
+    pub event_hook: Option<EventHook>,
+    pub runtime: Option<tokio::runtime::Handle>,
+    pub panic_on_fetch: bool,
 }
 
 fn required(value: Option<String>, field: &str) -> Result<String> {

@@ -11,18 +11,22 @@ pub enum Error {
     #[error(transparent)]
     OAuth(#[from] OAuthError),
     /// The token endpoint could not be reached, or did not answer in time.
-    #[error("{message}")]
+    #[error("{message}{}", attempts_note(*attempts))]
     Transport {
         message: String,
         /// True when the request timed out rather than failed to connect.
         timeout: bool,
+        /// Requests made before giving up.
+        attempts: u32,
     },
     /// The token endpoint answered, but not with a usable token response.
-    #[error("{message}")]
+    #[error("{message}{}", attempts_note(*attempts))]
     InvalidResponse {
         message: String,
         /// The HTTP status of the answer.
         status: Option<u16>,
+        /// Requests made before giving up.
+        attempts: u32,
     },
     /// The client was configured wrongly; `field` names the setting (or environment variable).
     #[error("{message}")]
@@ -40,6 +44,17 @@ pub struct OAuthError {
     pub error_uri: Option<String>,
     /// The HTTP status the token endpoint answered with.
     pub status: u16,
+    /// Requests made before giving up (more than 1 when the status was worth retrying).
+    pub attempts: u32,
+}
+
+/// " (after 3 attempts)" when a failure was retried; nothing for a single attempt.
+fn attempts_note(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    }
 }
 
 impl fmt::Display for OAuthError {
@@ -52,7 +67,7 @@ impl fmt::Display for OAuthError {
         if let Some(description) = &self.error_description {
             write!(f, ": {description}")?;
         }
-        Ok(())
+        f.write_str(&attempts_note(self.attempts))
     }
 }
 
@@ -112,6 +127,26 @@ impl Error {
         }
     }
 
+    /// Requests made to the token endpoint before this error (0 when none was made).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Self::OAuth(e) => e.attempts,
+            Self::Transport { attempts, .. } | Self::InvalidResponse { attempts, .. } => *attempts,
+            _ => 0,
+        }
+    }
+
+    pub(crate) fn with_attempts(mut self, n: u32) -> Self {
+        match &mut self {
+            Self::OAuth(e) => e.attempts = n,
+            Self::Transport { attempts, .. } | Self::InvalidResponse { attempts, .. } => {
+                *attempts = n
+            }
+            _ => {}
+        }
+        self
+    }
+
     pub(crate) fn config(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Config {
             field: field.into(),
@@ -123,6 +158,7 @@ impl Error {
         Self::InvalidResponse {
             message: message.into(),
             status,
+            attempts: 1,
         }
     }
 
@@ -148,13 +184,23 @@ impl Error {
                 e.error_uri = e.error_uri.map(clean);
                 Self::OAuth(e)
             }
-            Self::Transport { message, timeout } => Self::Transport {
+            Self::Transport {
+                message,
+                timeout,
+                attempts,
+            } => Self::Transport {
                 message: clean(message),
                 timeout,
+                attempts,
             },
-            Self::InvalidResponse { message, status } => Self::InvalidResponse {
+            Self::InvalidResponse {
+                message,
+                status,
+                attempts,
+            } => Self::InvalidResponse {
                 message: clean(message),
                 status,
+                attempts,
             },
             Self::Config { field, message } => Self::Config {
                 field,
@@ -178,6 +224,7 @@ mod tests {
             error_description: Some("scope admin is not allowed".into()),
             error_uri: None,
             status: 400,
+            attempts: 1,
         });
         assert_eq!(
             e.to_string(),
@@ -194,6 +241,7 @@ mod tests {
             error_description: Some("bad secret s3cr3t-value".into()),
             error_uri: Some("https://x/s3cr3t-value".into()),
             status: 401,
+            attempts: 1,
         })
         .scrub("s3cr3t-value");
         let Error::OAuth(o) = &e else {

@@ -18,9 +18,12 @@ mod client;
 mod config;
 pub mod env;
 mod error;
+pub mod events;
+mod fetch;
 mod options;
 mod params;
 mod request;
+mod retry;
 mod secret;
 mod slot;
 mod stats;
@@ -32,8 +35,10 @@ pub use config::{
     TokenClientBuilder, secureauth_token_url,
 };
 pub use error::{Error, ErrorKind, OAuthError, Result};
+pub use events::{Event, EventHook, EventKind, EventLevel};
 pub use options::{ClientOptions, seconds};
 pub use params::TokenParams;
+pub use retry::RetryPolicy;
 pub use secret::SecretString;
 pub use stats::Stats;
 pub use token::Token;

@@ -1,14 +1,16 @@
 //! One token request on the wire: the form body, client authentication, and the capped read of the answer.
 
 use std::error::Error as _;
+use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 
 use crate::config::{AuthMethod, ClientConfig};
 use crate::error::{Error, Result};
 use crate::params::TokenParams;
+use crate::retry::parse_retry_after;
 use crate::token::{ParseOptions, Token, parse_token_response};
 
 pub(crate) const USER_AGENT: &str = concat!("m2m-auth/", env!("CARGO_PKG_VERSION"));
@@ -18,7 +20,6 @@ pub(crate) const USER_AGENT: &str = concat!("m2m-auth/", env!("CARGO_PKG_VERSION
 pub(crate) fn http_client(cfg: &ClientConfig) -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .timeout(cfg.timeout)
         .connect_timeout(cfg.timeout)
         .user_agent(USER_AGENT)
         .tcp_nodelay(true)
@@ -60,11 +61,29 @@ pub(crate) fn basic_authorization(client_id: &str, secret: &str) -> String {
     )
 }
 
+/// A failed attempt, with the server's `Retry-After` when it sent one.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub error: Error,
+    pub retry_after: Option<Duration>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Self {
+            error,
+            retry_after: None,
+        }
+    }
+}
+
+/// One request to the token endpoint, answered within `timeout`.
 pub(crate) async fn request_token(
     http: &reqwest::Client,
     cfg: &ClientConfig,
     params: &TokenParams,
-) -> Result<Token> {
+    timeout: Duration,
+) -> Result<Token, Failure> {
     let body = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(form_fields(cfg, params))
         .finish();
@@ -72,19 +91,33 @@ pub(crate) async fn request_token(
         .post(cfg.token_url.clone())
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(ACCEPT, "application/json")
+        .timeout(timeout)
         .body(body);
     if cfg.auth_method == AuthMethod::ClientSecretBasic {
         let mut value = HeaderValue::from_str(&basic_authorization(
             &cfg.client_id,
             cfg.client_secret.expose(),
         ))
-        .map_err(|_| Error::config("client_secret", "client credentials cannot form a header"))?;
+        .map_err(|_| {
+            Failure::from(Error::config(
+                "client_secret",
+                "client credentials cannot form a header",
+            ))
+        })?;
         value.set_sensitive(true);
         request = request.header(AUTHORIZATION, value);
     }
 
-    let mut response = request.send().await.map_err(|e| transport(cfg, &e))?;
+    let mut response = request
+        .send()
+        .await
+        .map_err(|e| transport(cfg, &e, timeout))?;
     let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()));
     let content_type = response
         .headers()
         .get(CONTENT_TYPE)
@@ -92,7 +125,11 @@ pub(crate) async fn request_token(
         .map(str::to_owned);
     let mut body = Vec::new();
     // Read chunk by chunk so that an endless or huge body stops at the cap instead of filling memory.
-    while let Some(chunk) = response.chunk().await.map_err(|e| transport(cfg, &e))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport(cfg, &e, timeout))?
+    {
         if body.len() + chunk.len() > cfg.max_response_bytes {
             return Err(Error::invalid_response(
                 Some(status),
@@ -100,7 +137,8 @@ pub(crate) async fn request_token(
                     "token endpoint response is larger than {} bytes; stopped reading",
                     cfg.max_response_bytes
                 ),
-            ));
+            )
+            .into());
         }
         body.extend_from_slice(&chunk);
     }
@@ -112,9 +150,10 @@ pub(crate) async fn request_token(
             default_lifetime: cfg.default_lifetime,
         },
     )
+    .map_err(|error| Failure { error, retry_after })
 }
 
-fn transport(cfg: &ClientConfig, e: &reqwest::Error) -> Error {
+fn transport(cfg: &ClientConfig, e: &reqwest::Error, timeout: Duration) -> Failure {
     // reqwest's own message is "error sending request for url (…)"; the causes below it say what happened.
     let mut causes = Vec::new();
     let mut source = e.source();
@@ -126,7 +165,7 @@ fn transport(cfg: &ClientConfig, e: &reqwest::Error) -> Error {
         source = s.source();
     }
     let what = if e.is_timeout() {
-        format!("timed out after {:?}", cfg.timeout)
+        format!("timed out after {timeout:?}")
     } else if e.is_connect() {
         "could not connect".to_owned()
     } else if e.is_body() || e.is_decode() {
@@ -142,7 +181,9 @@ fn transport(cfg: &ClientConfig, e: &reqwest::Error) -> Error {
     Error::Transport {
         message: format!("token endpoint {} {what}{detail}", cfg.token_url),
         timeout: e.is_timeout(),
+        attempts: 1,
     }
+    .into()
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! One cache entry: the current token for one set of [`crate::TokenParams`], and at most one fetch in flight
-//! for it. However many callers find no usable token, they all join the same fetch (single flight).
+//! for it. However many callers find no usable token, they all join the same fetch (single flight); a
+//! background refresh is such a fetch too, so callers arriving at expiry join it instead of starting another.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -11,10 +13,23 @@ use crate::token::Token;
 
 pub(crate) type SharedFetch = Shared<BoxFuture<'static, Result<Arc<Token>>>>;
 
+/// Tells fetches apart, so that a finished fetch removes itself and nothing newer.
+static NEXT_FETCH_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What a caller without a usable token gets: a token that arrived meanwhile, or the fetch to wait for.
+pub(crate) enum Joined {
+    Ready(Arc<Token>),
+    Wait(SharedFetch),
+}
+
 #[derive(Default)]
 pub(crate) struct Slot {
     current: RwLock<Option<Arc<Token>>>,
-    inflight: Mutex<Option<SharedFetch>>,
+    /// The fetch in flight. Its task removes it when done, after storing the token, so that whoever finds
+    /// no fetch here finds the token.
+    inflight: Mutex<Option<(u64, SharedFetch)>>,
+    /// After a failed background refresh: no new one before this instant.
+    refresh_not_before: Mutex<Option<Instant>>,
 }
 
 impl Slot {
@@ -36,26 +51,88 @@ impl Slot {
         {
             *guard = Some(token);
         }
+        drop(guard);
+        *self
+            .refresh_not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     pub fn clear(&self) {
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
-    /// Joins the fetch in flight, or starts one with `start` if there is none (or the last one has finished:
-    /// its result is already in `current`, or was an error that a new caller should not inherit).
+    /// Drops the current token only if it is `access_token`: many callers that saw the same token rejected
+    /// cause one new fetch, not one each.
+    pub fn clear_if(&self, access_token: &str) -> bool {
+        let mut guard = self.current.write().unwrap_or_else(PoisonError::into_inner);
+        if guard
+            .as_ref()
+            .is_some_and(|t| t.access_token() == access_token)
+        {
+            *guard = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Joins the fetch in flight, or starts one with `start` (given the fetch's id, which it passes to
+    /// [`Self::finish`] when done), unless a token arrived since the caller looked.
     pub fn join_or_start(
         &self,
-        start: impl FnOnce() -> BoxFuture<'static, Result<Arc<Token>>>,
-    ) -> SharedFetch {
+        skew: Duration,
+        start: impl FnOnce(u64) -> BoxFuture<'static, Result<Arc<Token>>>,
+    ) -> Joined {
         let mut guard = self.inflight.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(fetch) = guard.as_ref()
-            && fetch.peek().is_none()
-        {
-            return fetch.clone();
+        if let Some((_, fetch)) = guard.as_ref() {
+            return Joined::Wait(fetch.clone());
         }
-        let fetch = start().shared();
-        *guard = Some(fetch.clone());
-        fetch
+        if let Some(token) = self.usable(skew, Instant::now()) {
+            return Joined::Ready(token);
+        }
+        let id = NEXT_FETCH_ID.fetch_add(1, Ordering::Relaxed);
+        let fetch = start(id).shared();
+        *guard = Some((id, fetch.clone()));
+        Joined::Wait(fetch)
+    }
+
+    /// Starts a background refresh unless a fetch is in flight or a failed refresh asked to wait. Returns
+    /// whether one was started.
+    pub fn start_refresh(
+        &self,
+        now: Instant,
+        start: impl FnOnce(u64) -> BoxFuture<'static, Result<Arc<Token>>>,
+    ) -> bool {
+        if self
+            .refresh_not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|t| now < t)
+        {
+            return false;
+        }
+        let mut guard = self.inflight.lock().unwrap_or_else(PoisonError::into_inner);
+        if guard.is_some() {
+            return false;
+        }
+        let id = NEXT_FETCH_ID.fetch_add(1, Ordering::Relaxed);
+        *guard = Some((id, start(id).shared()));
+        true
+    }
+
+    /// Called by fetch `id` when it is done (its token stored or its failure noted).
+    pub fn finish(&self, id: u64) {
+        let mut guard = self.inflight.lock().unwrap_or_else(PoisonError::into_inner);
+        if guard.as_ref().is_some_and(|(i, _)| *i == id) {
+            *guard = None;
+        }
+    }
+
+    pub fn refresh_failed(&self, retry_at: Instant) {
+        *self
+            .refresh_not_before
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(retry_at);
     }
 }

@@ -11,8 +11,10 @@ pub struct Stats {
     pub hits: u64,
     /// Calls that found no usable token and waited for a fetch (their own or a shared one).
     pub misses: u64,
-    /// Requests started to the token endpoint.
+    /// Fetches started (each may make several requests when it retries).
     pub fetches: u64,
+    /// Background refreshes started ahead of expiry.
+    pub refreshes: u64,
     /// Fetches that ended in an error.
     pub failures: u64,
     /// The message of the last failure, if any.
@@ -24,6 +26,7 @@ pub(crate) struct Counters {
     pub hits: AtomicU64,
     pub misses: AtomicU64,
     pub fetches: AtomicU64,
+    pub refreshes: AtomicU64,
     pub failures: AtomicU64,
     pub last_error: Mutex<Option<String>>,
 }
@@ -41,6 +44,10 @@ impl Counters {
         self.fetches.fetch_add(1, Relaxed);
     }
 
+    pub fn refresh(&self) {
+        self.refreshes.fetch_add(1, Relaxed);
+    }
+
     pub fn failure(&self, message: String) {
         self.failures.fetch_add(1, Relaxed);
         *self
@@ -54,6 +61,7 @@ impl Counters {
             hits: self.hits.load(Relaxed),
             misses: self.misses.load(Relaxed),
             fetches: self.fetches.load(Relaxed),
+            refreshes: self.refreshes.load(Relaxed),
             failures: self.failures.load(Relaxed),
             last_error: self
                 .last_error

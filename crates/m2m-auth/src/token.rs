@@ -229,6 +229,7 @@ fn oauth_error(map: &Map<String, Value>, status: u16) -> Option<OAuthError> {
         error_description: text("error_description"),
         error_uri: text("error_uri"),
         status,
+        attempts: 1,
     })
 }
 
@@ -320,7 +321,8 @@ mod tests {
                 error: "invalid_client".into(),
                 error_description: Some("nope".into()),
                 error_uri: Some("https://d".into()),
-                status: 401
+                status: 401,
+                attempts: 1,
             })
         );
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use m2m_auth::{AuthMethod, Error, Token, TokenClient};
+use m2m_auth::{AuthMethod, Error, RetryPolicy, Token, TokenClient};
 use m2m_auth_mock::{Fault, MockConfig, MockServer};
 use serde_json::{Value, json};
 
@@ -69,6 +69,26 @@ fn build_client(case: &Value, mock: &MockServer, secret: &str) -> m2m_auth::Resu
     if let Some(ms) = c.get("timeout_ms").and_then(Value::as_u64) {
         b = b.timeout(Duration::from_millis(ms));
     }
+    if let Some(r) = c.get("refresh_ratio").and_then(Value::as_f64) {
+        b = b.refresh_ratio(r);
+    }
+    if let Some(retry) = c.get("retry") {
+        let mut p = RetryPolicy::default();
+        let ms = |k: &str| {
+            retry
+                .get(k)
+                .and_then(Value::as_u64)
+                .map(Duration::from_millis)
+        };
+        if let Some(n) = retry.get("max_attempts").and_then(Value::as_u64) {
+            p.max_attempts = n as u32;
+        }
+        p.initial_backoff = ms("initial_backoff_ms").unwrap_or(p.initial_backoff);
+        p.max_backoff = ms("max_backoff_ms").unwrap_or(p.max_backoff);
+        p.deadline = ms("deadline_ms").unwrap_or(p.deadline);
+        p.max_retry_after = ms("max_retry_after_ms").unwrap_or(p.max_retry_after);
+        b = b.retry(p);
+    }
     b.build()
 }
 
@@ -107,6 +127,9 @@ fn check_error(name: &str, e: &Error, want: &Value, secret: &str) {
         if let Some(w) = want.get(key) {
             assert_eq!(got.as_deref(), w.as_str(), "{name}: {key} of {e:?}");
         }
+    }
+    if let Some(n) = want.get("attempts").and_then(Value::as_u64) {
+        assert_eq!(u64::from(e.attempts()), n, "{name}: attempts of {e:?}");
     }
     if let Some(field) = want.get("field").and_then(Value::as_str) {
         match e {
@@ -314,6 +337,56 @@ async fn run_case(name: &str, case: &Value, mock: &MockServer, config: &MockConf
                 }
             }
             "invalidate" => client.invalidate(),
+            "invalidate_token" => {
+                let i = step["of_step"].as_u64().expect("of_step") as usize;
+                let token = tokens[i]
+                    .as_ref()
+                    .expect("a token at of_step")
+                    .access_token()
+                    .to_owned();
+                for _ in 0..step["times"].as_u64().unwrap_or(1) {
+                    client.invalidate_token(&token);
+                }
+            }
+            "push_faults" => {
+                let faults: Vec<Fault> =
+                    serde_json::from_value(step["faults"].clone()).expect("faults");
+                mock.push_faults(faults);
+            }
+            "get_token_concurrently" => {
+                let n = step["callers"].as_u64().expect("callers");
+                let tasks: Vec<_> = (0..n)
+                    .map(|_| {
+                        let c = client.clone();
+                        tokio::spawn(async move { c.token().await })
+                    })
+                    .collect();
+                let mut results = Vec::new();
+                for t in tasks {
+                    results.push(t.await.expect("join"));
+                }
+                let want = &step["expect"];
+                if let Some(w) = want.get("error") {
+                    for r in &results {
+                        let e = r.as_ref().expect_err("every caller gets the error");
+                        check_error(&label, e, w, &secret);
+                    }
+                } else {
+                    let first = results[0].as_ref().expect("token").clone();
+                    for r in &results {
+                        let t = r.as_ref().expect("every caller gets a token");
+                        assert_eq!(
+                            t.access_token(),
+                            first.access_token(),
+                            "{label}: one token for all"
+                        );
+                    }
+                    if let Some(w) = want.get("token") {
+                        check_token(&label, &first, w, &tokens);
+                    }
+                    got = Some(first);
+                }
+            }
             "sleep" => {
                 tokio::time::sleep(Duration::from_millis(step["ms"].as_u64().expect("ms"))).await;
             }
