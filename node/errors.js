@@ -12,6 +12,7 @@ class M2MAuthError extends Error {
     this.name = new.target.name
     this.code = fields.code ?? 'ERR_M2M_AUTH'
     this.status = fields.status ?? null
+    this.attempts = fields.attempts ?? 0
   }
 }
 

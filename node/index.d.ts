@@ -24,6 +24,28 @@ export interface TokenClientOptions {
   maxResponseBytes?: number
   /** Allow plain http to a host that is not loopback (the secret travels in clear text). */
   allowInsecureHttp?: boolean
+  /** Requests per fetch, the first included; 1 turns retries off. Default 4. */
+  maxAttempts?: number
+  /** Backoff before the first retry (doubling, with full jitter). Default 200. */
+  retryBackoffMs?: number
+  /** Longest backoff. Default 10000. */
+  retryMaxBackoffMs?: number
+  /** All attempts of one fetch end within this time. Default 30000. */
+  retryDeadlineMs?: number
+  /** A longer Retry-After is shortened to this. Default 60000. */
+  maxRetryAfterMs?: number
+  /** Share of a token's lifetime after which it is refreshed in the background (0 < r <= 1). Default 0.8. */
+  refreshRatio?: number
+  /** Receives the client's events; NODE_DEBUG=m2m-auth prints them too. */
+  onEvent?: (event: TokenEvent) => void
+}
+
+/** Something the client did: never contains the secret or a token. */
+export interface TokenEvent {
+  level: 'debug' | 'info' | 'warn' | 'error'
+  kind: 'request' | 'token_received' | 'retry' | 'fetch_failed' | 'refresh_started' | 'refresh_failed'
+  clientId: string
+  message: string
 }
 
 export interface SecureAuthOptions extends Omit<TokenClientOptions, 'tokenUrl'> {
@@ -43,6 +65,7 @@ export interface TokenStats {
   hits: number
   misses: number
   fetches: number
+  refreshes: number
   failures: number
   lastError: string | null
 }
@@ -61,12 +84,12 @@ export declare class Token {
 export declare class TokenClient {
   constructor(options: TokenClientOptions)
   static secureauth(options: SecureAuthOptions): TokenClient
-  static fromEnv(): TokenClient
+  static fromEnv(options?: { onEvent?: (event: TokenEvent) => void }): TokenClient
   /** The access token; cached while fresh, fetched once however many callers ask. */
   getToken(params?: TokenParams): Promise<string>
   fetchToken(params?: TokenParams): Promise<Token>
-  /** Drops cached tokens; the next call fetches a new one. */
-  invalidate(): void
+  /** Drops cached tokens, or only `token` if it is still cached; returns whether one was dropped. */
+  invalidate(token?: string): boolean
   stats(): TokenStats
   readonly tokenUrl: string
   readonly clientId: string
@@ -84,6 +107,7 @@ export interface ErrorFields {
   errorUri?: string | null
   timeout?: boolean
   field?: string
+  attempts?: number
 }
 
 export declare class M2MAuthError extends Error {
@@ -91,6 +115,8 @@ export declare class M2MAuthError extends Error {
   readonly code: ErrorCode
   /** HTTP status of the token endpoint's answer, if there was one. */
   readonly status: number | null
+  /** Requests made to the token endpoint before giving up. */
+  readonly attempts: number
 }
 export declare class OAuthError extends M2MAuthError {
   readonly code: 'ERR_OAUTH'

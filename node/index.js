@@ -14,11 +14,39 @@ const OPTION_TYPES = {
   scopes: 'string[]', audience: 'string', resources: 'string[]', extraParams: 'record',
   timeoutMs: 'number', expirySkewMs: 'number', defaultLifetimeMs: 'number', maxResponseBytes: 'number',
   allowInsecureHttp: 'boolean', tenant: 'string', region: 'string', workspace: 'string',
+  maxAttempts: 'number', retryBackoffMs: 'number', retryMaxBackoffMs: 'number', retryDeadlineMs: 'number',
+  maxRetryAfterMs: 'number', refreshRatio: 'number', onEvent: 'function',
+  // Test hook: every fetch panics inside the Rust core, to prove a panic becomes an InternalError.
+  _panicOnFetch: 'boolean',
 }
 const PARAM_TYPES = { scopes: 'string[]', audience: 'string', resources: 'string[]' }
 
 // Core setting names in errors, as this package spells them.
-const FIELD_NAMES = { timeout: 'timeoutMs', expirySkew: 'expirySkewMs', defaultLifetime: 'defaultLifetimeMs' }
+const FIELD_NAMES = {
+  timeout: 'timeoutMs', expirySkew: 'expirySkewMs', defaultLifetime: 'defaultLifetimeMs',
+  retryBackoff: 'retryBackoffMs', retryMaxBackoff: 'retryMaxBackoffMs', retryDeadline: 'retryDeadlineMs',
+  maxRetryAfter: 'maxRetryAfterMs',
+}
+
+// NODE_DEBUG=m2m-auth prints the client's events (requests, retries, failures, refreshes) to stderr.
+const debug = util.debuglog('m2m-auth')
+
+/** The native event callback, or undefined when nobody listens (then the core skips the work). */
+function eventListener(onEvent) {
+  if (!onEvent && !debug.enabled) return undefined
+  return (json) => {
+    const event = JSON.parse(json)
+    if (debug.enabled) debug('%s %s [%s]: %s', event.level, event.kind, event.clientId, event.message)
+    if (onEvent) {
+      try {
+        onEvent(event)
+      } catch (e) {
+        // A throwing listener must not break token fetching; make it visible instead.
+        process.emitWarning(`m2m-auth onEvent listener threw: ${e && e.message}`)
+      }
+    }
+  }
+}
 
 function typeOk(value, type) {
   switch (type) {
@@ -79,8 +107,9 @@ class TokenClient {
       this.#native = nativeClient
       return
     }
-    const opts = checked(options, OPTION_TYPES, 'TokenClient option', 'options')
-    this.#native = call(() => new native.NativeTokenClient(opts))
+    const { onEvent, _panicOnFetch, ...opts } = checked(options, OPTION_TYPES, 'TokenClient option', 'options')
+    if (_panicOnFetch) opts.panicOnFetch = true
+    this.#native = call(() => new native.NativeTokenClient(opts, eventListener(onEvent)))
   }
 
   /** A client for a SecureAuth Connect workspace: { tenant, region, workspace, clientId, clientSecret, ... }. */
@@ -98,8 +127,9 @@ class TokenClient {
   }
 
   /** A client configured from the M2M_* environment variables. */
-  static fromEnv() {
-    return new TokenClient(WRAP, call(() => native.NativeTokenClient.fromEnv()))
+  static fromEnv(options = {}) {
+    const { onEvent } = checked(options, { onEvent: 'function' }, 'fromEnv option', 'options')
+    return new TokenClient(WRAP, call(() => native.NativeTokenClient.fromEnv(eventListener(onEvent))))
   }
 
   /** The access token (a string); cached while fresh. */
@@ -126,15 +156,22 @@ class TokenClient {
     return new Token(t)
   }
 
-  /** Drops cached tokens; the next call fetches a new one. */
-  invalidate() {
-    this.#native.invalidate()
+  /** Drops cached tokens; the next call fetches a new one. With `token` (one an API rejected), drops it only
+   *  if it is still cached, so that many callers rejecting one token cause one new fetch. */
+  invalidate(token) {
+    if (token !== undefined && typeof token !== 'string') {
+      throw new ConfigError('invalidate(token): token must be a string', { field: 'token' })
+    }
+    return this.#native.invalidate(token)
   }
 
   /** Counters: hits, misses, fetches, failures, lastError. */
   stats() {
     const s = this.#native.stats()
-    return { hits: s.hits, misses: s.misses, fetches: s.fetches, failures: s.failures, lastError: s.lastError ?? null }
+    return {
+      hits: s.hits, misses: s.misses, fetches: s.fetches, refreshes: s.refreshes, failures: s.failures,
+      lastError: s.lastError ?? null,
+    }
   }
 
   get tokenUrl() { return this.#native.tokenUrl }

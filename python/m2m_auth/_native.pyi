@@ -22,6 +22,7 @@ def _after_fork_in_child() -> None: ...
 class M2MAuthError(Exception):
     code: str
     status: int | None
+    attempts: int
 
 class OAuthError(M2MAuthError):
     error: str
@@ -69,6 +70,13 @@ class TokenClient:
         default_lifetime: float | None = None,
         max_response_bytes: float | None = None,
         allow_insecure_http: bool | None = None,
+        max_attempts: int | None = None,
+        retry_backoff: float | None = None,
+        retry_max_backoff: float | None = None,
+        retry_deadline: float | None = None,
+        max_retry_after: float | None = None,
+        refresh_ratio: float | None = None,
+        _panic_on_fetch: bool = False,
     ) -> TokenClient: ...
     @staticmethod
     def secureauth(
@@ -87,6 +95,12 @@ class TokenClient:
         expiry_skew: float | None = None,
         default_lifetime: float | None = None,
         max_response_bytes: float | None = None,
+        max_attempts: int | None = None,
+        retry_backoff: float | None = None,
+        retry_max_backoff: float | None = None,
+        retry_deadline: float | None = None,
+        max_retry_after: float | None = None,
+        refresh_ratio: float | None = None,
     ) -> TokenClient: ...
     @staticmethod
     def from_env() -> TokenClient: ...
@@ -118,7 +132,7 @@ class TokenClient:
         audience: str | None = None,
         resources: Sequence[str] | None = None,
     ) -> Awaitable[Token]: ...
-    def invalidate(self) -> None: ...
+    def invalidate(self, token: str | None = None) -> bool: ...
     def stats(self) -> dict[str, Any]: ...
     @property
     def token_url(self) -> str: ...

@@ -32,8 +32,10 @@ beforeEach(() => {
   server.reset()
 })
 
+// One attempt per fetch unless a test asks for retries: these tests count requests and look at single
+// failures; retries have their own tests and vectors.
 function newClient(extra = {}) {
-  return new TokenClient({ tokenUrl: server.tokenUrl, clientId: CLIENT_ID, clientSecret: SECRET, ...extra })
+  return new TokenClient({ tokenUrl: server.tokenUrl, clientId: CLIENT_ID, clientSecret: SECRET, maxAttempts: 1, ...extra })
 }
 
 /** Runs `fn` (sync or async) and returns what it threw; fails if it did not throw. */
@@ -489,7 +491,7 @@ test('an OAuth error rejects every concurrent waiter after exactly one request, 
   }
   assert.equal(server.tokenRequests(), 1)
   assert.deepEqual(client.stats(), {
-    hits: 0, misses: 50, fetches: 1, failures: 1,
+    hits: 0, misses: 50, fetches: 1, refreshes: 0, failures: 1,
     lastError: 'token endpoint refused the request (HTTP 401): invalid_client: client secret does not match',
   })
   // A later call does not inherit the failure: it asks again.
@@ -513,12 +515,12 @@ test('a cached token is served without a second request', async () => {
 
 test('stats() counts hits, misses, fetches and failures', async () => {
   const client = newClient()
-  assert.deepEqual(client.stats(), { hits: 0, misses: 0, fetches: 0, failures: 0, lastError: null })
+  assert.deepEqual(client.stats(), { hits: 0, misses: 0, fetches: 0, refreshes: 0, failures: 0, lastError: null })
   await client.getToken()
-  assert.deepEqual(client.stats(), { hits: 0, misses: 1, fetches: 1, failures: 0, lastError: null })
+  assert.deepEqual(client.stats(), { hits: 0, misses: 1, fetches: 1, refreshes: 0, failures: 0, lastError: null })
   await client.getToken()
   await client.getToken()
-  assert.deepEqual(client.stats(), { hits: 2, misses: 1, fetches: 1, failures: 0, lastError: null })
+  assert.deepEqual(client.stats(), { hits: 2, misses: 1, fetches: 1, refreshes: 0, failures: 0, lastError: null })
   client.invalidate()
   server.pushFaults([{ status: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"invalid_request"}' }])
   await assert.rejects(client.getToken(), OAuthError)
@@ -528,7 +530,7 @@ test('stats() counts hits, misses, fetches and failures', async () => {
   assert.equal(s.fetches, 2)
   assert.equal(s.failures, 1)
   assert.equal(s.lastError, 'token endpoint refused the request (HTTP 400): invalid_request')
-  assert.deepEqual(Object.keys(s).sort(), ['failures', 'fetches', 'hits', 'lastError', 'misses'])
+  assert.deepEqual(Object.keys(s).sort(), ['failures', 'fetches', 'hits', 'lastError', 'misses', 'refreshes'])
 })
 
 test('per-call scopes get their own token and the client scopes stay the default', async () => {

@@ -27,17 +27,21 @@ const KEYS = {
   case: ['description', 'client', 'build_error', 'server', 'steps', 'token_requests', 'wire'],
   client: [
     'client_id', 'client_secret', 'auth_method', 'scopes', 'audience', 'resources', 'extra_params',
-    'token_url', 'max_response_bytes', 'timeout_ms',
+    'token_url', 'max_response_bytes', 'timeout_ms', 'refresh_ratio', 'retry',
   ],
+  retry: ['max_attempts', 'initial_backoff_ms', 'max_backoff_ms', 'deadline_ms', 'max_retry_after_ms'],
   server: ['token_lifetime_secs', 'faults'],
   step: {
     get_token: ['do', 'scopes', 'expect'],
     invalidate: ['do'],
+    invalidate_token: ['do', 'of_step', 'times'],
+    push_faults: ['do', 'faults'],
+    get_token_concurrently: ['do', 'callers', 'expect'],
     sleep: ['do', 'ms'],
   },
   expect: ['token', 'error'],
   token: ['token_type', 'scope', 'expires_in_min', 'expires_in_max', 'claims', 'same_as_step', 'differs_from_step'],
-  error: ['kind', 'error', 'error_description', 'error_uri', 'status', 'field', 'message_contains'],
+  error: ['kind', 'error', 'error_description', 'error_uri', 'status', 'attempts', 'field', 'message_contains'],
   wire: ['form', 'form_all', 'form_absent', 'basic_auth'],
 }
 
@@ -84,6 +88,16 @@ function clientOptions(c, server, secret) {
   if (c.extra_params !== undefined) options.extraParams = c.extra_params
   if (c.max_response_bytes !== undefined) options.maxResponseBytes = c.max_response_bytes
   if (c.timeout_ms !== undefined) options.timeoutMs = c.timeout_ms
+  if (c.refresh_ratio !== undefined) options.refreshRatio = c.refresh_ratio
+  if (c.retry !== undefined) {
+    onlyKeys(c.retry, KEYS.retry, 'client.retry')
+    const r = c.retry
+    if (r.max_attempts !== undefined) options.maxAttempts = r.max_attempts
+    if (r.initial_backoff_ms !== undefined) options.retryBackoffMs = r.initial_backoff_ms
+    if (r.max_backoff_ms !== undefined) options.retryMaxBackoffMs = r.max_backoff_ms
+    if (r.deadline_ms !== undefined) options.retryDeadlineMs = r.deadline_ms
+    if (r.max_retry_after_ms !== undefined) options.maxRetryAfterMs = r.max_retry_after_ms
+  }
   return options
 }
 
@@ -112,6 +126,7 @@ function checkError(label, e, want, secret) {
     assert.equal(e.errorDescription, want.error_description, `${label}: errorDescription of ${util.inspect(e)}`)
   }
   if (want.error_uri !== undefined) assert.equal(e.errorUri, want.error_uri, `${label}: errorUri of ${util.inspect(e)}`)
+  if (want.attempts !== undefined) assert.equal(e.attempts, want.attempts, `${label}: attempts of ${util.inspect(e)}`)
   if (want.field !== undefined) {
     assert.equal(e.name, 'ConfigError', `${label}: a field is expected only on a ConfigError, got ${util.inspect(e)}`)
     assert.equal(e.field, camel(want.field), `${label}: field of ${util.inspect(e)}`)
@@ -281,6 +296,34 @@ async function runCase(name, kase) {
       case 'invalidate':
         client.invalidate()
         break
+      case 'invalidate_token': {
+        const earlier = tokens[step.of_step]
+        assert.ok(earlier, `${label}: step ${step.of_step} has no token`)
+        for (let n = 0; n < (step.times ?? 1); n++) client.invalidate(earlier.accessToken)
+        break
+      }
+      case 'push_faults':
+        server.pushFaults(step.faults)
+        break
+      case 'get_token_concurrently': {
+        const want = step.expect ?? {}
+        onlyKeys(want, KEYS.expect, `${label} expect`)
+        // All Promises are created before any settles: every caller asks while the first fetch is in flight.
+        const results = await Promise.allSettled(Array.from({ length: step.callers }, () => client.fetchToken()))
+        if (want.error !== undefined) {
+          for (const r of results) {
+            assert.equal(r.status, 'rejected', `${label}: every caller gets the error`)
+            checkError(label, r.reason, want.error, secret)
+          }
+        } else {
+          for (const r of results) assert.equal(r.status, 'fulfilled', `${label}: every caller gets a token`)
+          const first = results[0].value
+          assert.ok(results.every((r) => r.value.accessToken === first.accessToken), `${label}: one token for all`)
+          if (want.token !== undefined) checkToken(label, first, want.token, tokens)
+          got = first
+        }
+        break
+      }
       case 'sleep':
         assert.ok(Number.isInteger(step.ms) && step.ms >= 0, `${label}: ms must be a whole number`)
         await sleep(step.ms)

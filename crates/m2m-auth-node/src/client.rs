@@ -8,6 +8,7 @@ use napi_derive::napi;
 use m2m_auth::{ClientOptions, SecretString, TokenClient, TokenClientBuilder, TokenParams};
 
 use crate::error::{guarded, guarded_sync, to_napi};
+use crate::events::{EventCallback, event_hook};
 
 /// Client settings, as the JS options object. Durations are in milliseconds, the JS convention.
 #[napi(object)]
@@ -26,6 +27,14 @@ pub struct NativeClientOptions {
     pub default_lifetime_ms: Option<f64>,
     pub max_response_bytes: Option<f64>,
     pub allow_insecure_http: Option<bool>,
+    pub max_attempts: Option<f64>,
+    pub retry_backoff_ms: Option<f64>,
+    pub retry_max_backoff_ms: Option<f64>,
+    pub retry_deadline_ms: Option<f64>,
+    pub max_retry_after_ms: Option<f64>,
+    pub refresh_ratio: Option<f64>,
+    /// Test hook: every fetch panics inside the core.
+    pub panic_on_fetch: Option<bool>,
     /// SecureAuth Connect: tenant, region and workspace build the token URL.
     pub tenant: Option<String>,
     pub region: Option<String>,
@@ -52,6 +61,13 @@ impl NativeClientOptions {
             default_lifetime_secs: self.default_lifetime_ms.map(|ms| ms / 1000.0),
             max_response_bytes: self.max_response_bytes,
             allow_insecure_http: self.allow_insecure_http,
+            max_attempts: self.max_attempts,
+            retry_backoff_secs: self.retry_backoff_ms.map(|ms| ms / 1000.0),
+            retry_max_backoff_secs: self.retry_max_backoff_ms.map(|ms| ms / 1000.0),
+            retry_deadline_secs: self.retry_deadline_ms.map(|ms| ms / 1000.0),
+            max_retry_after_secs: self.max_retry_after_ms.map(|ms| ms / 1000.0),
+            refresh_ratio: self.refresh_ratio,
+            panic_on_fetch: self.panic_on_fetch.unwrap_or(false),
         }
     }
 }
@@ -95,6 +111,7 @@ pub struct NativeStats {
     pub hits: f64,
     pub misses: f64,
     pub fetches: f64,
+    pub refreshes: f64,
     pub failures: f64,
     pub last_error: Option<String>,
 }
@@ -105,7 +122,10 @@ pub struct NativeTokenClient {
     inner: TokenClient,
 }
 
-fn build(options: NativeClientOptions) -> napi::Result<NativeTokenClient> {
+fn build(
+    options: NativeClientOptions,
+    on_event: Option<EventCallback>,
+) -> napi::Result<NativeTokenClient> {
     let base = match (&options.tenant, &options.region, &options.workspace) {
         (None, None, None) => TokenClientBuilder::new(),
         _ if options.token_url.is_some() => {
@@ -121,7 +141,10 @@ fn build(options: NativeClientOptions) -> napi::Result<NativeTokenClient> {
         )
         .map_err(to_napi)?,
     };
-    let builder = options.into_core().apply(base).map_err(to_napi)?;
+    let mut builder = options.into_core().apply(base).map_err(to_napi)?;
+    if let Some(callback) = on_event {
+        builder = builder.on_event(event_hook(callback));
+    }
     Ok(NativeTokenClient {
         inner: builder.build().map_err(to_napi)?,
     })
@@ -162,16 +185,24 @@ impl NativeTokenClient {
 
 #[napi]
 impl NativeTokenClient {
+    /// `onEvent` receives each event as JSON text: {level, kind, clientId, message}.
     #[napi(constructor)]
-    pub fn new(options: NativeClientOptions) -> napi::Result<Self> {
-        guarded_sync(|| build(options))
+    pub fn new(
+        options: NativeClientOptions,
+        on_event: Option<EventCallback>,
+    ) -> napi::Result<Self> {
+        guarded_sync(|| build(options, on_event))
     }
 
     #[napi(factory)]
-    pub fn from_env() -> napi::Result<Self> {
+    pub fn from_env(on_event: Option<EventCallback>) -> napi::Result<Self> {
         guarded_sync(|| {
+            let mut builder = m2m_auth::env::builder_from_env().map_err(to_napi)?;
+            if let Some(callback) = on_event {
+                builder = builder.on_event(event_hook(callback));
+            }
             Ok(Self {
-                inner: TokenClient::from_env().map_err(to_napi)?,
+                inner: builder.build().map_err(to_napi)?,
             })
         })
     }
@@ -205,9 +236,17 @@ impl NativeTokenClient {
         })
     }
 
+    /// Drops every cached token, or with `token` only that one if it is still cached. Returns whether a
+    /// token was dropped.
     #[napi]
-    pub fn invalidate(&self) {
-        self.inner.invalidate();
+    pub fn invalidate(&self, token: Option<String>) -> bool {
+        match token {
+            Some(t) => self.inner.invalidate_token(&t),
+            None => {
+                self.inner.invalidate();
+                true
+            }
+        }
     }
 
     #[napi]
@@ -217,6 +256,7 @@ impl NativeTokenClient {
             hits: s.hits as f64,
             misses: s.misses as f64,
             fetches: s.fetches as f64,
+            refreshes: s.refreshes as f64,
             failures: s.failures as f64,
             last_error: s.last_error,
         }

@@ -20,6 +20,7 @@ pub fn to_napi(e: Error) -> napi::Error {
         "name": e.kind().class_name(),
         "message": e.to_string(),
         "status": e.status(),
+        "attempts": e.attempts(),
     });
     match &e {
         Error::OAuth(o) => {

@@ -2,6 +2,7 @@
 
 mod client;
 mod error;
+mod events;
 mod mock;
 
 /// Marks error reasons that carry a JSON error record (see `error.rs`).

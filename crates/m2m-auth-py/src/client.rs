@@ -39,6 +39,7 @@ fn options(
     default_lifetime: Option<f64>,
     max_response_bytes: Option<f64>,
     allow_insecure_http: Option<bool>,
+    retry: RetryArgs,
 ) -> ClientOptions {
     ClientOptions {
         token_url,
@@ -54,12 +55,41 @@ fn options(
         default_lifetime_secs: default_lifetime,
         max_response_bytes,
         allow_insecure_http,
+        max_attempts: retry.max_attempts,
+        retry_backoff_secs: retry.retry_backoff,
+        retry_max_backoff_secs: retry.retry_max_backoff,
+        retry_deadline_secs: retry.retry_deadline,
+        max_retry_after_secs: retry.max_retry_after,
+        refresh_ratio: retry.refresh_ratio,
+        panic_on_fetch: retry.panic_on_fetch,
     }
 }
 
+/// The lifecycle keyword arguments, grouped to keep the signatures readable.
+#[derive(Debug, Default)]
+struct RetryArgs {
+    max_attempts: Option<f64>,
+    retry_backoff: Option<f64>,
+    retry_max_backoff: Option<f64>,
+    retry_deadline: Option<f64>,
+    max_retry_after: Option<f64>,
+    refresh_ratio: Option<f64>,
+    panic_on_fetch: bool,
+}
+
 impl PyTokenClient {
+    /// Builds the core client on this process's runtime, with events going to `logging`.
+    fn core(builder: &TokenClientBuilder) -> PyResult<TokenClient> {
+        builder
+            .clone()
+            .runtime(runtime::get()?.handle().clone())
+            .on_event(crate::logging::hook())
+            .build()
+            .map_err(to_py_err)
+    }
+
     fn build(builder: TokenClientBuilder) -> PyResult<Self> {
-        let client = builder.clone().build().map_err(to_py_err)?;
+        let client = Self::core(&builder)?;
         Ok(Self {
             builder,
             current: RwLock::new((runtime::generation(), client)),
@@ -77,7 +107,7 @@ impl PyTokenClient {
                 return Ok(guard.1.clone());
             }
         }
-        let fresh = self.builder.clone().build().map_err(to_py_err)?;
+        let fresh = Self::core(&self.builder)?;
         let mut guard = self.current.write().unwrap_or_else(PoisonError::into_inner);
         *guard = (generation, fresh.clone());
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = None;
@@ -146,7 +176,9 @@ impl PyTokenClient {
     #[new]
     #[pyo3(signature = (*, token_url=None, client_id=None, client_secret=None, auth_method=None, scopes=None,
         audience=None, resources=None, extra_params=None, timeout=None, expiry_skew=None, default_lifetime=None,
-        max_response_bytes=None, allow_insecure_http=None))]
+        max_response_bytes=None, allow_insecure_http=None, max_attempts=None, retry_backoff=None,
+        retry_max_backoff=None, retry_deadline=None, max_retry_after=None, refresh_ratio=None,
+        _panic_on_fetch=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         token_url: Option<String>,
@@ -162,7 +194,23 @@ impl PyTokenClient {
         default_lifetime: Option<f64>,
         max_response_bytes: Option<f64>,
         allow_insecure_http: Option<bool>,
+        max_attempts: Option<f64>,
+        retry_backoff: Option<f64>,
+        retry_max_backoff: Option<f64>,
+        retry_deadline: Option<f64>,
+        max_retry_after: Option<f64>,
+        refresh_ratio: Option<f64>,
+        _panic_on_fetch: bool,
     ) -> PyResult<Self> {
+        let retry = RetryArgs {
+            max_attempts,
+            retry_backoff,
+            retry_max_backoff,
+            retry_deadline,
+            max_retry_after,
+            refresh_ratio,
+            panic_on_fetch: _panic_on_fetch,
+        };
         let opts = options(
             token_url,
             client_id,
@@ -177,6 +225,7 @@ impl PyTokenClient {
             default_lifetime,
             max_response_bytes,
             allow_insecure_http,
+            retry,
         );
         Self::build(opts.apply(TokenClientBuilder::new()).map_err(to_py_err)?)
     }
@@ -185,7 +234,8 @@ impl PyTokenClient {
     #[staticmethod]
     #[pyo3(signature = (*, tenant, region, workspace, client_id=None, client_secret=None, auth_method=None,
         scopes=None, audience=None, resources=None, extra_params=None, timeout=None, expiry_skew=None,
-        default_lifetime=None, max_response_bytes=None))]
+        default_lifetime=None, max_response_bytes=None, max_attempts=None, retry_backoff=None,
+        retry_max_backoff=None, retry_deadline=None, max_retry_after=None, refresh_ratio=None))]
     #[allow(clippy::too_many_arguments)]
     fn secureauth(
         tenant: &str,
@@ -202,8 +252,23 @@ impl PyTokenClient {
         expiry_skew: Option<f64>,
         default_lifetime: Option<f64>,
         max_response_bytes: Option<f64>,
+        max_attempts: Option<f64>,
+        retry_backoff: Option<f64>,
+        retry_max_backoff: Option<f64>,
+        retry_deadline: Option<f64>,
+        max_retry_after: Option<f64>,
+        refresh_ratio: Option<f64>,
     ) -> PyResult<Self> {
         let base = TokenClient::secureauth(tenant, region, workspace).map_err(to_py_err)?;
+        let retry = RetryArgs {
+            max_attempts,
+            retry_backoff,
+            retry_max_backoff,
+            retry_deadline,
+            max_retry_after,
+            refresh_ratio,
+            panic_on_fetch: false,
+        };
         let opts = options(
             None,
             client_id,
@@ -218,6 +283,7 @@ impl PyTokenClient {
             default_lifetime,
             max_response_bytes,
             None,
+            retry,
         );
         Self::build(opts.apply(base).map_err(to_py_err)?)
     }
@@ -312,10 +378,19 @@ impl PyTokenClient {
         })
     }
 
-    /// Drops the cached tokens; the next call fetches a new one.
-    fn invalidate(&self) -> PyResult<()> {
-        self.client()?.invalidate();
-        Ok(())
+    /// Drops the cached tokens; the next call fetches a new one. With `token` (the one an API rejected), drops
+    /// it only if it is still cached, so that many callers rejecting one token cause one new fetch. Returns
+    /// whether a token was dropped.
+    #[pyo3(signature = (token=None))]
+    fn invalidate(&self, token: Option<&str>) -> PyResult<bool> {
+        let client = self.client()?;
+        Ok(match token {
+            Some(t) => client.invalidate_token(t),
+            None => {
+                client.invalidate();
+                true
+            }
+        })
     }
 
     /// Counters: hits, misses, fetches, failures, last_error.
@@ -325,6 +400,7 @@ impl PyTokenClient {
         d.set_item("hits", s.hits)?;
         d.set_item("misses", s.misses)?;
         d.set_item("fetches", s.fetches)?;
+        d.set_item("refreshes", s.refreshes)?;
         d.set_item("failures", s.failures)?;
         d.set_item("last_error", s.last_error)?;
         Ok(d)

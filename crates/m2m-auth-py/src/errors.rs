@@ -61,6 +61,7 @@ pub fn to_py_err(e: Error) -> PyErr {
         // exception is still raised with its message, which is the important part.
         let _ = value.setattr("code", e.kind().code());
         let _ = value.setattr("status", e.status());
+        let _ = value.setattr("attempts", e.attempts());
         match &e {
             Error::OAuth(o) => {
                 let _ = value.setattr("error", &o.error);

@@ -3,6 +3,7 @@
 mod asyncio;
 mod client;
 mod errors;
+mod logging;
 mod mock;
 mod runtime;
 mod token;

@@ -23,6 +23,14 @@ pub struct ClientOptions {
     pub default_lifetime_secs: Option<f64>,
     pub max_response_bytes: Option<f64>,
     pub allow_insecure_http: Option<bool>,
+    pub max_attempts: Option<f64>,
+    pub retry_backoff_secs: Option<f64>,
+    pub retry_max_backoff_secs: Option<f64>,
+    pub retry_deadline_secs: Option<f64>,
+    pub max_retry_after_secs: Option<f64>,
+    pub refresh_ratio: Option<f64>,
+    /// Test hook: every fetch panics inside the core (see `TokenClientBuilder::panic_on_fetch`).
+    pub panic_on_fetch: bool,
 }
 
 impl ClientOptions {
@@ -72,6 +80,42 @@ impl ClientOptions {
         }
         if let Some(v) = self.allow_insecure_http {
             b = b.allow_insecure_http(v);
+        }
+        let retry_set = self.max_attempts.is_some()
+            || self.retry_backoff_secs.is_some()
+            || self.retry_max_backoff_secs.is_some()
+            || self.retry_deadline_secs.is_some()
+            || self.max_retry_after_secs.is_some();
+        if retry_set {
+            let mut p = b.retry.clone().unwrap_or_default();
+            if let Some(v) = self.max_attempts {
+                if !(v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= 100.0) {
+                    return Err(Error::config(
+                        "max_attempts",
+                        format!("max_attempts must be a whole number from 1 to 100, not {v}"),
+                    ));
+                }
+                p.max_attempts = v as u32;
+            }
+            if let Some(v) = self.retry_backoff_secs {
+                p.initial_backoff = seconds_or_zero("retry_backoff", v)?;
+            }
+            if let Some(v) = self.retry_max_backoff_secs {
+                p.max_backoff = seconds_or_zero("retry_max_backoff", v)?;
+            }
+            if let Some(v) = self.retry_deadline_secs {
+                p.deadline = seconds("retry_deadline", v)?;
+            }
+            if let Some(v) = self.max_retry_after_secs {
+                p.max_retry_after = seconds_or_zero("max_retry_after", v)?;
+            }
+            b = b.retry(p);
+        }
+        if let Some(v) = self.refresh_ratio {
+            b = b.refresh_ratio(v);
+        }
+        if self.panic_on_fetch {
+            b = b.panic_on_fetch(true);
         }
         Ok(b)
     }
