@@ -17,6 +17,8 @@ export interface MockConfig {
 export interface Fault {
   count?: number
   delay_ms?: number
+  /** Headers and the body's first byte go out at once; the rest of the body this much later. */
+  body_delay_ms?: number
   status?: number
   headers?: Record<string, string>
   body?: string

@@ -33,8 +33,8 @@ class MockAuthServer {
   tokenRequests(clientId) { return this.#native.tokenRequests(clientId) }
   tokensIssued() { return this.#native.tokensIssued() }
 
-  /** Makes the next token requests misbehave, in order: { count, delay_ms, status, headers, body,
-   *  expires_in, omit_expires_in, token_type, extra }. */
+  /** Makes the next token requests misbehave, in order: { count, delay_ms, body_delay_ms, status,
+   *  headers, body, expires_in, omit_expires_in, token_type, extra }. */
   pushFaults(faults) { this.#native.pushFaults(JSON.stringify(faults)) }
 
   /** The token requests received: { method, path, headers, form, client_id, outcome }. */

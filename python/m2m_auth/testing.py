@@ -58,8 +58,9 @@ class MockAuthServer:
         return self._native.tokens_issued()
 
     def push_faults(self, faults: Sequence[Mapping[str, Any]]) -> None:
-        """Make the next token requests misbehave, in order. A fault: ``count``, ``delay_ms``, ``status``,
-        ``headers``, ``body`` (a raw answer), or ``expires_in``, ``omit_expires_in``, ``token_type``,
+        """Make the next token requests misbehave, in order. A fault: ``count``, ``delay_ms``,
+        ``body_delay_ms`` (headers at once, then the body stalls), ``headers``, ``status`` and ``body`` (a raw
+        answer), or ``expires_in``, ``omit_expires_in``, ``token_type``,
         ``extra`` (changes to a real token answer)."""
         self._native.push_faults(json.dumps(list(faults)))
 

@@ -1,8 +1,13 @@
 //! Turning a fault into what goes on the wire: a raw response, or extra headers on a normal one.
 
-use axum::body::Body;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
+
+use futures::StreamExt as _;
 
 use crate::faults::Fault;
 
@@ -43,4 +48,25 @@ pub(crate) fn add_headers(response: &mut Response, fault: &Fault) {
             _ => tracing::warn!(header = %name, "skipping invalid fault header"),
         }
     }
+}
+
+/// Splits the body so that its first byte goes out with the status and headers and the rest only after
+/// `delay`; the content length is dropped, so the answer is chunked like a streaming server's.
+pub(crate) async fn stall_body(response: Response, delay: Duration) -> Response {
+    let (mut parts, body) = response.into_parts();
+    // Bodies built by this server are in memory, so this read cannot fail or block.
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let first = bytes.slice(..bytes.len().min(1));
+    let rest = bytes.slice(first.len()..);
+    let chunks = futures::stream::iter([first]).chain(futures::stream::once(async move {
+        tokio::time::sleep(delay).await;
+        rest
+    }));
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(
+        parts,
+        Body::from_stream(chunks.map(Ok::<Bytes, Infallible>)),
+    )
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 /// When `status` or `body` is set the server answers exactly that raw response (default status 200,
 /// body "") and neither authenticates nor issues a token. Otherwise the request is handled normally
 /// and the modifiers (`expires_in`, `omit_expires_in`, `token_type`, `extra`) reshape a successful
-/// token response. `delay_ms` and `headers` apply in both cases.
+/// token response. `delay_ms`, `body_delay_ms` and `headers` apply in both cases.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Fault {
@@ -18,6 +18,10 @@ pub struct Fault {
     pub count: u32,
     /// Sleep this long before answering.
     pub delay_ms: u64,
+    /// Send the status, the headers and the body's first byte at once, then stall this long before the
+    /// rest of the body: a server that starts answering and then hangs, which only a timeout covering
+    /// the whole read catches.
+    pub body_delay_ms: u64,
     /// Raw response status (makes the fault a raw response).
     pub status: Option<u16>,
     /// Headers added to the response (raw or normal).

@@ -103,7 +103,7 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -
             tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
         }
         if fault.is_raw() {
-            return fault_response::raw_response(fault);
+            return stalled(fault_response::raw_response(fault), fault).await;
         }
     }
 
@@ -120,8 +120,16 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -
     };
     if let Some(fault) = &fault {
         fault_response::add_headers(&mut response, fault);
+        return stalled(response, fault).await;
     }
     response
+}
+
+async fn stalled(response: Response, fault: &Fault) -> Response {
+    if fault.body_delay_ms == 0 {
+        return response;
+    }
+    fault_response::stall_body(response, Duration::from_millis(fault.body_delay_ms)).await
 }
 
 /// Reads the body and decodes it as a form; the pairs are empty when it is not form-encoded (the

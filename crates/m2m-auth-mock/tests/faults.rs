@@ -102,10 +102,40 @@ async fn a_delay_holds_the_response() {
         started.elapsed()
     );
     assert_eq!(resp.status, 200, "a delay alone still issues a token");
-
-    let started = Instant::now();
     assert_eq!(demo_post(&server, &[]).await.status, 200);
-    assert!(started.elapsed() < Duration::from_millis(300));
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_body_delay_sends_the_head_at_once_and_stalls_the_rest_of_the_body() {
+    let server = start_default().await;
+    server.push_faults(vec![Fault {
+        body_delay_ms: 400,
+        ..Fault::default()
+    }]);
+    let mut resp = http()
+        .post(server.token_url())
+        .header("content-type", FORM)
+        .body(form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", DEMO_ID),
+            ("client_secret", DEMO_SECRET),
+        ]))
+        .send()
+        .await
+        .expect("the status and headers arrive");
+    assert_eq!(resp.status(), 200);
+    let headers_at = Instant::now();
+    let first = resp.chunk().await.expect("read").expect("a first chunk");
+    assert_eq!(&first[..], b"{");
+    let mut rest = Vec::new();
+    while let Some(chunk) = resp.chunk().await.expect("read") {
+        rest.extend_from_slice(&chunk);
+    }
+    assert!(headers_at.elapsed() >= Duration::from_millis(400));
+    let body: Value =
+        serde_json::from_slice(&[&first[..], &rest].concat()).expect("a whole token answer");
+    assert!(body["access_token"].is_string());
 }
 
 #[tokio::test]

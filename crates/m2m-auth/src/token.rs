@@ -260,15 +260,18 @@ fn json_type(v: &Value) -> &'static str {
 
 /// "with a text/html body of 1234 bytes" — never the body itself, which could be anything.
 fn describe_body(content_type: Option<&str>, body: &[u8]) -> String {
-    let kind = content_type
+    let size = if body.is_empty() {
+        "an empty body".to_owned()
+    } else {
+        format!("a body of {} bytes", body.len())
+    };
+    match content_type
         .and_then(|c| c.split(';').next())
         .map(str::trim)
         .filter(|c| !c.is_empty())
-        .unwrap_or("untyped");
-    if body.is_empty() {
-        format!("with an empty {kind} body")
-    } else {
-        format!("with a {kind} body of {} bytes", body.len())
+    {
+        Some(kind) => format!("with {size} of type {kind}"),
+        None => format!("with {size} and no content type"),
     }
 }
 
@@ -329,9 +332,14 @@ mod tests {
 
     #[test]
     fn malformed_answers_are_typed_errors() {
-        assert!(
-            invalid(200, "not json").contains("untyped")
-                || invalid(200, "not json").contains("application/json")
+        assert!(invalid(200, "not json").contains("a body of 8 bytes of type application/json"));
+        assert_eq!(
+            describe_body(None, b""),
+            "with an empty body and no content type"
+        );
+        assert_eq!(
+            describe_body(Some("text/html; charset=utf-8"), b"<p>"),
+            "with a body of 3 bytes of type text/html"
         );
         assert!(invalid(200, "[1,2]").contains("not an object"));
         assert!(invalid(502, "<html>bad gateway</html>").contains("HTTP 502"));
