@@ -3,7 +3,6 @@
 #
 #   make demo    build, then run the Python and Node demos against the bundled mock authorization server
 #   make test    every gate and every suite: Rust, Python, Node
-#   make bench   (see bench/README.md)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
