@@ -1,13 +1,43 @@
 /** How the client authenticates at the token endpoint. */
-export type AuthMethod = 'client_secret_post' | 'client_secret_basic'
+export type AuthMethod =
+  | 'client_secret_post' | 'client_secret_basic' | 'client_secret_jwt' | 'private_key_jwt'
+  | 'tls_client_auth' | 'self_signed_tls_client_auth'
+
+/** A private JWK: RSA (n, e, d, p, q, dp, dq, qi) or EC P-256 (crv, x, y, d), with optional kid and alg. */
+export interface PrivateJwk {
+  kty: 'RSA' | 'EC'
+  kid?: string
+  alg?: string
+  [member: string]: unknown
+}
 
 export interface TokenClientOptions {
   /** The token endpoint, e.g. https://TENANT.REGION.connect.secureauth.com/TENANT/WORKSPACE/oauth2/token */
   tokenUrl?: string
+  /** The issuer, whose metadata names the token endpoint (and its mTLS alias); read at first use. */
+  issuer?: string
   clientId?: string
   clientSecret?: string
-  /** Default `client_secret_post`, as SecureAuth's quick start shows. */
+  /** Default: `private_key_jwt` with a privateKey, `client_secret_post` with a secret (as SecureAuth's quick
+   *  start shows), `tls_client_auth` with only a client certificate. */
   authMethod?: AuthMethod
+  /** For private_key_jwt: PEM (PKCS#8, PKCS#1, SEC1) or JWK text, a Buffer, or a JWK object. */
+  privateKey?: string | Buffer | PrivateJwk
+  privateKeyFile?: string
+  /** The `kid` header of client assertions. */
+  privateKeyId?: string
+  /** RS256 (RSA default), PS256, or ES256 (EC P-256). */
+  signingAlg?: 'RS256' | 'PS256' | 'ES256'
+  /** The `aud` of client assertions; default the token endpoint URL. */
+  assertionAudience?: string
+  /** For mutual TLS: the PEM certificate chain (leaf first) and its key. */
+  clientCert?: string | Buffer
+  clientCertFile?: string
+  clientKey?: string | Buffer
+  clientKeyFile?: string
+  /** PEM CA certificates to trust instead of the system's (a private PKI). */
+  caBundle?: string | Buffer
+  caBundleFile?: string
   scopes?: string[]
   audience?: string
   /** RFC 8707 resource indicators. */
@@ -48,7 +78,7 @@ export interface TokenEvent {
   message: string
 }
 
-export interface SecureAuthOptions extends Omit<TokenClientOptions, 'tokenUrl'> {
+export interface SecureAuthOptions extends Omit<TokenClientOptions, 'tokenUrl' | 'issuer'> {
   tenant: string
   region: string
   workspace: string
@@ -59,6 +89,8 @@ export interface TokenParams {
   scopes?: string[]
   audience?: string
   resources?: string[]
+  /** Extra form fields for this request; they replace the client's of the same name. */
+  extraParams?: Record<string, string>
 }
 
 export interface TokenStats {
@@ -84,6 +116,7 @@ export declare class Token {
 export declare class TokenClient {
   constructor(options: TokenClientOptions)
   static secureauth(options: SecureAuthOptions): TokenClient
+  static fromIssuer(issuer: string, options?: Omit<TokenClientOptions, 'tokenUrl' | 'issuer'>): TokenClient
   static fromEnv(options?: { onEvent?: (event: TokenEvent) => void }): TokenClient
   /** The access token; cached while fresh, fetched once however many callers ask. */
   getToken(params?: TokenParams): Promise<string>
@@ -91,7 +124,9 @@ export declare class TokenClient {
   /** Drops cached tokens, or only `token` if it is still cached; returns whether one was dropped. */
   invalidate(token?: string): boolean
   stats(): TokenStats
-  readonly tokenUrl: string
+  /** The token endpoint; null until discovery (fromIssuer) has found it. */
+  readonly tokenUrl: string | null
+  readonly issuer: string | null
   readonly clientId: string
   readonly authMethod: AuthMethod
   readonly scopes: string[]

@@ -10,7 +10,10 @@ const { fromNative, ConfigError } = errors
 
 // The type of every option, checked here so that a mistake names the option as the caller wrote it.
 const OPTION_TYPES = {
-  tokenUrl: 'string', clientId: 'string', clientSecret: 'string', authMethod: 'string',
+  tokenUrl: 'string', issuer: 'string', clientId: 'string', clientSecret: 'string', authMethod: 'string',
+  privateKey: 'key', privateKeyFile: 'string', privateKeyId: 'string', signingAlg: 'string',
+  assertionAudience: 'string', clientCert: 'pem', clientCertFile: 'string', clientKey: 'pem',
+  clientKeyFile: 'string', caBundle: 'pem', caBundleFile: 'string',
   scopes: 'string[]', audience: 'string', resources: 'string[]', extraParams: 'record',
   timeoutMs: 'number', expirySkewMs: 'number', defaultLifetimeMs: 'number', maxResponseBytes: 'number',
   allowInsecureHttp: 'boolean', tenant: 'string', region: 'string', workspace: 'string',
@@ -19,7 +22,7 @@ const OPTION_TYPES = {
   // Test hook: every fetch panics inside the Rust core, to prove a panic becomes an InternalError.
   _panicOnFetch: 'boolean',
 }
-const PARAM_TYPES = { scopes: 'string[]', audience: 'string', resources: 'string[]' }
+const PARAM_TYPES = { scopes: 'string[]', audience: 'string', resources: 'string[]', extraParams: 'record' }
 
 // Core setting names in errors, as this package spells them.
 const FIELD_NAMES = {
@@ -50,6 +53,9 @@ function eventListener(onEvent) {
 
 function typeOk(value, type) {
   switch (type) {
+    case 'pem': return typeof value === 'string' || Buffer.isBuffer(value)
+    case 'key': return typeof value === 'string' || Buffer.isBuffer(value) ||
+      (value !== null && typeof value === 'object' && !Array.isArray(value))
     case 'string[]': return Array.isArray(value) && value.every((v) => typeof v === 'string')
     case 'record': return value !== null && typeof value === 'object' && !Array.isArray(value) &&
       Object.values(value).every((v) => typeof v === 'string')
@@ -66,7 +72,10 @@ function checked(object, types, what, field) {
     // A typo such as `clientSecert` would otherwise be ignored and fail later with a vaguer error.
     if (type === undefined) throw new ConfigError(`unknown ${what} "${key}"`, { field: key })
     if (value !== undefined && !typeOk(value, type)) {
-      const expected = type === 'record' ? 'an object of strings' : type === 'string[]' ? 'an array of strings' : `a ${type}`
+      const expected = {
+        record: 'an object of strings', 'string[]': 'an array of strings', pem: 'PEM text (a string or Buffer)',
+        key: 'PEM or JWK text, a Buffer, or a JWK object',
+      }[type] ?? `a ${type}`
       throw new ConfigError(`${what} "${key}" must be ${expected}`, { field: key })
     }
   }
@@ -109,14 +118,22 @@ class TokenClient {
     }
     const { onEvent, _panicOnFetch, ...opts } = checked(options, OPTION_TYPES, 'TokenClient option', 'options')
     if (_panicOnFetch) opts.panicOnFetch = true
+    // PEM and JWK material goes to the core as text.
+    for (const key of ['privateKey', 'clientCert', 'clientKey', 'caBundle']) {
+      const value = opts[key]
+      if (Buffer.isBuffer(value)) opts[key] = value.toString('utf8')
+      else if (value !== null && typeof value === 'object') opts[key] = JSON.stringify(value)
+    }
     this.#native = call(() => new native.NativeTokenClient(opts, eventListener(onEvent)))
   }
 
   /** A client for a SecureAuth Connect workspace: { tenant, region, workspace, clientId, clientSecret, ... }. */
   static secureauth(options = {}) {
     const { tenant, region, workspace } = options
-    if (options.tokenUrl !== undefined) {
-      throw new ConfigError('secureauth() builds the token URL from tenant, region and workspace; do not pass tokenUrl', { field: 'tokenUrl' })
+    for (const field of ['tokenUrl', 'issuer']) {
+      if (options[field] !== undefined) {
+        throw new ConfigError(`secureauth() builds the URLs from tenant, region and workspace; do not pass ${field}`, { field })
+      }
     }
     for (const [field, value] of Object.entries({ tenant, region, workspace })) {
       if (typeof value !== 'string' || value === '') {
@@ -124,6 +141,18 @@ class TokenClient {
       }
     }
     return new TokenClient(options)
+  }
+
+  /** A client whose token endpoint is read from the issuer's metadata (RFC 8414 / OIDC Discovery) at first use. */
+  static fromIssuer(issuer, options = {}) {
+    if (typeof issuer !== 'string' || issuer === '') {
+      throw new ConfigError('fromIssuer(issuer): issuer must be a non-empty string', { field: 'issuer' })
+    }
+    if (options !== null && typeof options === 'object' && (options.tokenUrl !== undefined || options.issuer !== undefined)) {
+      const field = options.tokenUrl !== undefined ? 'tokenUrl' : 'issuer'
+      throw new ConfigError(`fromIssuer() takes the issuer as its first argument; do not pass ${field}`, { field })
+    }
+    return new TokenClient({ ...checked(options, OPTION_TYPES, 'TokenClient option', 'options'), issuer })
   }
 
   /** A client configured from the M2M_* environment variables. */
@@ -174,13 +203,17 @@ class TokenClient {
     }
   }
 
-  get tokenUrl() { return this.#native.tokenUrl }
+  /** The token endpoint; null until discovery (fromIssuer) has found it. */
+  get tokenUrl() { return this.#native.tokenUrl ?? null }
+  get issuer() { return this.#native.issuer ?? null }
   get clientId() { return this.#native.clientId }
   get authMethod() { return this.#native.authMethod }
   get scopes() { return this.#native.scopes }
 
   toString() { return this.#native.describe() }
-  toJSON() { return { tokenUrl: this.tokenUrl, clientId: this.clientId, authMethod: this.authMethod, scopes: this.scopes } }
+  toJSON() {
+    return { tokenUrl: this.tokenUrl, issuer: this.issuer, clientId: this.clientId, authMethod: this.authMethod, scopes: this.scopes }
+  }
   [util.inspect.custom]() { return this.#native.describe() }
 }
 

@@ -1,5 +1,18 @@
-from collections.abc import Awaitable, Sequence
-from typing import Any, Final, final
+import os
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, Final, Literal, final
+
+from typing_extensions import TypeAlias
+
+_StrPath: TypeAlias = str | os.PathLike[str]
+_AuthMethod: TypeAlias = Literal[
+    "client_secret_post",
+    "client_secret_basic",
+    "client_secret_jwt",
+    "private_key_jwt",
+    "tls_client_auth",
+    "self_signed_tls_client_auth",
+]
 
 __all__ = [
     "TokenClient",
@@ -58,25 +71,37 @@ class TokenClient:
         cls,
         *,
         token_url: str | None = None,
+        issuer: str | None = None,
         client_id: str | None = None,
         client_secret: str | None = None,
-        auth_method: str | None = None,
+        auth_method: _AuthMethod | None = None,
+        private_key: str | bytes | Mapping[str, Any] | None = None,
+        private_key_file: _StrPath | None = None,
+        private_key_id: str | None = None,
+        signing_alg: Literal["RS256", "PS256", "ES256"] | None = None,
+        assertion_audience: str | None = None,
+        client_cert: str | bytes | None = None,
+        client_cert_file: _StrPath | None = None,
+        client_key: str | bytes | None = None,
+        client_key_file: _StrPath | None = None,
+        ca_bundle: str | bytes | None = None,
+        ca_bundle_file: _StrPath | None = None,
         scopes: Sequence[str] | None = None,
         audience: str | None = None,
         resources: Sequence[str] | None = None,
-        extra_params: Sequence[tuple[str, str]] | None = None,
+        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         timeout: float | None = None,
         expiry_skew: float | None = None,
         default_lifetime: float | None = None,
-        max_response_bytes: float | None = None,
-        allow_insecure_http: bool | None = None,
+        max_response_bytes: int | None = None,
         max_attempts: int | None = None,
         retry_backoff: float | None = None,
         retry_max_backoff: float | None = None,
         retry_deadline: float | None = None,
         max_retry_after: float | None = None,
         refresh_ratio: float | None = None,
-        _panic_on_fetch: bool = False,
+        allow_insecure_http: bool | None = None,
+        _panic_on_fetch: bool | None = None,
     ) -> TokenClient: ...
     @staticmethod
     def secureauth(
@@ -86,15 +111,60 @@ class TokenClient:
         workspace: str,
         client_id: str | None = None,
         client_secret: str | None = None,
-        auth_method: str | None = None,
+        auth_method: _AuthMethod | None = None,
+        private_key: str | bytes | Mapping[str, Any] | None = None,
+        private_key_file: _StrPath | None = None,
+        private_key_id: str | None = None,
+        signing_alg: Literal["RS256", "PS256", "ES256"] | None = None,
+        assertion_audience: str | None = None,
+        client_cert: str | bytes | None = None,
+        client_cert_file: _StrPath | None = None,
+        client_key: str | bytes | None = None,
+        client_key_file: _StrPath | None = None,
+        ca_bundle: str | bytes | None = None,
+        ca_bundle_file: _StrPath | None = None,
         scopes: Sequence[str] | None = None,
         audience: str | None = None,
         resources: Sequence[str] | None = None,
-        extra_params: Sequence[tuple[str, str]] | None = None,
+        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
         timeout: float | None = None,
         expiry_skew: float | None = None,
         default_lifetime: float | None = None,
-        max_response_bytes: float | None = None,
+        max_response_bytes: int | None = None,
+        max_attempts: int | None = None,
+        retry_backoff: float | None = None,
+        retry_max_backoff: float | None = None,
+        retry_deadline: float | None = None,
+        max_retry_after: float | None = None,
+        refresh_ratio: float | None = None,
+    ) -> TokenClient: ...
+    @staticmethod
+    def from_issuer(
+        issuer: str,
+        /,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        auth_method: _AuthMethod | None = None,
+        private_key: str | bytes | Mapping[str, Any] | None = None,
+        private_key_file: _StrPath | None = None,
+        private_key_id: str | None = None,
+        signing_alg: Literal["RS256", "PS256", "ES256"] | None = None,
+        assertion_audience: str | None = None,
+        client_cert: str | bytes | None = None,
+        client_cert_file: _StrPath | None = None,
+        client_key: str | bytes | None = None,
+        client_key_file: _StrPath | None = None,
+        ca_bundle: str | bytes | None = None,
+        ca_bundle_file: _StrPath | None = None,
+        scopes: Sequence[str] | None = None,
+        audience: str | None = None,
+        resources: Sequence[str] | None = None,
+        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+        timeout: float | None = None,
+        expiry_skew: float | None = None,
+        default_lifetime: float | None = None,
+        max_response_bytes: int | None = None,
         max_attempts: int | None = None,
         retry_backoff: float | None = None,
         retry_max_backoff: float | None = None,
@@ -110,6 +180,7 @@ class TokenClient:
         scopes: Sequence[str] | None = None,
         audience: str | None = None,
         resources: Sequence[str] | None = None,
+        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
     ) -> str: ...
     def fetch_token(
         self,
@@ -117,6 +188,7 @@ class TokenClient:
         scopes: Sequence[str] | None = None,
         audience: str | None = None,
         resources: Sequence[str] | None = None,
+        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
     ) -> Token: ...
     def get_token_async(
         self,
@@ -124,6 +196,7 @@ class TokenClient:
         scopes: Sequence[str] | None = None,
         audience: str | None = None,
         resources: Sequence[str] | None = None,
+        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
     ) -> Awaitable[str]: ...
     def fetch_token_async(
         self,
@@ -131,11 +204,14 @@ class TokenClient:
         scopes: Sequence[str] | None = None,
         audience: str | None = None,
         resources: Sequence[str] | None = None,
+        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
     ) -> Awaitable[Token]: ...
     def invalidate(self, token: str | None = None) -> bool: ...
     def stats(self) -> dict[str, Any]: ...
     @property
-    def token_url(self) -> str: ...
+    def token_url(self) -> str | None: ...
+    @property
+    def issuer(self) -> str | None: ...
     @property
     def client_id(self) -> str: ...
     @property

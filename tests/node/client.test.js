@@ -281,7 +281,7 @@ test('the secret is in no string form of a client', () => {
     assertNotIn(client, SECRET, `a ${authMethod} client`)
     assert.equal(`${client}`, util.inspect(client))
     assert.deepEqual(JSON.parse(JSON.stringify(client)), {
-      tokenUrl: server.tokenUrl, clientId: CLIENT_ID, authMethod, scopes: ['payments.read'],
+      tokenUrl: server.tokenUrl, issuer: null, clientId: CLIENT_ID, authMethod, scopes: ['payments.read'],
     })
     assert.deepEqual(Object.keys(client), [])
   }

@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       allowInsecureHttp: false,
     }
     const client = new TokenClient(options)
-    const url: string = client.tokenUrl
+    const url: string | null = client.tokenUrl
     const id: string = client.clientId
     const am: AuthMethod = client.authMethod
     const scopes: string[] = client.scopes

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-
 from m2m_auth import TokenClient
 from m2m_auth.testing import MockAuthServer
 

@@ -11,27 +11,50 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import m2m_auth
+import pytest
+from conftest import VECTORS, mock_config
 from m2m_auth import M2MAuthError, Token, TokenClient
 from m2m_auth.testing import MockAuthServer
-
-from conftest import VECTORS, mock_config
 
 CASES = sorted((VECTORS / "token").glob("*.json"))
 
 CASE_KEYS = {"description", "client", "build_error", "server", "steps", "token_requests", "wire"}
 CLIENT_KEYS = {
-    "client_id", "client_secret", "auth_method", "scopes", "audience", "resources", "extra_params",
-    "token_url", "max_response_bytes", "timeout_ms", "refresh_ratio", "retry",
+    "client_id",
+    "client_secret",
+    "auth_method",
+    "scopes",
+    "audience",
+    "resources",
+    "extra_params",
+    "token_url",
+    "max_response_bytes",
+    "timeout_ms",
+    "refresh_ratio",
+    "retry",
 }
 RETRY_KEYS = {"max_attempts", "initial_backoff_ms", "max_backoff_ms", "deadline_ms", "max_retry_after_ms"}
 STEP_KEYS = {"do", "expect", "scopes", "ms", "of_step", "times", "faults", "callers"}
 TOKEN_KEYS = {
-    "token_type", "scope", "expires_in_min", "expires_in_max", "claims", "same_as_step", "differs_from_step",
+    "token_type",
+    "scope",
+    "expires_in_min",
+    "expires_in_max",
+    "claims",
+    "same_as_step",
+    "differs_from_step",
 }
-ERROR_KEYS = {"kind", "error", "error_description", "error_uri", "status", "attempts", "field", "message_contains"}
+ERROR_KEYS = {
+    "kind",
+    "error",
+    "error_description",
+    "error_uri",
+    "status",
+    "attempts",
+    "field",
+    "message_contains",
+}
 WIRE_KEYS = {"form", "form_all", "form_absent", "basic_auth"}
 
 
@@ -116,7 +139,9 @@ def check_token(label: str, t: Token, want: dict[str, Any], earlier: list[Token 
         assert claims(t.access_token)[k] == v, f"{label}: claim {k}"
     if "same_as_step" in want:
         other = earlier[want["same_as_step"]]
-        assert other is not None and t.access_token == other.access_token, f"{label}: expected the cached token"
+        assert other is not None and t.access_token == other.access_token, (
+            f"{label}: expected the cached token"
+        )
     if "differs_from_step" in want:
         other = earlier[want["differs_from_step"]]
         assert other is not None and t.access_token != other.access_token, f"{label}: expected a new token"
@@ -145,7 +170,9 @@ def check_wire(label: str, server: MockAuthServer, want: dict[str, Any], client_
             decoded = base64.b64decode(header[len("Basic ") :]).decode()
             user, _, password = decoded.partition(":")
             assert urllib.parse.unquote_plus(user) == want["basic_auth"][0] == client_id, label
-            assert urllib.parse.unquote_plus(password) == want["basic_auth"][1].replace("{secret}", secret), label
+            assert urllib.parse.unquote_plus(password) == want["basic_auth"][1].replace("{secret}", secret), (
+                label
+            )
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
@@ -195,7 +222,7 @@ def test_vector(path: Path, vectors_server: MockAuthServer) -> None:
             # One thread per caller, released together: all of them ask while the first fetch is in flight.
             barrier = threading.Barrier(callers)
 
-            def one(_: int) -> Token | BaseException:
+            def one(_: int, barrier: threading.Barrier = barrier) -> Token | BaseException:
                 barrier.wait()
                 try:
                     return client.fetch_token()

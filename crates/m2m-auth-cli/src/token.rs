@@ -14,6 +14,9 @@ pub struct TokenArgs {
     /// Token endpoint URL.
     #[arg(long, env = env::TOKEN_URL)]
     token_url: Option<String>,
+    /// Issuer whose metadata names the token endpoint (and its mutual-TLS alias).
+    #[arg(long, env = env::ISSUER)]
+    issuer: Option<String>,
     /// SecureAuth tenant (with --region and --workspace, instead of --token-url).
     #[arg(long, env = env::SECUREAUTH_TENANT)]
     tenant: Option<String>,
@@ -29,7 +32,32 @@ pub struct TokenArgs {
     /// A file holding the client secret (a trailing newline is ignored).
     #[arg(long, env = env::CLIENT_SECRET_FILE)]
     client_secret_file: Option<String>,
-    /// client_secret_post (default) or client_secret_basic.
+    /// Private key for private_key_jwt: a PEM (PKCS#8, PKCS#1, SEC1) or JWK file.
+    #[arg(long, env = env::PRIVATE_KEY_FILE)]
+    private_key_file: Option<String>,
+    /// The private key itself (PEM or JWK); only from the environment, never a flag.
+    #[arg(skip = std::env::var(env::PRIVATE_KEY).ok())]
+    private_key: Option<String>,
+    /// The `kid` of client assertions.
+    #[arg(long, env = env::PRIVATE_KEY_ID)]
+    private_key_id: Option<String>,
+    /// RS256 (RSA default), PS256 or ES256.
+    #[arg(long, env = env::SIGNING_ALG)]
+    signing_alg: Option<String>,
+    /// The `aud` of client assertions (default: the token endpoint URL).
+    #[arg(long, env = env::ASSERTION_AUDIENCE)]
+    assertion_audience: Option<String>,
+    /// Client certificate chain (PEM) for mutual TLS.
+    #[arg(long, env = env::CLIENT_CERT_FILE)]
+    client_cert_file: Option<String>,
+    /// Private key (PEM) of the client certificate.
+    #[arg(long, env = env::CLIENT_KEY_FILE)]
+    client_key_file: Option<String>,
+    /// CA certificates (PEM) to trust instead of the system's.
+    #[arg(long, env = env::CA_BUNDLE_FILE)]
+    ca_bundle_file: Option<String>,
+    /// client_secret_post (default with a secret), client_secret_basic, client_secret_jwt, private_key_jwt
+    /// (default with a key), tls_client_auth (default with only a certificate), self_signed_tls_client_auth.
     #[arg(long, env = env::AUTH_METHOD)]
     auth_method: Option<String>,
     /// Scopes, space- or comma-separated.
@@ -58,6 +86,15 @@ impl TokenArgs {
     fn lookup(&self, name: &str) -> Option<String> {
         let value = match name {
             env::TOKEN_URL => &self.token_url,
+            env::ISSUER => &self.issuer,
+            env::PRIVATE_KEY => &self.private_key,
+            env::PRIVATE_KEY_FILE => &self.private_key_file,
+            env::PRIVATE_KEY_ID => &self.private_key_id,
+            env::SIGNING_ALG => &self.signing_alg,
+            env::ASSERTION_AUDIENCE => &self.assertion_audience,
+            env::CLIENT_CERT_FILE => &self.client_cert_file,
+            env::CLIENT_KEY_FILE => &self.client_key_file,
+            env::CA_BUNDLE_FILE => &self.ca_bundle_file,
             env::SECUREAUTH_TENANT => &self.tenant,
             env::SECUREAUTH_REGION => &self.region,
             env::SECUREAUTH_WORKSPACE => &self.workspace,

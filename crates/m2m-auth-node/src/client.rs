@@ -15,8 +15,21 @@ use crate::events::{EventCallback, event_hook};
 #[derive(Debug, Default)]
 pub struct NativeClientOptions {
     pub token_url: Option<String>,
+    pub issuer: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+    /// PEM or JWK text (index.js turns a Buffer or a JWK object into text).
+    pub private_key: Option<String>,
+    pub private_key_file: Option<String>,
+    pub private_key_id: Option<String>,
+    pub signing_alg: Option<String>,
+    pub assertion_audience: Option<String>,
+    pub client_cert: Option<String>,
+    pub client_cert_file: Option<String>,
+    pub client_key: Option<String>,
+    pub client_key_file: Option<String>,
+    pub ca_bundle: Option<String>,
+    pub ca_bundle_file: Option<String>,
     pub auth_method: Option<String>,
     pub scopes: Option<Vec<String>>,
     pub audience: Option<String>,
@@ -49,8 +62,20 @@ impl NativeClientOptions {
         extra.sort();
         ClientOptions {
             token_url: self.token_url,
+            issuer: self.issuer,
             client_id: self.client_id,
             client_secret: self.client_secret.map(SecretString::from),
+            private_key: self.private_key.map(SecretString::from),
+            private_key_file: self.private_key_file,
+            private_key_id: self.private_key_id,
+            signing_alg: self.signing_alg,
+            assertion_audience: self.assertion_audience,
+            client_cert: self.client_cert,
+            client_cert_file: self.client_cert_file,
+            client_key: self.client_key.map(SecretString::from),
+            client_key_file: self.client_key_file,
+            ca_bundle: self.ca_bundle,
+            ca_bundle_file: self.ca_bundle_file,
             auth_method: self.auth_method,
             scopes: self.scopes,
             audience: self.audience,
@@ -79,6 +104,8 @@ pub struct NativeTokenParams {
     pub scopes: Option<Vec<String>>,
     pub audience: Option<String>,
     pub resources: Option<Vec<String>>,
+    /// Extra form fields for this request; they replace the client's of the same name.
+    pub extra_params: Option<HashMap<String, String>>,
 }
 
 #[napi(object)]
@@ -128,10 +155,22 @@ fn build(
 ) -> napi::Result<NativeTokenClient> {
     let base = match (&options.tenant, &options.region, &options.workspace) {
         (None, None, None) => TokenClientBuilder::new(),
-        _ if options.token_url.is_some() => {
+        _ if options.token_url.is_some() || options.issuer.is_some() => {
+            let field = if options.token_url.is_some() {
+                "token_url"
+            } else {
+                "issuer"
+            };
             return Err(to_napi(m2m_auth::Error::Config {
-                field: "token_url".into(),
-                message: "give either tokenUrl or tenant, region and workspace, not both".into(),
+                field: field.into(),
+                message: format!(
+                    "give either {} or tenant, region and workspace, not both",
+                    if field == "token_url" {
+                        "tokenUrl"
+                    } else {
+                        "issuer"
+                    }
+                ),
             }));
         }
         (t, r, w) => TokenClient::secureauth(
@@ -158,12 +197,20 @@ impl NativeTokenClient {
                 scopes: None,
                 audience: None,
                 resources: None,
+                extra_params: None,
             }) => Ok(None),
-            Some(p) => self
-                .inner
-                .params(p.scopes, p.audience, p.resources)
+            Some(p) => {
+                let params = self
+                    .inner
+                    .params(p.scopes, p.audience, p.resources)
+                    .map_err(to_napi)?;
+                match p.extra_params {
+                    Some(extra) => params.with_extra(extra.into_iter().collect()),
+                    None => Ok(params),
+                }
                 .map(Some)
-                .map_err(to_napi),
+                .map_err(to_napi)
+            }
         }
     }
 
@@ -263,8 +310,13 @@ impl NativeTokenClient {
     }
 
     #[napi(getter)]
-    pub fn token_url(&self) -> String {
-        self.inner.token_url().to_owned()
+    pub fn token_url(&self) -> Option<String> {
+        self.inner.token_url().map(str::to_owned)
+    }
+
+    #[napi(getter)]
+    pub fn issuer(&self) -> Option<String> {
+        self.inner.issuer().map(str::to_owned)
     }
 
     #[napi(getter)]

@@ -6,10 +6,11 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use m2m_auth::{ClientOptions, SecretString, TokenClient, TokenClientBuilder, TokenParams};
+use m2m_auth::{TokenClient, TokenClientBuilder, TokenParams};
 
 use crate::asyncio::spawn_for_asyncio;
 use crate::errors::to_py_err;
+use crate::options::{Constructor, client_options, pairs, strings, text};
 use crate::runtime;
 use crate::token::PyToken;
 
@@ -24,57 +25,13 @@ pub struct PyTokenClient {
     last: Mutex<Option<(Arc<m2m_auth::Token>, Py<PyString>)>>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn options(
-    token_url: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    auth_method: Option<String>,
-    scopes: Option<Vec<String>>,
-    audience: Option<String>,
-    resources: Option<Vec<String>>,
-    extra_params: Option<Vec<(String, String)>>,
-    timeout: Option<f64>,
-    expiry_skew: Option<f64>,
-    default_lifetime: Option<f64>,
-    max_response_bytes: Option<f64>,
-    allow_insecure_http: Option<bool>,
-    retry: RetryArgs,
-) -> ClientOptions {
-    ClientOptions {
-        token_url,
-        client_id,
-        client_secret: client_secret.map(SecretString::from),
-        auth_method,
-        scopes,
-        audience,
-        resources,
-        extra_params: extra_params.unwrap_or_default(),
-        timeout_secs: timeout,
-        expiry_skew_secs: expiry_skew,
-        default_lifetime_secs: default_lifetime,
-        max_response_bytes,
-        allow_insecure_http,
-        max_attempts: retry.max_attempts,
-        retry_backoff_secs: retry.retry_backoff,
-        retry_max_backoff_secs: retry.retry_max_backoff,
-        retry_deadline_secs: retry.retry_deadline,
-        max_retry_after_secs: retry.max_retry_after,
-        refresh_ratio: retry.refresh_ratio,
-        panic_on_fetch: retry.panic_on_fetch,
-    }
-}
-
-/// The lifecycle keyword arguments, grouped to keep the signatures readable.
-#[derive(Debug, Default)]
-struct RetryArgs {
-    max_attempts: Option<f64>,
-    retry_backoff: Option<f64>,
-    retry_max_backoff: Option<f64>,
-    retry_deadline: Option<f64>,
-    max_retry_after: Option<f64>,
-    refresh_ratio: Option<f64>,
-    panic_on_fetch: bool,
+/// The per-call keyword arguments of `get_token` and friends.
+#[derive(Debug, Clone, Copy)]
+struct CallArgs<'a, 'py> {
+    scopes: Option<&'a Bound<'py, PyAny>>,
+    audience: Option<&'a Bound<'py, PyAny>>,
+    resources: Option<&'a Bound<'py, PyAny>>,
+    extra_params: Option<&'a Bound<'py, PyAny>>,
 }
 
 impl PyTokenClient {
@@ -114,19 +71,30 @@ impl PyTokenClient {
         Ok(fresh)
     }
 
-    fn params(
-        client: &TokenClient,
-        scopes: Option<Vec<String>>,
-        audience: Option<String>,
-        resources: Option<Vec<String>>,
-    ) -> PyResult<Option<TokenParams>> {
-        if scopes.is_none() && audience.is_none() && resources.is_none() {
+    /// Per-call parameters; `None` when the call asks for nothing beyond the client's own settings.
+    fn params(client: &TokenClient, call: CallArgs<'_, '_>) -> PyResult<Option<TokenParams>> {
+        let CallArgs {
+            scopes,
+            audience,
+            resources,
+            extra_params,
+        } = call;
+        if scopes.is_none() && audience.is_none() && resources.is_none() && extra_params.is_none() {
             return Ok(None);
         }
-        client
+        let scopes = scopes.map(|v| strings("scopes", v)).transpose()?;
+        let audience = audience.map(|v| text("audience", v)).transpose()?;
+        let resources = resources.map(|v| strings("resources", v)).transpose()?;
+        let params = client
             .params(scopes, audience, resources)
-            .map(Some)
-            .map_err(to_py_err)
+            .map_err(to_py_err)?;
+        match extra_params {
+            Some(v) => params
+                .with_extra(pairs("extra_params", v)?)
+                .map_err(to_py_err),
+            None => Ok(params),
+        }
+        .map(Some)
     }
 
     fn token_str(
@@ -173,119 +141,49 @@ impl PyTokenClient {
 
 #[pymethods]
 impl PyTokenClient {
+    /// Keyword arguments as in the stub (`_native.pyi`); see `options::client_options`.
     #[new]
-    #[pyo3(signature = (*, token_url=None, client_id=None, client_secret=None, auth_method=None, scopes=None,
-        audience=None, resources=None, extra_params=None, timeout=None, expiry_skew=None, default_lifetime=None,
-        max_response_bytes=None, allow_insecure_http=None, max_attempts=None, retry_backoff=None,
-        retry_max_backoff=None, retry_deadline=None, max_retry_after=None, refresh_ratio=None,
-        _panic_on_fetch=false))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        token_url: Option<String>,
-        client_id: Option<String>,
-        client_secret: Option<String>,
-        auth_method: Option<String>,
-        scopes: Option<Vec<String>>,
-        audience: Option<String>,
-        resources: Option<Vec<String>>,
-        extra_params: Option<Vec<(String, String)>>,
-        timeout: Option<f64>,
-        expiry_skew: Option<f64>,
-        default_lifetime: Option<f64>,
-        max_response_bytes: Option<f64>,
-        allow_insecure_http: Option<bool>,
-        max_attempts: Option<f64>,
-        retry_backoff: Option<f64>,
-        retry_max_backoff: Option<f64>,
-        retry_deadline: Option<f64>,
-        max_retry_after: Option<f64>,
-        refresh_ratio: Option<f64>,
-        _panic_on_fetch: bool,
-    ) -> PyResult<Self> {
-        let retry = RetryArgs {
-            max_attempts,
-            retry_backoff,
-            retry_max_backoff,
-            retry_deadline,
-            max_retry_after,
-            refresh_ratio,
-            panic_on_fetch: _panic_on_fetch,
-        };
-        let opts = options(
-            token_url,
-            client_id,
-            client_secret,
-            auth_method,
-            scopes,
-            audience,
-            resources,
-            extra_params,
-            timeout,
-            expiry_skew,
-            default_lifetime,
-            max_response_bytes,
-            allow_insecure_http,
-            retry,
-        );
+    #[pyo3(signature = (**kwargs))]
+    fn new(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let (opts, _) = client_options(kwargs, Constructor::New)?;
         Self::build(opts.apply(TokenClientBuilder::new()).map_err(to_py_err)?)
     }
 
-    /// A client for a SecureAuth Connect workspace.
+    /// A client for a SecureAuth Connect workspace: `tenant`, `region`, `workspace` and the client settings.
     #[staticmethod]
-    #[pyo3(signature = (*, tenant, region, workspace, client_id=None, client_secret=None, auth_method=None,
-        scopes=None, audience=None, resources=None, extra_params=None, timeout=None, expiry_skew=None,
-        default_lifetime=None, max_response_bytes=None, max_attempts=None, retry_backoff=None,
-        retry_max_backoff=None, retry_deadline=None, max_retry_after=None, refresh_ratio=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn secureauth(
-        tenant: &str,
-        region: &str,
-        workspace: &str,
-        client_id: Option<String>,
-        client_secret: Option<String>,
-        auth_method: Option<String>,
-        scopes: Option<Vec<String>>,
-        audience: Option<String>,
-        resources: Option<Vec<String>>,
-        extra_params: Option<Vec<(String, String)>>,
-        timeout: Option<f64>,
-        expiry_skew: Option<f64>,
-        default_lifetime: Option<f64>,
-        max_response_bytes: Option<f64>,
-        max_attempts: Option<f64>,
-        retry_backoff: Option<f64>,
-        retry_max_backoff: Option<f64>,
-        retry_deadline: Option<f64>,
-        max_retry_after: Option<f64>,
-        refresh_ratio: Option<f64>,
-    ) -> PyResult<Self> {
-        let base = TokenClient::secureauth(tenant, region, workspace).map_err(to_py_err)?;
-        let retry = RetryArgs {
-            max_attempts,
-            retry_backoff,
-            retry_max_backoff,
-            retry_deadline,
-            max_retry_after,
-            refresh_ratio,
-            panic_on_fetch: false,
+    #[pyo3(signature = (**kwargs))]
+    fn secureauth(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+        let (opts, w) = client_options(kwargs, Constructor::SecureAuth)?;
+        let part = |value: Option<String>, field: &str| {
+            value.ok_or_else(|| {
+                crate::errors::config_error(
+                    field,
+                    format!("{field} is required for a SecureAuth workspace"),
+                )
+            })
         };
-        let opts = options(
-            None,
-            client_id,
-            client_secret,
-            auth_method,
-            scopes,
-            audience,
-            resources,
-            extra_params,
-            timeout,
-            expiry_skew,
-            default_lifetime,
-            max_response_bytes,
-            None,
-            retry,
-        );
+        let base = TokenClient::secureauth(
+            &part(w.tenant, "tenant")?,
+            &part(w.region, "region")?,
+            &part(w.workspace, "workspace")?,
+        )
+        .map_err(to_py_err)?;
         Self::build(opts.apply(base).map_err(to_py_err)?)
+    }
+
+    /// A client whose token endpoint is read from the issuer's metadata at first use.
+    #[staticmethod]
+    #[pyo3(signature = (issuer, /, **kwargs))]
+    fn from_issuer(
+        issuer: &Bound<'_, PyAny>,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let issuer = text("issuer", issuer)?;
+        let (opts, _) = client_options(kwargs, Constructor::FromIssuer)?;
+        Self::build(
+            opts.apply(TokenClient::from_issuer(issuer))
+                .map_err(to_py_err)?,
+        )
     }
 
     /// A client configured from the M2M_* environment variables.
@@ -295,31 +193,49 @@ impl PyTokenClient {
     }
 
     /// The access token (cached while fresh). Releases the GIL while it waits for the token endpoint.
-    #[pyo3(signature = (*, scopes=None, audience=None, resources=None))]
+    #[pyo3(signature = (*, scopes=None, audience=None, resources=None, extra_params=None))]
     fn get_token(
         &self,
         py: Python<'_>,
-        scopes: Option<Vec<String>>,
-        audience: Option<String>,
-        resources: Option<Vec<String>>,
+        scopes: Option<&Bound<'_, PyAny>>,
+        audience: Option<&Bound<'_, PyAny>>,
+        resources: Option<&Bound<'_, PyAny>>,
+        extra_params: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyString>> {
         let client = self.client()?;
-        let params = Self::params(&client, scopes, audience, resources)?;
+        let params = Self::params(
+            &client,
+            CallArgs {
+                scopes,
+                audience,
+                resources,
+                extra_params,
+            },
+        )?;
         let token = self.blocking_token(py, &client, params.as_ref())?;
         Ok(self.token_str(py, token, params.is_none()))
     }
 
     /// The token with its type, scope and expiry (same cache as get_token).
-    #[pyo3(signature = (*, scopes=None, audience=None, resources=None))]
+    #[pyo3(signature = (*, scopes=None, audience=None, resources=None, extra_params=None))]
     fn fetch_token(
         &self,
         py: Python<'_>,
-        scopes: Option<Vec<String>>,
-        audience: Option<String>,
-        resources: Option<Vec<String>>,
+        scopes: Option<&Bound<'_, PyAny>>,
+        audience: Option<&Bound<'_, PyAny>>,
+        resources: Option<&Bound<'_, PyAny>>,
+        extra_params: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyToken> {
         let client = self.client()?;
-        let params = Self::params(&client, scopes, audience, resources)?;
+        let params = Self::params(
+            &client,
+            CallArgs {
+                scopes,
+                audience,
+                resources,
+                extra_params,
+            },
+        )?;
         Ok(PyToken::from(self.blocking_token(
             py,
             &client,
@@ -328,16 +244,25 @@ impl PyTokenClient {
     }
 
     /// Awaitable get_token for asyncio.
-    #[pyo3(signature = (*, scopes=None, audience=None, resources=None))]
+    #[pyo3(signature = (*, scopes=None, audience=None, resources=None, extra_params=None))]
     fn get_token_async<'py>(
         &self,
         py: Python<'py>,
-        scopes: Option<Vec<String>>,
-        audience: Option<String>,
-        resources: Option<Vec<String>>,
+        scopes: Option<&Bound<'_, PyAny>>,
+        audience: Option<&Bound<'_, PyAny>>,
+        resources: Option<&Bound<'_, PyAny>>,
+        extra_params: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.client()?;
-        let params = Self::params(&client, scopes, audience, resources)?;
+        let params = Self::params(
+            &client,
+            CallArgs {
+                scopes,
+                audience,
+                resources,
+                extra_params,
+            },
+        )?;
         let cached = client
             .cached(params.as_ref())
             .map(|t| self.token_str(py, t, params.is_none()).into_any());
@@ -353,16 +278,25 @@ impl PyTokenClient {
     }
 
     /// Awaitable fetch_token for asyncio.
-    #[pyo3(signature = (*, scopes=None, audience=None, resources=None))]
+    #[pyo3(signature = (*, scopes=None, audience=None, resources=None, extra_params=None))]
     fn fetch_token_async<'py>(
         &self,
         py: Python<'py>,
-        scopes: Option<Vec<String>>,
-        audience: Option<String>,
-        resources: Option<Vec<String>>,
+        scopes: Option<&Bound<'_, PyAny>>,
+        audience: Option<&Bound<'_, PyAny>>,
+        resources: Option<&Bound<'_, PyAny>>,
+        extra_params: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.client()?;
-        let params = Self::params(&client, scopes, audience, resources)?;
+        let params = Self::params(
+            &client,
+            CallArgs {
+                scopes,
+                audience,
+                resources,
+                extra_params,
+            },
+        )?;
         let cached = match client.cached(params.as_ref()) {
             Some(t) => Some(Bound::new(py, PyToken::from(t))?.into_any().unbind()),
             None => None,
@@ -406,9 +340,15 @@ impl PyTokenClient {
         Ok(d)
     }
 
+    /// The token endpoint; None until discovery (`from_issuer`) has found it.
     #[getter]
-    fn token_url(&self) -> PyResult<String> {
-        Ok(self.client()?.token_url().to_owned())
+    fn token_url(&self) -> PyResult<Option<String>> {
+        Ok(self.client()?.token_url().map(str::to_owned))
+    }
+
+    #[getter]
+    fn issuer(&self) -> PyResult<Option<String>> {
+        Ok(self.client()?.issuer().map(str::to_owned))
     }
 
     #[getter]

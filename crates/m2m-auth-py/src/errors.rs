@@ -80,13 +80,58 @@ pub fn to_py_err(e: Error) -> PyErr {
     })
 }
 
+/// A ConfigError for a setting a caller passed wrongly (e.g. a keyword argument of the wrong type).
+pub fn config_error(field: &str, message: impl Into<String>) -> PyErr {
+    to_py_err(Error::Config {
+        field: field.to_owned(),
+        message: message.into(),
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
-    m.add("M2MAuthError", py.get_type::<M2MAuthError>())?;
-    m.add("OAuthError", py.get_type::<OAuthError>())?;
-    m.add("TransportError", py.get_type::<TransportError>())?;
-    m.add("InvalidResponse", py.get_type::<InvalidResponse>())?;
-    m.add("ConfigError", py.get_type::<ConfigError>())?;
-    m.add("InternalError", py.get_type::<InternalError>())?;
+    let base = py.get_type::<M2MAuthError>();
+    // Class-level defaults, so that an exception raised by user code (e.g. `raise OAuthError("…")` in a test
+    // double) has every attribute too; errors from the core overwrite them on the instance.
+    base.setattr("code", "ERR_M2M_AUTH")?;
+    base.setattr("status", py.None())?;
+    base.setattr("attempts", 0)?;
+    m.add("M2MAuthError", base)?;
+    for (name, class, kind) in [
+        ("OAuthError", py.get_type::<OAuthError>(), ErrorKind::OAuth),
+        (
+            "TransportError",
+            py.get_type::<TransportError>(),
+            ErrorKind::Transport,
+        ),
+        (
+            "InvalidResponse",
+            py.get_type::<InvalidResponse>(),
+            ErrorKind::InvalidResponse,
+        ),
+        (
+            "ConfigError",
+            py.get_type::<ConfigError>(),
+            ErrorKind::Config,
+        ),
+        (
+            "InternalError",
+            py.get_type::<InternalError>(),
+            ErrorKind::Internal,
+        ),
+    ] {
+        class.setattr("code", kind.code())?;
+        match kind {
+            ErrorKind::OAuth => {
+                class.setattr("error", "")?;
+                class.setattr("error_description", py.None())?;
+                class.setattr("error_uri", py.None())?;
+            }
+            ErrorKind::Transport => class.setattr("timeout", false)?,
+            ErrorKind::Config => class.setattr("field", "")?,
+            _ => {}
+        }
+        m.add(name, class)?;
+    }
     Ok(())
 }

@@ -5,6 +5,7 @@ mod client;
 mod errors;
 mod logging;
 mod mock;
+mod options;
 mod runtime;
 mod token;
 

@@ -10,14 +10,17 @@ use std::time::Instant;
 use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use tokio::runtime::Handle;
+use url::Url;
 
-use crate::config::{AuthMethod, ClientConfig, TokenClientBuilder, secureauth_token_url};
+use crate::auth_method::AuthMethod;
+use crate::config::{ClientConfig, TokenClientBuilder, secureauth_issuer, secureauth_token_url};
+use crate::endpoint::Endpoint;
 use crate::env::builder_from_env;
 use crate::error::{Error, Result};
 use crate::events::{EventKind, EventLevel, emit};
+use crate::exchange::http_client;
 use crate::fetch::{fetch_with_retries, refresh_retry_delay};
 use crate::params::TokenParams;
-use crate::request::http_client;
 use crate::slot::{Joined, Slot};
 use crate::stats::{Counters, Stats};
 use crate::token::Token;
@@ -31,6 +34,7 @@ pub struct TokenClient {
 struct Inner {
     cfg: ClientConfig,
     http: reqwest::Client,
+    endpoint: Endpoint,
     default_params: TokenParams,
     /// The slot of the client's own parameters, kept apart so that the common call needs no map look-up.
     default_slot: Arc<Slot>,
@@ -45,10 +49,19 @@ impl TokenClient {
         TokenClientBuilder::new()
     }
 
-    /// A builder for a SecureAuth Connect workspace: the token URL is
-    /// `https://TENANT.REGION.connect.secureauth.com/TENANT/WORKSPACE/oauth2/token`.
+    /// A builder for a SecureAuth Connect workspace: the issuer is
+    /// `https://TENANT.REGION.connect.secureauth.com/TENANT/WORKSPACE` and the token URL its `/oauth2/token`.
+    /// With a client certificate, the issuer's metadata is read for the mutual-TLS alias.
     pub fn secureauth(tenant: &str, region: &str, workspace: &str) -> Result<TokenClientBuilder> {
-        Ok(TokenClientBuilder::new().token_url(secureauth_token_url(tenant, region, workspace)?))
+        Ok(TokenClientBuilder::new()
+            .issuer(secureauth_issuer(tenant, region, workspace)?)
+            .token_url(secureauth_token_url(tenant, region, workspace)?))
+    }
+
+    /// A builder that reads the token endpoint from the issuer's metadata (RFC 8414 / OIDC Discovery) at
+    /// first use.
+    pub fn from_issuer(issuer: impl Into<String>) -> TokenClientBuilder {
+        TokenClientBuilder::new().issuer(issuer)
     }
 
     /// A client configured from `M2M_*` environment variables (see [`crate::env`]).
@@ -58,6 +71,7 @@ impl TokenClient {
 
     pub(crate) fn from_config(cfg: ClientConfig) -> Result<Self> {
         let http = http_client(&cfg)?;
+        let endpoint = Endpoint::new(&cfg);
         let default_params = TokenParams::new(
             cfg.scopes.clone(),
             cfg.audience.clone(),
@@ -71,6 +85,7 @@ impl TokenClient {
             inner: Arc::new(Inner {
                 cfg,
                 http,
+                endpoint,
                 default_params,
                 default_slot: Arc::default(),
                 other_slots: Mutex::default(),
@@ -146,8 +161,13 @@ impl TokenClient {
         self.inner.counters.snapshot()
     }
 
-    pub fn token_url(&self) -> &str {
-        self.inner.cfg.token_url.as_str()
+    /// The token endpoint: configured, or found by discovery (`None` until the first fetch has read it).
+    pub fn token_url(&self) -> Option<&str> {
+        self.inner.endpoint.known().map(Url::as_str)
+    }
+
+    pub fn issuer(&self) -> Option<&str> {
+        self.inner.cfg.issuer.as_ref().map(Url::as_str)
     }
 
     pub fn client_id(&self) -> &str {
@@ -162,13 +182,17 @@ impl TokenClient {
         &self.inner.default_params.scopes
     }
 
-    /// `TokenClient(token_url='…', client_id='…', auth_method='…', scopes=[…])` — the repr of every binding.
-    /// It never contains the secret.
+    /// `TokenClient(token_url='…', client_id='…', auth_method='…', scopes=[…])` — the repr of every binding
+    /// (`issuer='…'` while the token URL is still to be discovered). It never contains a credential.
     pub fn describe(&self) -> String {
         let scopes: Vec<String> = self.scopes().iter().map(|s| format!("'{s}'")).collect();
+        let endpoint = match (self.token_url(), self.issuer()) {
+            (Some(url), _) => format!("token_url='{url}'"),
+            (None, Some(issuer)) => format!("issuer='{issuer}'"),
+            (None, None) => String::new(),
+        };
         format!(
-            "TokenClient(token_url='{}', client_id='{}', auth_method='{}', scopes=[{}])",
-            self.token_url(),
+            "TokenClient({endpoint}, client_id='{}', auth_method='{}', scopes=[{}])",
             self.client_id(),
             self.auth_method(),
             scopes.join(", ")
@@ -228,7 +252,13 @@ impl TokenClient {
 
     /// Past the refresh share of its lifetime, a token is replaced in the background while callers keep
     /// getting it, so that nobody waits at expiry.
-    fn refresh_if_due(&self, slot: &Arc<Slot>, params: &TokenParams, token: &Token, now: Instant) {
+    fn refresh_if_due(
+        &self,
+        slot: &Arc<Slot>,
+        params: &TokenParams,
+        token: &Arc<Token>,
+        now: Instant,
+    ) {
         let cfg = &self.inner.cfg;
         if cfg.refresh_ratio >= 1.0 {
             return;
@@ -245,7 +275,7 @@ impl TokenClient {
         };
         // The refresh may take until the token expires; callers arriving after that join it.
         let deadline = (now + cfg.retry.deadline).min(token.expires_at());
-        let started = slot.start_refresh(now, |id| {
+        let started = slot.start_refresh(token, now, |id| {
             spawn_fetch(&runtime, &self.inner, slot, params, id, deadline, true)
         });
         if started {
@@ -312,7 +342,7 @@ async fn fetch(
     if cfg.panic_on_fetch {
         panic!("panic_on_fetch test hook");
     }
-    match fetch_with_retries(&inner.http, cfg, params, deadline).await {
+    match fetch_with_retries(&inner.http, cfg, &inner.endpoint, params, deadline).await {
         Ok(token) => {
             let token = Arc::new(token);
             slot.store(Arc::clone(&token));

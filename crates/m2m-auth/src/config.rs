@@ -2,64 +2,18 @@
 //! [`ClientConfig`] the client can trust.
 
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use url::{Host, Url};
 
+use crate::auth_method::{AuthMethod, Credential};
 use crate::error::{Error, Result};
 use crate::events::EventHook;
+use crate::params::check_extra_param;
 use crate::retry::RetryPolicy;
 use crate::secret::SecretString;
-
-/// How the client authenticates itself at the token endpoint (RFC 6749 §2.3, OIDC Core §9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum AuthMethod {
-    /// `client_id` and `client_secret` in the form body: what SecureAuth's quick start shows.
-    #[default]
-    ClientSecretPost,
-    /// HTTP Basic with the form-encoded id and secret (RFC 6749 §2.3.1).
-    ClientSecretBasic,
-}
-
-impl AuthMethod {
-    pub const ALL: [AuthMethod; 2] = [AuthMethod::ClientSecretPost, AuthMethod::ClientSecretBasic];
-
-    /// The name used in discovery documents, environment variables and every binding.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ClientSecretPost => "client_secret_post",
-            Self::ClientSecretBasic => "client_secret_basic",
-        }
-    }
-}
-
-impl fmt::Display for AuthMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AuthMethod {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<&str> = Self::ALL.iter().map(|m| m.as_str()).collect();
-                Error::config(
-                    "auth_method",
-                    format!(
-                        "unknown auth method {s:?}; expected one of {}",
-                        known.join(", ")
-                    ),
-                )
-            })
-    }
-}
+use crate::signing_key::SigningKey;
+use crate::tls::{CaBundle, ClientCertificate};
 
 /// Default time a request to the token endpoint may take, connection included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -77,8 +31,13 @@ pub const DEFAULT_REFRESH_RATIO: f64 = 0.8;
 #[derive(Clone, Default)]
 pub struct TokenClientBuilder {
     pub(crate) token_url: Option<String>,
+    pub(crate) issuer: Option<String>,
     pub(crate) client_id: Option<String>,
     pub(crate) client_secret: Option<SecretString>,
+    pub(crate) private_key: Option<SigningKey>,
+    pub(crate) client_cert: Option<ClientCertificate>,
+    pub(crate) ca_bundle: Option<CaBundle>,
+    pub(crate) assertion_audience: Option<String>,
     pub(crate) auth_method: Option<AuthMethod>,
     pub(crate) scopes: Vec<String>,
     pub(crate) audience: Option<String>,
@@ -100,8 +59,11 @@ impl fmt::Debug for TokenClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenClientBuilder")
             .field("token_url", &self.token_url)
+            .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
+            .field("private_key", &self.private_key)
+            .field("client_cert", &self.client_cert)
             .field("auth_method", &self.auth_method)
             .field("scopes", &self.scopes)
             .finish_non_exhaustive()
@@ -118,6 +80,14 @@ impl TokenClientBuilder {
         self
     }
 
+    /// The authorization server's issuer: the token endpoint (and, with a client certificate, its mutual-TLS
+    /// alias) is read from its metadata at first use, and the method is checked against what it supports.
+    /// With a token URL as well, the issuer is only asked for the mutual-TLS alias.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
     pub fn client_id(mut self, id: impl Into<String>) -> Self {
         self.client_id = Some(id.into());
         self
@@ -125,6 +95,33 @@ impl TokenClientBuilder {
 
     pub fn client_secret(mut self, secret: impl Into<SecretString>) -> Self {
         self.client_secret = Some(secret.into());
+        self
+    }
+
+    /// The private key for `private_key_jwt` (chosen by default when a key is given).
+    pub fn private_key(mut self, key: SigningKey) -> Self {
+        self.private_key = Some(key);
+        self
+    }
+
+    /// The client certificate presented on every connection: client authentication for `tls_client_auth` and
+    /// `self_signed_tls_client_auth` (the default when it is the only credential), and certificate-bound
+    /// tokens (RFC 8705) with any method.
+    pub fn client_certificate(mut self, cert: ClientCertificate) -> Self {
+        self.client_cert = Some(cert);
+        self
+    }
+
+    /// Trust only these CAs for the authorization server (a private PKI) instead of the system's.
+    pub fn ca_bundle(mut self, bundle: CaBundle) -> Self {
+        self.ca_bundle = Some(bundle);
+        self
+    }
+
+    /// The `aud` of client assertions; default: the token endpoint URL the assertion is sent to. Some servers
+    /// want their issuer here.
+    pub fn assertion_audience(mut self, audience: impl Into<String>) -> Self {
+        self.assertion_audience = Some(audience.into());
         self
     }
 
@@ -230,8 +227,23 @@ impl TokenClientBuilder {
     }
 
     pub(crate) fn validate(self) -> Result<ClientConfig> {
-        let raw_url = required(self.token_url, "token_url")?;
-        let token_url = check_token_url(&raw_url, self.allow_insecure_http)?;
+        let allow_http = self.allow_insecure_http;
+        let token_url = self
+            .token_url
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| check_endpoint_url(&u, "token_url", allow_http))
+            .transpose()?;
+        let issuer = self
+            .issuer
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| check_endpoint_url(&u, "issuer", allow_http))
+            .transpose()?;
+        if token_url.is_none() && issuer.is_none() {
+            return Err(Error::config(
+                "token_url",
+                "token_url (or issuer, to discover it) is required",
+            ));
+        }
         let client_id = required(self.client_id, "client_id")?;
         if client_id.trim() != client_id || client_id.chars().any(char::is_control) {
             return Err(Error::config(
@@ -239,10 +251,23 @@ impl TokenClientBuilder {
                 "client_id has leading/trailing whitespace or control characters",
             ));
         }
-        let client_secret = self
-            .client_secret
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::config("client_secret", "client_secret is required"))?;
+        let client_secret = self.client_secret.filter(|s| !s.is_empty());
+        let auth_method = check_credentials(
+            self.auth_method,
+            client_secret.is_some(),
+            self.private_key.is_some(),
+            self.client_cert.is_some(),
+        )?;
+        if auth_method.credential() == Credential::Certificate
+            && token_url.as_ref().is_some_and(|u| u.scheme() != "https")
+        {
+            return Err(Error::config(
+                "token_url",
+                format!(
+                    "auth method {auth_method} presents a client certificate, which needs an https token_url"
+                ),
+            ));
+        }
         let scopes = normalize_scopes(self.scopes)?;
         let timeout = positive(self.timeout.unwrap_or(DEFAULT_TIMEOUT), "timeout")?;
         let default_lifetime = positive(
@@ -250,12 +275,7 @@ impl TokenClientBuilder {
             "default_lifetime",
         )?;
         for (name, _) in &self.extra_params {
-            if RESERVED_PARAMS.contains(&name.as_str()) {
-                return Err(Error::config(
-                    "extra_params",
-                    format!("{name:?} is set by m2m-auth itself and cannot be an extra parameter"),
-                ));
-            }
+            check_extra_param(name)?;
         }
         let retry = self.retry.unwrap_or_default();
         if retry.max_attempts == 0 {
@@ -279,9 +299,15 @@ impl TokenClientBuilder {
         }
         Ok(ClientConfig {
             token_url,
+            issuer,
             client_id,
             client_secret,
-            auth_method: self.auth_method.unwrap_or_default(),
+            private_key: self.private_key,
+            client_cert: self.client_cert,
+            ca_bundle: self.ca_bundle,
+            assertion_audience: self.assertion_audience.filter(|a| !a.is_empty()),
+            allow_insecure_http: allow_http,
+            auth_method,
             scopes,
             audience: self.audience.filter(|a| !a.is_empty()),
             resources: self.resources,
@@ -301,25 +327,19 @@ impl TokenClientBuilder {
     }
 }
 
-/// Form parameters that the client sets itself; an "extra" one of these would change the grant or the
-/// authentication behind the caller's back.
-const RESERVED_PARAMS: &[&str] = &[
-    "grant_type",
-    "client_id",
-    "client_secret",
-    "client_assertion",
-    "client_assertion_type",
-    "scope",
-    "audience",
-    "resource",
-];
-
 /// A configuration that passed every check.
 #[derive(Clone)]
 pub(crate) struct ClientConfig {
-    pub token_url: Url,
+    /// Given, or `None` until discovery finds it (see `crate::endpoint`).
+    pub token_url: Option<Url>,
+    pub issuer: Option<Url>,
     pub client_id: String,
-    pub client_secret: SecretString,
+    pub client_secret: Option<SecretString>,
+    pub private_key: Option<SigningKey>,
+    pub client_cert: Option<ClientCertificate>,
+    pub ca_bundle: Option<CaBundle>,
+    pub assertion_audience: Option<String>,
+    pub allow_insecure_http: bool,
     pub auth_method: AuthMethod,
     pub scopes: Vec<String>,
     pub audience: Option<String>,
@@ -378,37 +398,90 @@ pub(crate) fn normalize_scopes(scopes: Vec<String>) -> Result<Vec<String>> {
     Ok(out)
 }
 
-fn check_token_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
+/// An authorization server URL (`field` names the setting): https, or plain http only to loopback or when
+/// explicitly allowed — the credentials would otherwise travel in clear text.
+pub(crate) fn check_endpoint_url(raw: &str, field: &str, allow_insecure_http: bool) -> Result<Url> {
     let url = Url::parse(raw.trim())
-        .map_err(|e| Error::config("token_url", format!("token_url {raw:?} is not a URL: {e}")))?;
+        .map_err(|e| Error::config(field, format!("{field} {raw:?} is not a URL: {e}")))?;
     if !url.username().is_empty() || url.password().is_some() {
         // Never print the URL here: its user-info is most likely a credential.
         return Err(Error::config(
-            "token_url",
-            "token_url must not contain user:password; pass client_id and client_secret instead",
+            field,
+            format!(
+                "{field} must not contain user:password; pass client_id and client_secret instead"
+            ),
         ));
     }
     if url.fragment().is_some() {
         return Err(Error::config(
-            "token_url",
-            format!("token_url {url} must not have a #fragment"),
+            field,
+            format!("{field} {url} must not have a #fragment"),
         ));
     }
     match url.scheme() {
         "https" => Ok(url),
         "http" if allow_insecure_http || is_loopback(&url) => Ok(url),
         "http" => Err(Error::config(
-            "token_url",
+            field,
             format!(
-                "token_url {url} is plain http: the client secret would travel in clear text. Use https, \
+                "{field} {url} is plain http: the client credentials would travel in clear text. Use https, \
                  or allow_insecure_http for a network you trust (loopback is always allowed)"
             ),
         )),
         other => Err(Error::config(
-            "token_url",
-            format!("token_url must be https, not {other}:"),
+            field,
+            format!("{field} must be https, not {other}:"),
         )),
     }
+}
+
+/// The method to use, given the one asked for (if any) and the credentials present: a key means
+/// `private_key_jwt`, a secret `client_secret_post`, a certificate alone `tls_client_auth`. A credential the
+/// method does not use is a contradiction, not something to ignore silently — except a client certificate,
+/// which also binds tokens (RFC 8705 §3) whatever the method.
+fn check_credentials(
+    asked: Option<AuthMethod>,
+    secret: bool,
+    key: bool,
+    cert: bool,
+) -> Result<AuthMethod> {
+    let method = match asked {
+        Some(m) => m,
+        None if key => AuthMethod::PrivateKeyJwt,
+        None if secret => AuthMethod::ClientSecretPost,
+        None if cert => AuthMethod::TlsClientAuth,
+        None => {
+            return Err(Error::config(
+                "client_secret",
+                "client_secret is required (or private_key / client_cert for key or certificate authentication)",
+            ));
+        }
+    };
+    let (needed, field) = match method.credential() {
+        Credential::Secret => (secret, "client_secret"),
+        Credential::PrivateKey => (key, "private_key"),
+        Credential::Certificate => (cert, "client_cert"),
+    };
+    if !needed {
+        return Err(Error::config(
+            field,
+            format!("{field} is required for auth method {method}"),
+        ));
+    }
+    for (present, field, credential) in [
+        (secret, "client_secret", Credential::Secret),
+        (key, "private_key", Credential::PrivateKey),
+    ] {
+        if present && method.credential() != credential {
+            return Err(Error::config(
+                field,
+                format!(
+                    "{field} is set but auth method {method} does not use it; remove one of them"
+                ),
+            ));
+        }
+    }
+    Ok(method)
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -422,6 +495,14 @@ fn is_loopback(url: &Url) -> bool {
 
 /// The token URL of a SecureAuth Connect workspace.
 pub fn secureauth_token_url(tenant: &str, region: &str, workspace: &str) -> Result<String> {
+    Ok(format!(
+        "{}/oauth2/token",
+        secureauth_issuer(tenant, region, workspace)?
+    ))
+}
+
+/// The issuer of a SecureAuth Connect workspace: `https://TENANT.REGION.connect.secureauth.com/TENANT/WORKSPACE`.
+pub fn secureauth_issuer(tenant: &str, region: &str, workspace: &str) -> Result<String> {
     for (field, value) in [
         ("tenant", tenant),
         ("region", region),
@@ -441,7 +522,7 @@ pub fn secureauth_token_url(tenant: &str, region: &str, workspace: &str) -> Resu
         }
     }
     Ok(format!(
-        "https://{tenant}.{region}.connect.secureauth.com/{tenant}/{workspace}/oauth2/token"
+        "https://{tenant}.{region}.connect.secureauth.com/{tenant}/{workspace}"
     ))
 }
 
@@ -526,17 +607,6 @@ mod tests {
         );
         let e = secureauth_token_url("acme", "us/evil", "w").expect_err("error");
         assert_eq!(field_of(e), "region");
-    }
-
-    #[test]
-    fn auth_method_names_round_trip() {
-        for m in AuthMethod::ALL {
-            assert_eq!(m.as_str().parse::<AuthMethod>().expect("parse"), m);
-        }
-        assert_eq!(
-            field_of("private_key".parse::<AuthMethod>().expect_err("error")),
-            "auth_method"
-        );
     }
 
     #[test]

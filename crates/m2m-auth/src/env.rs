@@ -1,15 +1,28 @@
 //! Configuration from environment variables: the same names in Rust, Python, Node and the CLI, so a service
 //! can move between languages without touching its deployment.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::config::{AuthMethod, TokenClientBuilder, secureauth_token_url};
+use crate::auth_method::AuthMethod;
+use crate::config::{TokenClientBuilder, secureauth_issuer, secureauth_token_url};
 use crate::error::{Error, Result};
+use crate::signing_key::{SigningAlg, SigningKey};
+use crate::tls::{CaBundle, ClientCertificate};
 
 pub const TOKEN_URL: &str = "M2M_TOKEN_URL";
+pub const ISSUER: &str = "M2M_ISSUER";
 pub const CLIENT_ID: &str = "M2M_CLIENT_ID";
 pub const CLIENT_SECRET: &str = "M2M_CLIENT_SECRET";
 pub const CLIENT_SECRET_FILE: &str = "M2M_CLIENT_SECRET_FILE";
+pub const PRIVATE_KEY: &str = "M2M_PRIVATE_KEY";
+pub const PRIVATE_KEY_FILE: &str = "M2M_PRIVATE_KEY_FILE";
+pub const PRIVATE_KEY_ID: &str = "M2M_PRIVATE_KEY_ID";
+pub const SIGNING_ALG: &str = "M2M_SIGNING_ALG";
+pub const ASSERTION_AUDIENCE: &str = "M2M_ASSERTION_AUDIENCE";
+pub const CLIENT_CERT_FILE: &str = "M2M_CLIENT_CERT_FILE";
+pub const CLIENT_KEY_FILE: &str = "M2M_CLIENT_KEY_FILE";
+pub const CA_BUNDLE_FILE: &str = "M2M_CA_BUNDLE_FILE";
 pub const AUTH_METHOD: &str = "M2M_AUTH_METHOD";
 pub const SCOPE: &str = "M2M_SCOPE";
 pub const AUDIENCE: &str = "M2M_AUDIENCE";
@@ -23,9 +36,18 @@ pub const SECUREAUTH_WORKSPACE: &str = "M2M_SECUREAUTH_WORKSPACE";
 /// Every variable read, for help texts and docs.
 pub const ALL: &[&str] = &[
     TOKEN_URL,
+    ISSUER,
     CLIENT_ID,
     CLIENT_SECRET,
     CLIENT_SECRET_FILE,
+    PRIVATE_KEY,
+    PRIVATE_KEY_FILE,
+    PRIVATE_KEY_ID,
+    SIGNING_ALG,
+    ASSERTION_AUDIENCE,
+    CLIENT_CERT_FILE,
+    CLIENT_KEY_FILE,
+    CA_BUNDLE_FILE,
     AUTH_METHOD,
     SCOPE,
     AUDIENCE,
@@ -42,27 +64,88 @@ pub fn builder_from_env() -> Result<TokenClientBuilder> {
     builder_from_lookup(|name| std::env::var(name).ok())
 }
 
-/// Reads settings through `lookup` (the environment, or a map in tests). Empty values count as unset. Every
-/// error names the variable to fix.
+/// Reads settings through `lookup` (the environment, or a map in tests). Empty values count as unset. The
+/// settings are checked together before this returns, and every error names the variable to fix.
 pub fn builder_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<TokenClientBuilder> {
-    let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+    let mut from = Sources::default();
+    let builder = read(
+        &|name| lookup(name).filter(|v| !v.trim().is_empty()),
+        &mut from,
+    )?;
+    match builder.clone().validate() {
+        Ok(_) => Ok(builder),
+        Err(Error::Config { field, message }) => Err(Error::config(from.variable(&field), message)),
+        Err(other) => Err(other),
+    }
+}
+
+/// Which variable each builder setting came from, so that a check failing on a setting names the variable.
+#[derive(Default)]
+struct Sources(HashMap<&'static str, &'static str>);
+
+impl Sources {
+    fn set(&mut self, field: &'static str, variable: &'static str) {
+        self.0.insert(field, variable);
+    }
+
+    fn variable(&self, field: &str) -> String {
+        self.0
+            .get(field)
+            .map_or_else(|| field.to_owned(), |v| (*v).to_owned())
+    }
+}
+
+/// One of two variables that say the same thing in two ways (inline or from a file), or neither.
+fn one_of(
+    get: &dyn Fn(&str) -> Option<String>,
+    inline: &'static str,
+    file: &'static str,
+) -> Result<Option<(String, &'static str)>> {
+    match (get(inline), get(file)) {
+        (Some(_), Some(_)) => Err(Error::config(
+            inline,
+            format!("set either {inline} or {file}, not both"),
+        )),
+        (Some(value), None) => Ok(Some((value, inline))),
+        (None, Some(path)) => Ok(Some((path, file))),
+        (None, None) => Ok(None),
+    }
+}
+
+fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<TokenClientBuilder> {
     let mut b = TokenClientBuilder::new();
 
     let secureauth = [SECUREAUTH_TENANT, SECUREAUTH_REGION, SECUREAUTH_WORKSPACE].map(get);
-    let token_url = match (get(TOKEN_URL), secureauth) {
-        (Some(_), [Some(_), ..] | [_, Some(_), _] | [.., Some(_)]) => {
+    let explicit = [(TOKEN_URL, get(TOKEN_URL)), (ISSUER, get(ISSUER))];
+    match (explicit.iter().find(|(_, v)| v.is_some()), secureauth) {
+        (Some((name, _)), [Some(_), ..] | [_, Some(_), _] | [.., Some(_)]) => {
             return Err(Error::config(
-                TOKEN_URL,
-                format!("set either {TOKEN_URL} or the M2M_SECUREAUTH_* variables, not both"),
+                *name,
+                format!("set either {name} or the M2M_SECUREAUTH_* variables, not both"),
             ));
         }
-        (Some(url), _) => url,
-        (None, [Some(t), Some(r), Some(w)]) => secureauth_token_url(&t, &r, &w)?,
+        (Some(_), _) => {
+            if let (_, Some(url)) = &explicit[0] {
+                b = b.token_url(url.trim());
+                from.set("token_url", TOKEN_URL);
+            }
+            if let (_, Some(issuer)) = &explicit[1] {
+                b = b.issuer(issuer.trim());
+                from.set("issuer", ISSUER);
+            }
+        }
+        (None, [Some(t), Some(r), Some(w)]) => {
+            b = b
+                .issuer(secureauth_issuer(&t, &r, &w)?)
+                .token_url(secureauth_token_url(&t, &r, &w)?);
+            from.set("token_url", SECUREAUTH_TENANT);
+            from.set("issuer", SECUREAUTH_TENANT);
+        }
         (None, [None, None, None]) => {
             return Err(Error::config(
                 TOKEN_URL,
                 format!(
-                    "{TOKEN_URL} is not set (or set {SECUREAUTH_TENANT}, {SECUREAUTH_REGION} and {SECUREAUTH_WORKSPACE})"
+                    "{TOKEN_URL} (or {ISSUER}, or {SECUREAUTH_TENANT}, {SECUREAUTH_REGION} and {SECUREAUTH_WORKSPACE}) is not set"
                 ),
             ));
         }
@@ -79,38 +162,98 @@ pub fn builder_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<To
                 ),
             ));
         }
-    };
-    b = b.token_url(token_url);
+    }
 
     b = b.client_id(
         get(CLIENT_ID)
             .ok_or_else(|| Error::config(CLIENT_ID, format!("{CLIENT_ID} is not set")))?,
     );
+    from.set("client_id", CLIENT_ID);
 
-    let secret = match (get(CLIENT_SECRET), get(CLIENT_SECRET_FILE)) {
-        (Some(_), Some(_)) => {
+    let secret = one_of(get, CLIENT_SECRET, CLIENT_SECRET_FILE)?;
+    let key = one_of(get, PRIVATE_KEY, PRIVATE_KEY_FILE)?;
+    let cert = match (get(CLIENT_CERT_FILE), get(CLIENT_KEY_FILE)) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        (Some(_), None) => {
             return Err(Error::config(
-                CLIENT_SECRET,
-                format!("set either {CLIENT_SECRET} or {CLIENT_SECRET_FILE}, not both"),
+                CLIENT_KEY_FILE,
+                format!("{CLIENT_CERT_FILE} is set but {CLIENT_KEY_FILE} is not"),
             ));
         }
-        (Some(secret), None) => secret,
-        (None, Some(path)) => read_secret_file(&path)?,
-        (None, None) => {
+        (None, Some(_)) => {
             return Err(Error::config(
-                CLIENT_SECRET,
-                format!("{CLIENT_SECRET} (or {CLIENT_SECRET_FILE}) is not set"),
+                CLIENT_CERT_FILE,
+                format!("{CLIENT_KEY_FILE} is set but {CLIENT_CERT_FILE} is not"),
             ));
         }
     };
-    b = b.client_secret(secret);
+    if secret.is_none() && key.is_none() && cert.is_none() {
+        return Err(Error::config(
+            CLIENT_SECRET,
+            format!(
+                "{CLIENT_SECRET} (or {CLIENT_SECRET_FILE}, {PRIVATE_KEY_FILE}, or {CLIENT_CERT_FILE} and {CLIENT_KEY_FILE}) is not set"
+            ),
+        ));
+    }
+    if let Some((value, variable)) = secret {
+        let secret = if variable == CLIENT_SECRET_FILE {
+            read_secret_file(&value)?
+        } else {
+            value
+        };
+        b = b.client_secret(secret);
+        from.set("client_secret", variable);
+    }
+    if let Some((value, variable)) = key {
+        let text = if variable == PRIVATE_KEY_FILE {
+            read_file(variable, &value)?
+        } else {
+            value.into_bytes()
+        };
+        let mut key = SigningKey::from_text(&text).map_err(|e| e.renamed(variable))?;
+        if let Some(kid) = get(PRIVATE_KEY_ID) {
+            key = key.with_kid(kid.trim());
+        }
+        if let Some(alg) = get(SIGNING_ALG) {
+            key = key
+                .with_alg(SigningAlg::parse(alg.trim(), SIGNING_ALG)?)
+                .map_err(|e| e.renamed(SIGNING_ALG))?;
+        }
+        b = b.private_key(key);
+        from.set("private_key", variable);
+    }
+    if let Some((cert_path, key_path)) = cert {
+        let cert = ClientCertificate::from_pem(
+            &read_file(CLIENT_CERT_FILE, &cert_path)?,
+            &read_file(CLIENT_KEY_FILE, &key_path)?,
+        )
+        .map_err(|e| match e {
+            Error::Config { field, message } if field == "client_key" => {
+                Error::config(CLIENT_KEY_FILE, message)
+            }
+            other => other.renamed(CLIENT_CERT_FILE),
+        })?;
+        b = b.client_certificate(cert);
+        from.set("client_cert", CLIENT_CERT_FILE);
+        from.set("client_key", CLIENT_KEY_FILE);
+    }
+    if let Some(path) = get(CA_BUNDLE_FILE) {
+        let bundle = CaBundle::from_pem(&read_file(CA_BUNDLE_FILE, &path)?)
+            .map_err(|e| e.renamed(CA_BUNDLE_FILE))?;
+        b = b.ca_bundle(bundle);
+    }
+    if let Some(audience) = get(ASSERTION_AUDIENCE) {
+        b = b.assertion_audience(audience.trim());
+    }
 
     if let Some(method) = get(AUTH_METHOD) {
-        let method: AuthMethod = method.trim().parse().map_err(|e: Error| match e {
-            Error::Config { message, .. } => Error::config(AUTH_METHOD, message),
-            other => other,
-        })?;
+        let method: AuthMethod = method
+            .trim()
+            .parse()
+            .map_err(|e: Error| e.renamed(AUTH_METHOD))?;
         b = b.auth_method(method);
+        from.set("auth_method", AUTH_METHOD);
     }
     if let Some(scope) = get(SCOPE) {
         b = b.scopes(
@@ -119,6 +262,7 @@ pub fn builder_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<To
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned),
         );
+        from.set("scopes", SCOPE);
     }
     if let Some(audience) = get(AUDIENCE) {
         b = b.audience(audience.trim());
@@ -139,6 +283,7 @@ pub fn builder_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<To
                 )
             })?;
         b = b.timeout(Duration::from_secs_f64(secs));
+        from.set("timeout", TIMEOUT);
     }
     if let Some(flag) = get(ALLOW_INSECURE_HTTP) {
         let allow = match flag.trim().to_ascii_lowercase().as_str() {
@@ -154,6 +299,11 @@ pub fn builder_from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<To
         b = b.allow_insecure_http(allow);
     }
     Ok(b)
+}
+
+fn read_file(variable: &str, path: &str) -> Result<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|e| Error::config(variable, format!("{variable}: cannot read {path:?}: {e}")))
 }
 
 fn read_secret_file(path: &str) -> Result<String> {
@@ -274,9 +424,16 @@ mod tests {
         let _ = std::fs::remove_file(&dir);
         let cfg = b.validate().expect("valid");
         assert_eq!(
-            cfg.token_url.as_str(),
-            "https://acme.eu.connect.secureauth.com/acme/pay/oauth2/token"
+            cfg.token_url.as_ref().map(url::Url::as_str),
+            Some("https://acme.eu.connect.secureauth.com/acme/pay/oauth2/token")
         );
-        assert_eq!(cfg.client_secret.expose(), "from-file");
+        assert_eq!(
+            cfg.issuer.as_ref().map(url::Url::as_str),
+            Some("https://acme.eu.connect.secureauth.com/acme/pay")
+        );
+        assert_eq!(
+            cfg.client_secret.as_ref().map(|s| s.expose()),
+            Some("from-file")
+        );
     }
 }

@@ -154,6 +154,14 @@ impl Error {
         }
     }
 
+    /// The same configuration error, naming `field` instead (e.g. the file setting a value came from).
+    pub(crate) fn renamed(self, field: &str) -> Self {
+        match self {
+            Self::Config { message, .. } => Self::config(field, message),
+            other => other,
+        }
+    }
+
     pub(crate) fn invalid_response(status: Option<u16>, message: impl Into<String>) -> Self {
         Self::InvalidResponse {
             message: message.into(),

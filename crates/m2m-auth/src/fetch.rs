@@ -4,16 +4,18 @@
 use std::time::{Duration, Instant};
 
 use crate::config::ClientConfig;
+use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::events::{EventKind, EventLevel, emit};
 use crate::params::TokenParams;
-use crate::request::request_token;
+use crate::request::{Failure, request_token};
 use crate::retry::is_retryable;
 use crate::token::Token;
 
 pub(crate) async fn fetch_with_retries(
     http: &reqwest::Client,
     cfg: &ClientConfig,
+    endpoint: &Endpoint,
     params: &TokenParams,
     deadline: Instant,
 ) -> Result<Token> {
@@ -32,33 +34,41 @@ pub(crate) async fn fetch_with_retries(
         attempt += 1;
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(deadline_passed(cfg, attempt - 1));
+            return Err(deadline_passed(cfg, endpoint, attempt - 1));
         }
-        say(
-            EventLevel::Debug,
-            EventKind::Request,
-            format!(
-                "requesting a token from {} (attempt {attempt}, scopes [{}])",
-                cfg.token_url,
-                params.scopes().join(" ")
-            ),
-        );
-        let failure = match request_token(http, cfg, params, cfg.timeout.min(left)).await {
-            Ok(token) => {
+        let timeout = cfg.timeout.min(left);
+        // Discovery, when needed, is part of the attempt: its failures are retried like the token request's.
+        let failure = match endpoint.resolve(http, cfg, timeout).await {
+            Err(e) => Failure::from(e),
+            Ok(token_url) => {
                 say(
                     EventLevel::Debug,
-                    EventKind::TokenReceived,
+                    EventKind::Request,
                     format!(
-                        "token received from {} (expires in {}s)",
-                        cfg.token_url,
-                        token.lifetime().as_secs()
+                        "requesting a token from {token_url} (attempt {attempt}, scopes [{}])",
+                        params.scopes().join(" ")
                     ),
                 );
-                return Ok(token);
+                match request_token(http, cfg, &token_url, params, timeout).await {
+                    Ok(token) => {
+                        say(
+                            EventLevel::Debug,
+                            EventKind::TokenReceived,
+                            format!(
+                                "token received from {token_url} (expires in {}s)",
+                                token.lifetime().as_secs()
+                            ),
+                        );
+                        return Ok(token);
+                    }
+                    Err(f) => f,
+                }
             }
-            Err(f) => f,
         };
-        let error = failure.error.scrub(cfg.client_secret.expose());
+        let error = match &cfg.client_secret {
+            Some(secret) => failure.error.scrub(secret.expose()),
+            None => failure.error,
+        };
         if !is_retryable(&error) || attempt >= policy.max_attempts {
             return Err(error.with_attempts(attempt));
         }
@@ -82,11 +92,15 @@ pub(crate) async fn fetch_with_retries(
     }
 }
 
-fn deadline_passed(cfg: &ClientConfig, attempts: u32) -> Error {
+fn deadline_passed(cfg: &ClientConfig, endpoint: &Endpoint, attempts: u32) -> Error {
+    let from = match endpoint.known() {
+        Some(url) => url.to_string(),
+        None => "the token endpoint".to_owned(),
+    };
     Error::Transport {
         message: format!(
-            "no token from {} within the retry deadline of {:?}",
-            cfg.token_url, cfg.retry.deadline
+            "no token from {from} within the retry deadline of {:?}",
+            cfg.retry.deadline
         ),
         timeout: true,
         attempts,

@@ -14,25 +14,33 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod assertion;
+mod auth_method;
 mod client;
 mod config;
+mod discovery;
+mod endpoint;
 pub mod env;
 mod error;
 pub mod events;
+mod exchange;
 mod fetch;
 mod options;
 mod params;
 mod request;
 mod retry;
 mod secret;
+mod signing_key;
 mod slot;
 mod stats;
+mod tls;
 mod token;
 
+pub use auth_method::AuthMethod;
 pub use client::TokenClient;
 pub use config::{
-    AuthMethod, DEFAULT_EXPIRY_SKEW, DEFAULT_LIFETIME, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
-    TokenClientBuilder, secureauth_token_url,
+    DEFAULT_EXPIRY_SKEW, DEFAULT_LIFETIME, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
+    TokenClientBuilder, secureauth_issuer, secureauth_token_url,
 };
 pub use error::{Error, ErrorKind, OAuthError, Result};
 pub use events::{Event, EventHook, EventKind, EventLevel};
@@ -40,7 +48,9 @@ pub use options::{ClientOptions, seconds};
 pub use params::TokenParams;
 pub use retry::RetryPolicy;
 pub use secret::SecretString;
+pub use signing_key::{SigningAlg, SigningKey};
 pub use stats::Stats;
+pub use tls::{CaBundle, ClientCertificate};
 pub use token::Token;
 
 /// Extracts a readable message from a caught panic; the bindings use it for their own `catch_unwind`.

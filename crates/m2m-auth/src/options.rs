@@ -4,15 +4,35 @@
 
 use std::time::Duration;
 
-use crate::config::{AuthMethod, TokenClientBuilder};
+use crate::auth_method::AuthMethod;
+use crate::config::TokenClientBuilder;
 use crate::error::{Error, Result};
+use crate::secret::SecretString;
+use crate::signing_key::{SigningAlg, SigningKey};
+use crate::tls::{CaBundle, ClientCertificate};
 
 /// Every client setting a binding can pass; `None` keeps the builder's value.
 #[derive(Debug, Clone, Default)]
 pub struct ClientOptions {
     pub token_url: Option<String>,
+    pub issuer: Option<String>,
     pub client_id: Option<String>,
-    pub client_secret: Option<crate::SecretString>,
+    pub client_secret: Option<SecretString>,
+    /// PEM (PKCS#8, PKCS#1, SEC1) or JWK text.
+    pub private_key: Option<SecretString>,
+    pub private_key_file: Option<String>,
+    pub private_key_id: Option<String>,
+    pub signing_alg: Option<String>,
+    pub assertion_audience: Option<String>,
+    /// PEM certificate chain, leaf first.
+    pub client_cert: Option<String>,
+    pub client_cert_file: Option<String>,
+    /// PEM private key of the client certificate.
+    pub client_key: Option<SecretString>,
+    pub client_key_file: Option<String>,
+    /// PEM CA certificates to trust instead of the system's.
+    pub ca_bundle: Option<String>,
+    pub ca_bundle_file: Option<String>,
     pub auth_method: Option<String>,
     pub scopes: Option<Vec<String>>,
     pub audience: Option<String>,
@@ -39,11 +59,87 @@ impl ClientOptions {
         if let Some(v) = self.token_url {
             b = b.token_url(v);
         }
+        if let Some(v) = self.issuer {
+            b = b.issuer(v);
+        }
         if let Some(v) = self.client_id {
             b = b.client_id(v);
         }
         if let Some(v) = self.client_secret {
             b = b.client_secret(v);
+        }
+        let key_text = inline_or_file(
+            self.private_key.as_ref().map(|k| k.expose().as_bytes()),
+            "private_key",
+            self.private_key_file.as_deref(),
+            "private_key_file",
+        )?;
+        if let Some((text, field)) = key_text {
+            let mut key = SigningKey::from_text(&text).map_err(|e| e.renamed(field))?;
+            if let Some(kid) = self.private_key_id.filter(|k| !k.is_empty()) {
+                key = key.with_kid(kid);
+            }
+            if let Some(alg) = self.signing_alg {
+                key = key.with_alg(SigningAlg::parse(&alg, "signing_alg")?)?;
+            }
+            b = b.private_key(key);
+        } else if self.private_key_id.is_some() || self.signing_alg.is_some() {
+            let field = if self.private_key_id.is_some() {
+                "private_key_id"
+            } else {
+                "signing_alg"
+            };
+            return Err(Error::config(
+                field,
+                format!("{field} is set but there is no private_key"),
+            ));
+        }
+        if let Some(v) = self.assertion_audience {
+            b = b.assertion_audience(v);
+        }
+        let cert = inline_or_file(
+            self.client_cert.as_deref().map(str::as_bytes),
+            "client_cert",
+            self.client_cert_file.as_deref(),
+            "client_cert_file",
+        )?;
+        let cert_key = inline_or_file(
+            self.client_key.as_ref().map(|k| k.expose().as_bytes()),
+            "client_key",
+            self.client_key_file.as_deref(),
+            "client_key_file",
+        )?;
+        match (cert, cert_key) {
+            (Some((cert, cert_field)), Some((key, key_field))) => {
+                let cert = ClientCertificate::from_pem(&cert, &key).map_err(|e| match e {
+                    Error::Config { field, message } if field == "client_key" => {
+                        Error::config(key_field, message)
+                    }
+                    other => other.renamed(cert_field),
+                })?;
+                b = b.client_certificate(cert);
+            }
+            (None, None) => {}
+            (Some((_, field)), None) => {
+                return Err(Error::config(
+                    "client_key",
+                    format!("{field} is set but client_key (or client_key_file) is not"),
+                ));
+            }
+            (None, Some((_, field))) => {
+                return Err(Error::config(
+                    "client_cert",
+                    format!("{field} is set but client_cert (or client_cert_file) is not"),
+                ));
+            }
+        }
+        if let Some((pem, field)) = inline_or_file(
+            self.ca_bundle.as_deref().map(str::as_bytes),
+            "ca_bundle",
+            self.ca_bundle_file.as_deref(),
+            "ca_bundle_file",
+        )? {
+            b = b.ca_bundle(CaBundle::from_pem(&pem).map_err(|e| e.renamed(field))?);
         }
         if let Some(v) = self.auth_method {
             b = b.auth_method(v.parse::<AuthMethod>()?);
@@ -118,6 +214,31 @@ impl ClientOptions {
             b = b.panic_on_fetch(true);
         }
         Ok(b)
+    }
+}
+
+/// A value given inline or as a file to read, not both: its bytes and the name of the setting it came from.
+fn inline_or_file(
+    inline: Option<&[u8]>,
+    inline_field: &'static str,
+    path: Option<&str>,
+    file_field: &'static str,
+) -> Result<Option<(Vec<u8>, &'static str)>> {
+    match (inline, path) {
+        (Some(_), Some(_)) => Err(Error::config(
+            inline_field,
+            format!("set either {inline_field} or {file_field}, not both"),
+        )),
+        (Some(bytes), None) => Ok(Some((bytes.to_vec(), inline_field))),
+        (None, Some(path)) => std::fs::read(path)
+            .map(|bytes| Some((bytes, file_field)))
+            .map_err(|e| {
+                Error::config(
+                    file_field,
+                    format!("{file_field}: cannot read {path:?}: {e}"),
+                )
+            }),
+        (None, None) => Ok(None),
     }
 }
 

@@ -1,15 +1,42 @@
-//! What one token request asks for, beyond the client itself: scopes, audience, resources. Two requests with
-//! the same parameters may share a token, so this is also the in-memory cache key. It never holds a secret.
+//! What one token request asks for, beyond the client itself: scopes, audience, resources and extra form
+//! fields. Two requests with the same parameters may share a token, so this is also the in-memory cache key.
+//! It never holds a secret.
 
 use crate::config::normalize_scopes;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
-/// Scopes (a sorted set), audience and RFC 8707 resources of one token request.
+/// Scopes (a sorted set), audience, RFC 8707 resources and extra form fields of one token request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct TokenParams {
     pub(crate) scopes: Vec<String>,
     pub(crate) audience: Option<String>,
     pub(crate) resources: Vec<String>,
+    /// Sorted by name, so that the same fields always make the same key.
+    pub(crate) extra: Vec<(String, String)>,
+}
+
+/// Form parameters that the client sets itself; an "extra" one of these would change the grant or the
+/// authentication behind the caller's back.
+const RESERVED_PARAMS: &[&str] = &[
+    "grant_type",
+    "client_id",
+    "client_secret",
+    "client_assertion",
+    "client_assertion_type",
+    "scope",
+    "audience",
+    "resource",
+];
+
+/// Refuses an extra parameter the client sets itself.
+pub(crate) fn check_extra_param(name: &str) -> Result<()> {
+    if RESERVED_PARAMS.contains(&name) || name.is_empty() {
+        return Err(Error::config(
+            "extra_params",
+            format!("{name:?} is set by m2m-auth itself and cannot be an extra parameter"),
+        ));
+    }
+    Ok(())
 }
 
 impl TokenParams {
@@ -26,7 +53,19 @@ impl TokenParams {
             scopes: normalize_scopes(scopes)?,
             audience: audience.filter(|a| !a.is_empty()),
             resources,
+            extra: Vec::new(),
         })
+    }
+
+    /// Adds extra form fields for this request; they replace the client's extra fields of the same name.
+    pub fn with_extra(mut self, mut extra: Vec<(String, String)>) -> Result<Self> {
+        for (name, _) in &extra {
+            check_extra_param(name)?;
+        }
+        extra.sort();
+        extra.dedup_by(|a, b| a.0 == b.0);
+        self.extra = extra;
+        Ok(self)
     }
 
     pub fn scopes(&self) -> &[String] {
@@ -39,5 +78,9 @@ impl TokenParams {
 
     pub fn resources(&self) -> &[String] {
         &self.resources
+    }
+
+    pub fn extra(&self) -> &[(String, String)] {
+        &self.extra
     }
 }

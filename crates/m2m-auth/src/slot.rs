@@ -97,10 +97,12 @@ impl Slot {
         Joined::Wait(fetch)
     }
 
-    /// Starts a background refresh unless a fetch is in flight or a failed refresh asked to wait. Returns
-    /// whether one was started.
+    /// Starts a background refresh of `due` unless a fetch is in flight, a failed refresh asked to wait, or
+    /// `due` is no longer the current token (a refresh replaced it since the caller looked). Returns whether
+    /// one was started.
     pub fn start_refresh(
         &self,
+        due: &Arc<Token>,
         now: Instant,
         start: impl FnOnce(u64) -> BoxFuture<'static, Result<Arc<Token>>>,
     ) -> bool {
@@ -114,6 +116,16 @@ impl Slot {
         }
         let mut guard = self.inflight.lock().unwrap_or_else(PoisonError::into_inner);
         if guard.is_some() {
+            return false;
+        }
+        // Checked under the in-flight lock: a fetch stores its token before it removes itself from there.
+        let still_current = self
+            .current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|t| Arc::ptr_eq(t, due));
+        if !still_current {
             return false;
         }
         let id = NEXT_FETCH_ID.fetch_add(1, Ordering::Relaxed);

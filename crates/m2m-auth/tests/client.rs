@@ -126,7 +126,11 @@ fn secureauth_builder_uses_the_workspace_token_url() {
         .expect("client");
     assert_eq!(
         client.token_url(),
-        "https://acme.us.connect.secureauth.com/acme/payments/oauth2/token"
+        Some("https://acme.us.connect.secureauth.com/acme/payments/oauth2/token")
+    );
+    assert_eq!(
+        client.issuer(),
+        Some("https://acme.us.connect.secureauth.com/acme/payments")
     );
 }
 
