@@ -1,31 +1,25 @@
-//! Client authentication at the token endpoint: `client_secret_basic` (RFC 6749 §2.3.1, with the
-//! id and secret form-urlencoded before being joined) and `client_secret_post`.
+//! Client authentication at the token endpoint: finds which method a request uses, refuses two at
+//! once (RFC 6749 §2.3) and methods the server or the client does not allow, then checks the
+//! credentials — the secret here, assertions in `client_assertion`, certificates in
+//! `client_cert_auth`.
 
 use aws_lc_rs::digest;
 use axum::http::{HeaderMap, header};
-use base64::Engine as _;
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
-use crate::config::{CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, RegisteredClient};
-use crate::form::Params;
+use crate::auth_method::{CLIENT_SECRET_BASIC, CLIENT_SECRET_POST};
+use crate::basic_auth::parse_basic;
+use crate::client_assertion::{self, Assertion, JWT_BEARER};
+use crate::client_cert_auth;
+use crate::connection::{Connection, Endpoint};
+use crate::form::{Params, truncate};
+use crate::jwt::unix_now;
 use crate::oauth_error::OAuthError;
+use crate::registered_client::RegisteredClient;
 use crate::state::Shared;
 
-/// Standard base64, accepting the credentials with or without padding as deployed servers do.
-const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
-
-/// Decoded `Authorization: Basic` credentials.
-struct BasicCredentials {
-    id: String,
-    secret: String,
-}
-
-/// The client id a request presents, before any check: from a well-formed Basic header, else from
-/// the `client_id` form field. Used to count and record requests per client.
+/// The client id a request presents, before any check: from a well-formed Basic header, else the
+/// `client_id` form field, else the `sub` of a client assertion. Used to count and record requests
+/// per client.
 pub(crate) fn presented_client_id(
     headers: &HeaderMap,
     pairs: &[(String, String)],
@@ -33,137 +27,189 @@ pub(crate) fn presented_client_id(
     if let Ok(Some(basic)) = parse_basic(headers) {
         return Some(basic.id);
     }
-    pairs
-        .iter()
-        .find(|(name, value)| name == "client_id" && !value.is_empty())
-        .map(|(_, value)| value.clone())
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(n, value)| n == name && !value.is_empty())
+            .map(|(_, value)| value.as_str())
+    };
+    field("client_id")
+        .map(str::to_owned)
+        .or_else(|| field("client_assertion").and_then(client_assertion::unverified_subject))
 }
 
-/// Authenticates the client of a token request, returning its registration.
+/// Authenticates the client of a token request, returning its registration. `method_seen` gets the
+/// method as soon as it is known, so the caller can record it on failures too.
 pub(crate) fn authenticate<'a>(
     shared: &'a Shared,
     headers: &HeaderMap,
     params: &Params,
+    connection: &Connection,
+    method_seen: &mut Option<&'static str>,
 ) -> Result<&'a RegisteredClient, OAuthError> {
     let header_present = headers.contains_key(header::AUTHORIZATION);
     let form_id = params.get("client_id");
     let form_secret = params.get("client_secret");
-    // RFC 6749 §2.3: the client MUST NOT use more than one authentication method per request.
-    if header_present && form_secret.is_some() {
-        return Err(OAuthError::invalid_request(
-            "more than one client authentication method used (Authorization header and client_secret parameter)",
-        ));
+    let assertion_present =
+        params.get("client_assertion").is_some() || params.get("client_assertion_type").is_some();
+    // RFC 6749 §2.3: the client MUST NOT use more than one authentication method per request. A
+    // certificate on the mTLS alias may accompany any method (it then only binds the token).
+    let used: Vec<&str> = [
+        (header_present, "Authorization header"),
+        (form_secret.is_some(), "client_secret parameter"),
+        (assertion_present, "client_assertion"),
+    ]
+    .iter()
+    .filter(|(present, _)| *present)
+    .map(|(_, name)| *name)
+    .collect();
+    if used.len() > 1 {
+        return Err(OAuthError::invalid_request(format!(
+            "more than one client authentication method used ({})",
+            used.join(" and ")
+        )));
     }
-    let (method, id, secret) = if header_present {
+
+    if header_present {
         let basic = parse_basic(headers)?.ok_or_else(|| {
             OAuthError::invalid_client("the Authorization header does not use the Basic scheme")
         })?;
+        *method_seen = Some(CLIENT_SECRET_BASIC);
         if form_id.is_some_and(|form_id| form_id != basic.id) {
             return Err(OAuthError::invalid_request(
                 "the client_id parameter names a different client than the Authorization header",
             ));
         }
-        (CLIENT_SECRET_BASIC, basic.id, basic.secret)
-    } else {
-        match (form_id, form_secret) {
-            (Some(id), Some(secret)) => (CLIENT_SECRET_POST, id.to_owned(), secret.to_owned()),
-            (Some(_), None) => {
-                return Err(OAuthError::invalid_client(
-                    "client authentication required: client_id given without client_secret or Authorization header",
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(OAuthError::invalid_client(
-                    "client_secret given without client_id",
-                ));
-            }
-            (None, None) => {
-                return Err(OAuthError::invalid_client(
-                    "client authentication required (client_secret_basic or client_secret_post)",
-                ));
-            }
-        }
-    };
-    let client = shared
-        .find_client(&id)
-        .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
-    if !client.allows_method(method) {
-        return Err(OAuthError::invalid_client(format!(
-            "this client is not allowed to authenticate with {method}"
-        )));
+        return with_secret(shared, CLIENT_SECRET_BASIC, &basic.id, &basic.secret);
     }
-    if !secrets_match(&secret, &client.client_secret) {
+    if assertion_present {
+        return with_assertion(shared, params, connection, method_seen);
+    }
+    match (form_id, form_secret) {
+        (Some(id), Some(secret)) => {
+            *method_seen = Some(CLIENT_SECRET_POST);
+            with_secret(shared, CLIENT_SECRET_POST, id, secret)
+        }
+        (Some(id), None) => with_certificate(shared, id, connection, method_seen),
+        (None, Some(_)) => Err(OAuthError::invalid_client(
+            "client_secret given without client_id",
+        )),
+        (None, None) => Err(OAuthError::invalid_client(format!(
+            "client authentication required (this server supports {})",
+            shared.supported_methods().join(", ")
+        ))),
+    }
+}
+
+/// Refuses a method the server does not offer, whatever the client's registration says.
+fn check_supported(shared: &Shared, method: &str) -> Result<(), OAuthError> {
+    if shared.supports(method) {
+        Ok(())
+    } else {
+        Err(OAuthError::invalid_client(format!(
+            "{method} is not supported by this server (it supports {})",
+            shared.supported_methods().join(", ")
+        )))
+    }
+}
+
+fn check_allowed(client: &RegisteredClient, method: &str) -> Result<(), OAuthError> {
+    if client.allows_method(method) {
+        Ok(())
+    } else {
+        Err(OAuthError::invalid_client(format!(
+            "this client is not allowed to authenticate with {method}"
+        )))
+    }
+}
+
+/// `client_secret_basic` and `client_secret_post`.
+fn with_secret<'a>(
+    shared: &'a Shared,
+    method: &'static str,
+    id: &str,
+    secret: &str,
+) -> Result<&'a RegisteredClient, OAuthError> {
+    check_supported(shared, method)?;
+    let client = shared
+        .find_client(id)
+        .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    check_allowed(client, method)?;
+    if client.client_secret.is_empty() || !secrets_match(secret, &client.client_secret) {
         return Err(OAuthError::invalid_client("client secret does not match"));
     }
     Ok(client)
 }
 
-/// `Ok(None)` when there is no Authorization header or it uses another scheme; `Err` when it is a
-/// Basic header that cannot be decoded.
-fn parse_basic(headers: &HeaderMap) -> Result<Option<BasicCredentials>, OAuthError> {
-    let mut values = headers.get_all(header::AUTHORIZATION).iter();
-    let Some(value) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() {
-        return Err(OAuthError::invalid_request(
-            "more than one Authorization header",
+/// `client_secret_jwt` and `private_key_jwt`.
+fn with_assertion<'a>(
+    shared: &'a Shared,
+    params: &Params,
+    connection: &Connection,
+    method_seen: &mut Option<&'static str>,
+) -> Result<&'a RegisteredClient, OAuthError> {
+    let assertion_type = params.get("client_assertion_type").ok_or_else(|| {
+        OAuthError::invalid_request("client_assertion given without client_assertion_type")
+    })?;
+    let jwt = params.get("client_assertion").ok_or_else(|| {
+        OAuthError::invalid_request("client_assertion_type given without client_assertion")
+    })?;
+    if assertion_type != JWT_BEARER {
+        return Err(OAuthError::invalid_client(format!(
+            "unsupported client_assertion_type \"{}\" (expected {JWT_BEARER})",
+            truncate(assertion_type, 100)
+        )));
+    }
+    let assertion = Assertion::parse(jwt)?;
+    let method = assertion.method()?;
+    *method_seen = Some(method);
+    check_supported(shared, method)?;
+    let sub = assertion
+        .subject()
+        .ok_or_else(|| OAuthError::invalid_client("client_assertion has no sub claim"))?;
+    if let Some(form_id) = params.get("client_id")
+        && form_id != sub
+    {
+        return Err(OAuthError::invalid_client(
+            "the client_id parameter names a different client than the client_assertion sub",
         ));
     }
-    let malformed =
-        |why: &str| OAuthError::invalid_client(format!("malformed Basic credentials: {why}"));
-    let value = value
-        .to_str()
-        .map_err(|_| malformed("header is not visible ASCII"))?;
-    let (scheme, token) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Ok(None);
-    }
-    let decoded = LENIENT_BASE64
-        .decode(token.trim())
-        .map_err(|_| malformed("not base64"))?;
-    let decoded = String::from_utf8(decoded).map_err(|_| malformed("not UTF-8"))?;
-    let (id, secret) = decoded
-        .split_once(':')
-        .ok_or_else(|| malformed("no ':' between client id and secret"))?;
-    let id = form_urldecode(id).ok_or_else(|| malformed("client id is not form-urlencoded"))?;
-    let secret =
-        form_urldecode(secret).ok_or_else(|| malformed("secret is not form-urlencoded"))?;
-    if id.is_empty() {
-        return Err(malformed("empty client id"));
-    }
-    Ok(Some(BasicCredentials { id, secret }))
+    let client = shared
+        .find_client(sub)
+        .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    check_allowed(client, method)?;
+    let endpoint_url = match connection.endpoint {
+        Endpoint::Main => shared.token_url(),
+        Endpoint::MtlsAlias => shared.mtls_token_url().unwrap_or_default(),
+    };
+    let audiences = [endpoint_url.as_str(), shared.issuer.as_str()];
+    assertion.verify(client, &audiences, unix_now(), shared.replay())?;
+    Ok(client)
 }
 
-/// Decodes one application/x-www-form-urlencoded component ('+' is a space, `%XX` a byte).
-/// `None` on a broken escape or when the bytes are not UTF-8.
-fn form_urldecode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hi = hex_value(*bytes.get(i + 1)?)?;
-                let lo = hex_value(*bytes.get(i + 2)?)?;
-                out.push(hi << 4 | lo);
-                i += 2;
-            }
-            _ => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
+/// A `client_id` without a secret or assertion: `tls_client_auth` or `self_signed_tls_client_auth`
+/// when the client is registered for them, else no authentication at all.
+fn with_certificate<'a>(
+    shared: &'a Shared,
+    id: &str,
+    connection: &Connection,
+    method_seen: &mut Option<&'static str>,
+) -> Result<&'a RegisteredClient, OAuthError> {
+    let client = shared
+        .find_client(id)
+        .filter(|c| !client_cert_auth::registered_tls_methods(c).is_empty());
+    let Some(client) = client else {
+        let certificate_note = if connection.client_cert().is_some() {
+            " (a client certificate authenticates only clients registered for tls_client_auth or self_signed_tls_client_auth)"
+        } else {
+            ""
+        };
+        return Err(OAuthError::invalid_client(format!(
+            "client authentication required: client_id given without client_secret or Authorization header{certificate_note}"
+        )));
+    };
+    *method_seen = Some(client_cert_auth::authenticate(shared, client, connection)?);
+    Ok(client)
 }
 
 /// Compares secrets in time independent of where they differ: both are hashed to fixed-length
@@ -182,19 +228,6 @@ fn secrets_match(presented: &str, registered: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urldecode_handles_plus_escapes_and_rejects_broken_ones() {
-        assert_eq!(
-            form_urldecode("p%40ss%3Aw%2Frd+%25").as_deref(),
-            Some("p@ss:w/rd %")
-        );
-        assert_eq!(form_urldecode("plain").as_deref(), Some("plain"));
-        assert_eq!(form_urldecode("%C3%A9").as_deref(), Some("é"));
-        assert_eq!(form_urldecode("100%"), None);
-        assert_eq!(form_urldecode("%zz"), None);
-        assert_eq!(form_urldecode("%FF"), None);
-    }
 
     #[test]
     fn secrets_compare_exactly() {

@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::config::SUPPORTED_AUTH_METHODS;
+use crate::auth_method::ASSERTION_SIGNING_ALGS;
 use crate::state::Shared;
 
 /// The metadata document.
@@ -19,16 +19,29 @@ pub(crate) fn metadata(shared: &Shared) -> Value {
         .iter()
         .flat_map(|c| c.scopes.iter().map(String::as_str))
         .collect();
-    json!({
+    let mut doc = json!({
         "issuer": shared.issuer,
         "token_endpoint": shared.token_url(),
         "jwks_uri": format!("{}/jwks", shared.base_url),
         "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": SUPPORTED_AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": shared.supported_methods(),
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_SIGNING_ALGS,
         "scopes_supported": scopes,
         // Required by RFC 8414; this server has no authorization endpoint, so it supports none.
         "response_types_supported": [],
-    })
+    });
+    // RFC 8705 §5 and §3.3: where clients present certificates, and that tokens get bound to them.
+    if let (Some(alias), Some(obj)) = (shared.mtls_token_url(), doc.as_object_mut()) {
+        obj.insert(
+            "mtls_endpoint_aliases".to_owned(),
+            json!({"token_endpoint": alias}),
+        );
+        obj.insert(
+            "tls_client_certificate_bound_access_tokens".to_owned(),
+            Value::Bool(true),
+        );
+    }
+    doc
 }
 
 /// The JWKS document: the one current signing key.

@@ -24,4 +24,11 @@ pub enum MockError {
     /// The ES256 signing key could not be generated.
     #[error("could not generate the token signing key: {0}")]
     Key(String),
+    /// The TLS certificates or configuration could not be set up (`tls: true`).
+    #[error("could not set up TLS: {0}")]
+    Tls(String),
+    /// A test key or certificate could not be made (see [`crate::testkeys`] and
+    /// [`crate::MockServer::issue_client_certificate`]).
+    #[error("could not generate a test key or certificate: {0}")]
+    Generate(String),
 }

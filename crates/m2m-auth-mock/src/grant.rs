@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use crate::config::RegisteredClient;
 use crate::form::{Params, truncate};
 use crate::oauth_error::OAuthError;
+use crate::registered_client::RegisteredClient;
 
 /// Scopes granted to `client`: those requested (each must be registered for it, duplicates folded,
 /// request order kept), or all its scopes when the request names none.

@@ -5,20 +5,31 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use crate::config::RegisteredClient;
 use crate::faults::Fault;
 use crate::jwt::unix_now;
 use crate::oauth_error::OAuthError;
+use crate::registered_client::RegisteredClient;
 use crate::state::Shared;
 
-/// Signs a token for `client` and builds the 200 response.
+/// What a token is issued for.
+#[derive(Debug)]
+pub(crate) struct Grant<'a> {
+    pub(crate) client: &'a RegisteredClient,
+    pub(crate) scopes: &'a [String],
+    /// The `aud` claim.
+    pub(crate) audience: Value,
+    /// `x5t#S256` of the client certificate the request presented: the token is bound to it with
+    /// the `cnf` claim (RFC 8705 §3.1).
+    pub(crate) cert_thumbprint: Option<&'a str>,
+}
+
+/// Signs a token for the grant and builds the 200 response.
 pub(crate) fn token_response(
     shared: &Shared,
-    client: &RegisteredClient,
-    scopes: &[String],
-    audience: Value,
+    grant: &Grant<'_>,
     modifiers: Option<&Fault>,
 ) -> Result<Response, OAuthError> {
+    let client = grant.client;
     let lifetime = i64::try_from(shared.token_lifetime_secs()).unwrap_or(i64::MAX);
     // An integer `expires_in` override moves `exp` with it, so a client reading either sees the
     // same (possibly past) expiry; a non-integer override leaves `exp` at the configured lifetime.
@@ -27,7 +38,7 @@ pub(crate) fn token_response(
         .and_then(Value::as_i64)
         .unwrap_or(lifetime);
     let iat = unix_now();
-    let scope = scopes.join(" ");
+    let scope = grant.scopes.join(" ");
     let jti = shared
         .key
         .random_id()
@@ -36,16 +47,19 @@ pub(crate) fn token_response(
         "iss": shared.issuer,
         "sub": client.client_id,
         "client_id": client.client_id,
-        "aud": audience,
+        "aud": grant.audience,
         "iat": iat,
         "nbf": iat,
         "exp": iat.saturating_add(exp_offset),
         "jti": jti,
     });
-    if !scope.is_empty()
-        && let Some(obj) = claims.as_object_mut()
-    {
-        obj.insert("scope".to_owned(), Value::String(scope.clone()));
+    if let Some(obj) = claims.as_object_mut() {
+        if !scope.is_empty() {
+            obj.insert("scope".to_owned(), Value::String(scope.clone()));
+        }
+        if let Some(thumbprint) = grant.cert_thumbprint {
+            obj.insert("cnf".to_owned(), json!({"x5t#S256": thumbprint}));
+        }
     }
     let access_token = shared
         .key

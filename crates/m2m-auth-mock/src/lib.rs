@@ -1,9 +1,13 @@
 //! `m2m-auth-mock`: a real, standards-conformant OAuth 2.0 authorization server for the client
 //! credentials grant, bound to 127.0.0.1, for tests and demos of m2m-auth.
 //!
-//! It implements the token endpoint (RFC 6749 §4.4) with `client_secret_basic` and
-//! `client_secret_post`, ES256-signed JWT access tokens (RFC 9068), JWKS, RFC 8414 metadata,
-//! request counters and recording, fault injection, and an admin API under `/mock/`.
+//! It implements the token endpoint (RFC 6749 §4.4) with every client authentication method of
+//! SecureAuth Connect — `client_secret_basic`, `client_secret_post`, `client_secret_jwt`,
+//! `private_key_jwt` (RFC 7523), and with `tls: true` HTTPS plus `tls_client_auth` and
+//! `self_signed_tls_client_auth` on an mTLS endpoint alias, with certificate-bound tokens
+//! (RFC 8705) — ES256-signed JWT access tokens (RFC 9068), JWKS, RFC 8414 metadata, request
+//! counters and recording, fault injection, and an admin API under `/mock/`. [`testkeys`] makes
+//! the keys and certificates such clients need.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), m2m_auth_mock::MockError> {
@@ -16,26 +20,43 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod auth_method;
+mod basic_auth;
+mod client_assertion;
 mod client_auth;
+mod client_cert_auth;
 mod config;
+mod connection;
+mod der;
 mod discovery;
+mod dn;
 mod error;
 mod fault_response;
 mod faults;
 mod form;
 mod grant;
 mod issue;
+mod jwk;
 mod jwt;
 mod oauth_error;
+mod pem;
+mod registered_client;
+mod replay;
 mod router;
 mod server;
 mod state;
+pub mod testkeys;
+mod tls;
 mod token_endpoint;
 
-pub use config::{
-    CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, MockConfig, RegisteredClient, SUPPORTED_AUTH_METHODS,
+pub use auth_method::{
+    ASSERTION_SIGNING_ALGS, CLIENT_SECRET_BASIC, CLIENT_SECRET_JWT, CLIENT_SECRET_POST,
+    PRIVATE_KEY_JWT, SELF_SIGNED_TLS_CLIENT_AUTH, SUPPORTED_AUTH_METHODS, TLS_CLIENT_AUTH,
 };
+pub use client_assertion::{CLOCK_LEEWAY_SECS, MAX_ASSERTION_LIFETIME_SECS};
+pub use config::MockConfig;
 pub use error::MockError;
 pub use faults::Fault;
+pub use registered_client::RegisteredClient;
 pub use server::MockServer;
 pub use state::{MAX_RECORDED_REQUESTS, MockStats, RecordedRequest};

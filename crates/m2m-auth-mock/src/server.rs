@@ -4,15 +4,20 @@ use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+use axum::Router;
+use axum::extract::connect_info::Connected;
+use axum::serve::{IncomingStream, Listener};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::MockConfig;
+use crate::connection::{Connection, Endpoint};
 use crate::error::MockError;
 use crate::faults::Fault;
 use crate::jwt::SigningKey;
 use crate::router::router;
 use crate::state::{MockStats, RecordedRequest, Shared};
+use crate::tls::{TlsListener, TlsSetup};
 
 /// A running mock authorization server. Dropping it stops the server.
 ///
@@ -34,38 +39,50 @@ impl fmt::Debug for MockServer {
 }
 
 impl MockServer {
-    /// Binds 127.0.0.1:`config.port` and serves in a task spawned on the current Tokio runtime.
+    /// Binds 127.0.0.1:`config.port` (and, with `tls`, the mTLS alias on `config.mtls_port`) and
+    /// serves in tasks spawned on the current Tokio runtime.
     pub async fn start(config: MockConfig) -> Result<MockServer, MockError> {
         config.validate()?;
         // `tokio::spawn` would panic outside a runtime; say so as an error instead.
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MockError::NoRuntime)?;
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
-            .await
-            .map_err(|source| MockError::Bind {
-                port: config.port,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| MockError::Bind {
-            port: config.port,
-            source,
-        })?;
+        let (listener, addr) = bind(config.port).await?;
         let key = SigningKey::generate()?;
-        let shared = Arc::new(Shared::new(config, format!("http://{addr}"), key));
-        let (shutdown, mut stop) = watch::channel(false);
-        let app = router(Arc::clone(&shared));
-        runtime.spawn(async move {
-            // Resolves on `shutdown()`, or when the handle is dropped (the sender goes away).
-            let signal = async move {
-                let _ = stop.wait_for(|stopped| *stopped).await;
-            };
-            if let Err(error) = axum::serve(listener, app)
-                .with_graceful_shutdown(signal)
-                .await
-            {
-                tracing::warn!(%error, "m2m-auth-mock server stopped with an error");
+        let tls = if config.tls {
+            let setup = TlsSetup::generate()?;
+            let (alias, alias_addr) = bind(config.mtls_port).await?;
+            Some((setup, alias, alias_addr))
+        } else {
+            None
+        };
+        let (shutdown, stop) = watch::channel(false);
+        let shared = match tls {
+            None => {
+                let shared = Arc::new(Shared::new(
+                    config,
+                    format!("http://{addr}"),
+                    None,
+                    key,
+                    None,
+                ));
+                spawn_serve(&runtime, listener, router(Arc::clone(&shared)), stop);
+                shared
             }
-        });
-        tracing::debug!(%addr, "m2m-auth-mock listening");
+            Some((setup, alias, alias_addr)) => {
+                let shared = Arc::new(Shared::new(
+                    config,
+                    format!("https://{addr}"),
+                    Some(format!("https://{alias_addr}")),
+                    key,
+                    Some(setup.pki),
+                ));
+                let main = TlsListener::spawn(&runtime, listener, setup.main, Endpoint::Main);
+                let alias = TlsListener::spawn(&runtime, alias, setup.alias, Endpoint::MtlsAlias);
+                spawn_serve(&runtime, main, router(Arc::clone(&shared)), stop.clone());
+                spawn_serve(&runtime, alias, router(Arc::clone(&shared)), stop);
+                shared
+            }
+        };
+        tracing::debug!(url = %shared.base_url, "m2m-auth-mock listening");
         Ok(MockServer {
             shared,
             addr,
@@ -73,12 +90,39 @@ impl MockServer {
         })
     }
 
-    /// "http://127.0.0.1:PORT", no trailing slash.
+    /// "http://127.0.0.1:PORT" ("https://…" with `tls`), no trailing slash.
     pub fn url(&self) -> String {
         self.shared.base_url.clone()
     }
 
-    /// The bound address.
+    /// The token endpoint on the mTLS alias, "https://127.0.0.1:PORT2/oauth2/token", with `tls`
+    /// only. Clients that authenticate with a certificate, or want certificate-bound tokens, call it.
+    pub fn mtls_token_url(&self) -> Option<String> {
+        self.shared.mtls_token_url()
+    }
+
+    /// The PEM certificate of the CA generated at start, with `tls` only. It signed the server's
+    /// certificate (for 127.0.0.1 and localhost), so clients trust it, and it issues the client
+    /// certificates of [`issue_client_certificate`](Self::issue_client_certificate).
+    pub fn ca_pem(&self) -> Option<String> {
+        self.shared.pki().map(|pki| pki.ca_pem.clone())
+    }
+
+    /// A client certificate signed by the CA, for `tls_client_auth`, with its P-256 key:
+    /// `(cert_pem, key_pem)` (the key PKCS#8). `subject` is an RFC 4514 DN such as
+    /// "CN=svc-mtls,O=Acme" (each attribute type at most once, no multi-valued RDNs) or a bare
+    /// common name. Fails without `tls`, or for a subject that cannot be issued.
+    pub fn issue_client_certificate(&self, subject: &str) -> Result<(String, String), MockError> {
+        let pki = self.shared.pki().ok_or_else(|| {
+            MockError::Generate(
+                "client certificates need a server started with tls: true".to_owned(),
+            )
+        })?;
+        pki.issue_client_certificate(subject)
+            .map_err(|e| MockError::Generate(format!("client certificate for {subject:?}: {e}")))
+    }
+
+    /// The bound address of the main port.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
@@ -163,6 +207,16 @@ impl MockServer {
         crate::discovery::metadata(&self.shared)
     }
 
+    /// The authentication methods the server offers (its metadata's
+    /// `token_endpoint_auth_methods_supported`).
+    pub fn supported_auth_methods(&self) -> Vec<String> {
+        self.shared
+            .supported_methods()
+            .iter()
+            .map(|m| (*m).to_owned())
+            .collect()
+    }
+
     /// Checks an access token's signature (ES256, this server's key) and `exp`/`nbf`; returns its claims.
     pub fn verify_access_token(&self, token: &str) -> Result<serde_json::Value, String> {
         self.shared.key.verify(token)
@@ -184,4 +238,39 @@ impl Drop for MockServer {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// Binds 127.0.0.1:`port`.
+async fn bind(port: u16) -> Result<(TcpListener, SocketAddr), MockError> {
+    let bind_error = |source| MockError::Bind { port, source };
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))
+        .await
+        .map_err(bind_error)?;
+    let addr = listener.local_addr().map_err(bind_error)?;
+    Ok((listener, addr))
+}
+
+/// Serves `app` on `listener` until `stop` turns true (or its sender, the handle, is dropped).
+fn spawn_serve<L>(
+    runtime: &tokio::runtime::Handle,
+    listener: L,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+) where
+    L: Listener,
+    L::Addr: fmt::Debug,
+    Connection: for<'a> Connected<IncomingStream<'a, L>>,
+{
+    runtime.spawn(async move {
+        let signal = async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        };
+        let app = app.into_make_service_with_connect_info::<Connection>();
+        if let Err(error) = axum::serve(listener, app)
+            .with_graceful_shutdown(signal)
+            .await
+        {
+            tracing::warn!(%error, "m2m-auth-mock server stopped with an error");
+        }
+    });
 }

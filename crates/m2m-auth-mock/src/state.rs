@@ -7,9 +7,12 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
 
-use crate::config::{MockConfig, RegisteredClient};
+use crate::config::MockConfig;
 use crate::faults::{Fault, FaultQueue};
 use crate::jwt::SigningKey;
+use crate::registered_client::RegisteredClient;
+use crate::replay::ReplayCache;
+use crate::tls::Pki;
 
 /// At most this many token requests are kept; the oldest are dropped first.
 pub const MAX_RECORDED_REQUESTS: usize = 10_000;
@@ -29,9 +32,15 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// The decoded form body pairs in order (empty when the body was not form-encoded).
     pub form: Vec<(String, String)>,
-    /// The client id the request presented (Basic header first, else the `client_id` field),
-    /// whether or not it then authenticated.
+    /// The client id the request presented (Basic header first, else the `client_id` field, else
+    /// the `sub` of a client assertion), whether or not it then authenticated.
     pub client_id: Option<String>,
+    /// The client authentication method the request used (e.g. "private_key_jwt"), once the
+    /// server could tell; `None` when it could not (no credentials, or a refused certificate).
+    pub auth_method: Option<String>,
+    /// base64url SHA-256 of the client certificate presented on the mTLS alias, if any: the
+    /// `cnf.x5t#S256` a token issued to this request is bound to.
+    pub client_cert_x5t_s256: Option<String>,
     /// "token", "fault", the OAuth error code, or "aborted" when the client went away mid-request.
     pub outcome: String,
 }
@@ -59,15 +68,27 @@ struct Inner {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) config: MockConfig,
-    /// "http://127.0.0.1:PORT", no trailing slash.
+    /// "http://127.0.0.1:PORT" (https with TLS), no trailing slash.
     pub(crate) base_url: String,
+    /// "https://127.0.0.1:PORT2" of the mTLS alias, with TLS only.
+    mtls_base_url: Option<String>,
     pub(crate) issuer: String,
     pub(crate) key: SigningKey,
+    pki: Option<Pki>,
+    supported_methods: Vec<&'static str>,
+    replay: ReplayCache,
     inner: Mutex<Inner>,
 }
 
 impl Shared {
-    pub(crate) fn new(config: MockConfig, base_url: String, key: SigningKey) -> Self {
+    pub(crate) fn new(
+        config: MockConfig,
+        base_url: String,
+        mtls_base_url: Option<String>,
+        key: SigningKey,
+        pki: Option<Pki>,
+    ) -> Self {
+        let supported_methods = config.supported_auth_methods();
         let issuer = config.issuer.clone().unwrap_or_else(|| base_url.clone());
         let inner = Inner {
             stats: MockStats::default(),
@@ -78,8 +99,12 @@ impl Shared {
         Shared {
             config,
             base_url,
+            mtls_base_url,
             issuer,
             key,
+            pki,
+            supported_methods,
+            replay: ReplayCache::default(),
             inner: Mutex::new(inner),
         }
     }
@@ -92,6 +117,33 @@ impl Shared {
 
     pub(crate) fn token_url(&self) -> String {
         format!("{}/oauth2/token", self.base_url)
+    }
+
+    /// The token endpoint on the mTLS alias, with TLS only.
+    pub(crate) fn mtls_token_url(&self) -> Option<String> {
+        self.mtls_base_url
+            .as_ref()
+            .map(|base| format!("{base}/oauth2/token"))
+    }
+
+    /// The CA and server certificate, with TLS only.
+    pub(crate) fn pki(&self) -> Option<&Pki> {
+        self.pki.as_ref()
+    }
+
+    /// The authentication methods the server offers, in advertised order.
+    pub(crate) fn supported_methods(&self) -> &[&'static str] {
+        &self.supported_methods
+    }
+
+    pub(crate) fn supports(&self, method: &str) -> bool {
+        self.supported_methods.contains(&method)
+    }
+
+    /// The `jti`s of client assertions seen. Not cleared by `reset`: replay protection is part of
+    /// what the server is, not a test counter.
+    pub(crate) fn replay(&self) -> &ReplayCache {
+        &self.replay
     }
 
     pub(crate) fn find_client(&self, client_id: &str) -> Option<&RegisteredClient> {

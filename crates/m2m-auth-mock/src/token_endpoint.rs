@@ -4,16 +4,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 
 use crate::client_auth;
+use crate::connection::{Connection, Endpoint};
 use crate::fault_response;
 use crate::faults::Fault;
 use crate::form::{self, Params};
 use crate::grant;
 use crate::issue;
+use crate::jwk::certificate_thumbprint;
 use crate::oauth_error::OAuthError;
 use crate::state::{RecordedRequest, Shared};
 
@@ -45,6 +47,8 @@ impl Recorder {
             headers,
             form: Vec::new(),
             client_id: None,
+            auth_method: None,
+            client_cert_x5t_s256: None,
             outcome: "aborted".to_owned(),
         };
         Recorder { shared, request }
@@ -67,6 +71,14 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -
     shared.count_token_request();
     let (parts, body) = request.into_parts();
     let mut recorder = Recorder::new(Arc::clone(&shared), &parts);
+    let connection = connection_of(&parts);
+    let thumbprint = connection
+        .client_cert()
+        .map(|cert| certificate_thumbprint(cert.as_ref()));
+    recorder
+        .request
+        .client_cert_x5t_s256
+        .clone_from(&thumbprint);
 
     // RFC 6749 §3.2: the token endpoint only takes POST. Not a token request, so no fault is used.
     if parts.method != Method::POST {
@@ -107,7 +119,16 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -
         }
     }
 
-    let mut response = match handle(&shared, &parts.headers, &pairs, fault.as_ref()) {
+    let request = TokenRequest {
+        headers: &parts.headers,
+        pairs: &pairs,
+        connection: &connection,
+        cert_thumbprint: thumbprint.as_deref(),
+    };
+    let mut method_seen = None;
+    let outcome = handle(&shared, &request, fault.as_ref(), &mut method_seen);
+    recorder.request.auth_method = method_seen.map(str::to_owned);
+    let mut response = match outcome {
         Ok(response) => {
             shared.count_token_issued();
             recorder.outcome("token");
@@ -147,14 +168,38 @@ async fn read_form(headers: &HeaderMap, body: Body) -> Result<Vec<(String, Strin
     })
 }
 
+/// The connection a request came on. Every listener of the server provides it; the fallback (the
+/// main port, no certificate) only serves a router mounted some other way.
+fn connection_of(parts: &Parts) -> Connection {
+    parts
+        .extensions
+        .get::<ConnectInfo<Connection>>()
+        .map(|ConnectInfo(c)| c.clone())
+        .unwrap_or_else(|| Connection {
+            endpoint: Endpoint::Main,
+            client_certs: None,
+        })
+}
+
+/// What `handle` looks at.
+struct TokenRequest<'r> {
+    headers: &'r HeaderMap,
+    pairs: &'r [(String, String)],
+    connection: &'r Connection,
+    /// `x5t#S256` of the presented client certificate: tokens issued get bound to it.
+    cert_thumbprint: Option<&'r str>,
+}
+
 /// The checks of a real server, in order: content type, repeated parameters, grant type, client
-/// authentication, scope, audience; then the token.
+/// authentication, scope, audience; then the token. `method_seen` gets the client authentication
+/// method as soon as it is known.
 fn handle(
     shared: &Shared,
-    headers: &HeaderMap,
-    pairs: &[(String, String)],
+    request: &TokenRequest<'_>,
     modifiers: Option<&Fault>,
+    method_seen: &mut Option<&'static str>,
 ) -> Result<Response, OAuthError> {
+    let (headers, pairs) = (request.headers, request.pairs);
     if !form::is_form_urlencoded(headers) {
         return Err(OAuthError::invalid_request(
             "Content-Type must be application/x-www-form-urlencoded",
@@ -171,8 +216,15 @@ fn handle(
             )));
         }
     }
-    let client = client_auth::authenticate(shared, headers, &params)?;
+    let client =
+        client_auth::authenticate(shared, headers, &params, request.connection, method_seen)?;
     let scopes = grant::granted_scopes(client, &params)?;
     let audience = grant::audience(client, &params, &shared.issuer)?;
-    issue::token_response(shared, client, &scopes, audience, modifiers)
+    let grant = issue::Grant {
+        client,
+        scopes: &scopes,
+        audience,
+        cert_thumbprint: request.cert_thumbprint,
+    };
+    issue::token_response(shared, &grant, modifiers)
 }

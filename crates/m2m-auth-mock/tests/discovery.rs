@@ -28,7 +28,9 @@ async fn metadata_is_served_at_both_well_known_paths() {
         "token_endpoint": format!("{url}/oauth2/token"),
         "jwks_uri": format!("{url}/jwks"),
         "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"],
+        "token_endpoint_auth_signing_alg_values_supported": ["HS256", "RS256", "PS256", "ES256"],
         "scopes_supported": ["a", "b", "c"],
         "response_types_supported": [],
     });

@@ -48,8 +48,8 @@ fn from_json_fills_defaults_and_names_problems() {
         (r#"{"port": "x"}"#, "invalid type"),
         ("[", "config JSON"),
         (
-            r#"{"clients": [{"client_id": "a", "client_secret": "b", "auth_methods": ["private_key_jwt"]}]}"#,
-            "unsupported method \"private_key_jwt\"",
+            r#"{"clients": [{"client_id": "a", "client_secret": "b", "auth_methods": ["client_secret_magic"]}]}"#,
+            "unsupported method \"client_secret_magic\"",
         ),
         (
             r#"{"clients": [{"client_id": "a", "client_secret": "b"}, {"client_id": "a", "client_secret": "c"}]}"#,

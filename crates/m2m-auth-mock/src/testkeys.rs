@@ -1,0 +1,269 @@
+//! Key and certificate generators for tests of clients that use `private_key_jwt` or
+//! `self_signed_tls_client_auth`: every key is made fresh in memory, so no key is ever committed.
+//!
+//! ```
+//! let key = m2m_auth_mock::testkeys::generate_signing_key("ES256").unwrap();
+//! // Register key.public_jwk in a client's `jwks`; sign assertions with key.pkcs8_pem.
+//! assert!(key.traditional_pem.starts_with("-----BEGIN EC PRIVATE KEY-----"));
+//! ```
+
+use std::fmt;
+
+use aws_lc_rs::encoding::{AsBigEndian as _, AsDer as _};
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair as _, RsaKeyPair,
+};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use serde_json::Value;
+
+use crate::der::{self, Reader, tag};
+use crate::error::MockError;
+use crate::{dn, jwk, pem};
+
+/// A signing key pair for client assertions, in every form a client library may ask for.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GeneratedKey {
+    /// "RS256", "PS256" or "ES256".
+    pub alg: String,
+    /// The RFC 7638 thumbprint of the public key; also the `kid` of both JWKs.
+    pub kid: String,
+    /// PKCS#8 `PRIVATE KEY` PEM.
+    pub pkcs8_pem: String,
+    /// The same PKCS#8 key as DER.
+    pub pkcs8_der: Vec<u8>,
+    /// PKCS#1 `RSA PRIVATE KEY` PEM for RSA keys; SEC1 `EC PRIVATE KEY` PEM (with the curve and the
+    /// public key, as OpenSSL writes it) for EC keys.
+    pub traditional_pem: String,
+    /// The private JWK (with `kid` and `alg`).
+    pub private_jwk: Value,
+    /// The public JWK to register (with `kid`, `alg` and `"use": "sig"`).
+    pub public_jwk: Value,
+}
+
+// Private key material never goes into a log line or a panic message.
+impl fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratedKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .field("public_jwk", &self.public_jwk)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A self-signed certificate and its key, for `self_signed_tls_client_auth`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GeneratedCert {
+    /// The certificate as PEM.
+    pub cert_pem: String,
+    /// The certificate as DER.
+    pub cert_der: Vec<u8>,
+    /// Its P-256 private key, PKCS#8 `PRIVATE KEY` PEM.
+    pub key_pem: String,
+    /// The public JWK to register: EC P-256 with `kid`, `alg` "ES256", `x5c` (the certificate,
+    /// standard base64 DER) and `x5t#S256`.
+    pub jwk: Value,
+    /// base64url SHA-256 of the certificate DER: the `cnf.x5t#S256` of tokens bound to it.
+    pub x5t_s256: String,
+}
+
+impl fmt::Debug for GeneratedCert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratedCert")
+            .field("x5t_s256", &self.x5t_s256)
+            .field("jwk", &self.jwk)
+            .finish_non_exhaustive()
+    }
+}
+
+fn failed(what: &str) -> impl Fn(String) -> MockError + '_ {
+    move |why| MockError::Generate(format!("{what}: {why}"))
+}
+
+/// A fresh key pair for `alg`: "RS256" or "PS256" (RSA 2048) or "ES256" (P-256).
+pub fn generate_signing_key(alg: &str) -> Result<GeneratedKey, MockError> {
+    match alg {
+        "RS256" | "PS256" => rsa_key(alg).map_err(failed("RSA key")),
+        "ES256" => ec_key().map_err(failed("EC key")),
+        other => Err(MockError::Generate(format!(
+            "unsupported algorithm {other:?}; use RS256, PS256 or ES256"
+        ))),
+    }
+}
+
+fn rsa_key(alg: &str) -> Result<GeneratedKey, String> {
+    let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|e| e.to_string())?;
+    let pkcs8 = pair.as_der().map_err(|e| e.to_string())?.as_ref().to_vec();
+    let pkcs1 = pkcs8_private_key(&pkcs8)?;
+    // RSAPrivateKey ::= SEQUENCE { version, n, e, d, p, q, dp, dq, qi } (RFC 8017 A.1.2).
+    let seq = Reader::new(pkcs1).expect(tag::SEQUENCE, "RSAPrivateKey")?;
+    let mut fields = Reader::new(seq.content);
+    fields.expect(tag::INTEGER, "version")?;
+    let mut numbers = Vec::with_capacity(8);
+    for name in ["n", "e", "d", "p", "q", "dp", "dq", "qi"] {
+        let int = fields.expect(tag::INTEGER, name)?;
+        numbers.push((name, der::unsigned_integer(int.content)));
+    }
+    let (n, e) = (numbers[0].1, numbers[1].1);
+    let mut public_jwk = jwk::rsa_public_jwk(n, e);
+    let kid = public_jwk["kid"].as_str().unwrap_or_default().to_owned();
+    let mut private_jwk = public_jwk.clone();
+    for (name, value) in &numbers {
+        private_jwk[*name] = Value::String(URL_SAFE_NO_PAD.encode(value));
+    }
+    private_jwk["alg"] = Value::String(alg.to_owned());
+    public_jwk["alg"] = Value::String(alg.to_owned());
+    public_jwk["use"] = Value::String("sig".to_owned());
+    Ok(GeneratedKey {
+        alg: alg.to_owned(),
+        kid,
+        pkcs8_pem: pem::encode("PRIVATE KEY", &pkcs8),
+        traditional_pem: pem::encode("RSA PRIVATE KEY", pkcs1),
+        pkcs8_der: pkcs8,
+        private_jwk,
+        public_jwk,
+    })
+}
+
+fn ec_key() -> Result<GeneratedKey, String> {
+    let pair =
+        EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING).map_err(|e| e.to_string())?;
+    let pkcs8 = pair
+        .to_pkcs8v1()
+        .map_err(|e| e.to_string())?
+        .as_ref()
+        .to_vec();
+    // aws-lc writes the RFC 5915 ECPrivateKey with the curve OID and the public key, as OpenSSL does.
+    let sec1 = pair
+        .private_key()
+        .as_der()
+        .map_err(|e| e.to_string())?
+        .as_ref()
+        .to_vec();
+    let scalar = pair
+        .private_key()
+        .as_be_bytes()
+        .map_err(|e| e.to_string())?
+        .as_ref()
+        .to_vec();
+    let mut public_jwk = jwk::ec_public_jwk(pair.public_key().as_ref())?;
+    let kid = public_jwk["kid"].as_str().unwrap_or_default().to_owned();
+    let mut private_jwk = public_jwk.clone();
+    private_jwk["d"] = Value::String(URL_SAFE_NO_PAD.encode(scalar));
+    private_jwk["alg"] = Value::String("ES256".to_owned());
+    public_jwk["alg"] = Value::String("ES256".to_owned());
+    public_jwk["use"] = Value::String("sig".to_owned());
+    Ok(GeneratedKey {
+        alg: "ES256".to_owned(),
+        kid,
+        pkcs8_pem: pem::encode("PRIVATE KEY", &pkcs8),
+        traditional_pem: pem::encode("EC PRIVATE KEY", &sec1),
+        pkcs8_der: pkcs8,
+        private_jwk,
+        public_jwk,
+    })
+}
+
+/// The `privateKey` OCTET STRING content of a PKCS#8 PrivateKeyInfo (RFC 5208 §5).
+fn pkcs8_private_key(pkcs8: &[u8]) -> Result<&[u8], String> {
+    let info = Reader::new(pkcs8).expect(tag::SEQUENCE, "PrivateKeyInfo")?;
+    let mut fields = Reader::new(info.content);
+    fields.expect(tag::INTEGER, "version")?;
+    fields.expect(tag::SEQUENCE, "privateKeyAlgorithm")?;
+    Ok(fields.expect(tag::OCTET_STRING, "privateKey")?.content)
+}
+
+/// A self-signed P-256 certificate with subject `subject` (a common name, or an RFC 4514 DN such
+/// as "CN=svc,O=Acme"), usable for TLS client authentication.
+pub fn self_signed_certificate(subject: &str) -> Result<GeneratedCert, MockError> {
+    let fail = failed("self-signed certificate");
+    let key = rcgen::KeyPair::generate().map_err(|e| fail(e.to_string()))?;
+    let mut params =
+        rcgen::CertificateParams::new(Vec::<String>::new()).map_err(|e| fail(e.to_string()))?;
+    params.distinguished_name = dn::to_rcgen(subject).map_err(&fail)?;
+    params
+        .extended_key_usages
+        .push(rcgen::ExtendedKeyUsagePurpose::ClientAuth);
+    let cert = params.self_signed(&key).map_err(|e| fail(e.to_string()))?;
+    let der = cert.der().to_vec();
+    let x5t_s256 = jwk::certificate_thumbprint(&der);
+    let mut jwk = jwk::ec_public_jwk(key.public_key_raw()).map_err(&fail)?;
+    jwk["alg"] = Value::String("ES256".to_owned());
+    jwk["x5c"] = Value::Array(vec![Value::String(STANDARD.encode(&der))]);
+    jwk["x5t#S256"] = Value::String(x5t_s256.clone());
+    Ok(GeneratedCert {
+        cert_pem: cert.pem(),
+        cert_der: der,
+        key_pem: key.serialize_pem(),
+        jwk,
+        x5t_s256,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::der::tag;
+
+    #[test]
+    fn ec_key_forms_agree() {
+        let key = generate_signing_key("ES256").expect("key");
+        assert!(key.pkcs8_pem.starts_with("-----BEGIN PRIVATE KEY-----\n"));
+        assert_eq!(key.public_jwk["kid"], key.kid);
+        assert_eq!(key.private_jwk["x"], key.public_jwk["x"]);
+        assert!(key.private_jwk.get("d").is_some() && key.public_jwk.get("d").is_none());
+        // The SEC1 file carries the curve ([0]) and the public key ([1]).
+        let b64: String = key
+            .traditional_pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect();
+        let sec1 = STANDARD.decode(b64).expect("base64");
+        let seq = Reader::new(&sec1)
+            .expect(tag::SEQUENCE, "ECPrivateKey")
+            .expect("seq");
+        let mut fields = Reader::new(seq.content);
+        fields.expect(tag::INTEGER, "version").expect("version");
+        let d = fields.expect(tag::OCTET_STRING, "key").expect("key");
+        assert_eq!(URL_SAFE_NO_PAD.encode(d.content), key.private_jwk["d"]);
+        fields.expect(tag::CONTEXT_0, "params").expect("curve");
+        let public = fields.expect(tag::CONTEXT_1, "public").expect("public key");
+        let bits = Reader::new(public.content)
+            .expect(tag::BIT_STRING, "bits")
+            .expect("bit string");
+        assert_eq!(bits.content.len(), 66, "0x00 unused bits + 65-byte point");
+        assert!(format!("{key:?}").contains(&key.kid));
+        assert!(!format!("{key:?}").contains("PRIVATE"));
+    }
+
+    #[test]
+    fn rsa_key_forms_agree() {
+        let key = generate_signing_key("PS256").expect("key");
+        assert_eq!(key.alg, "PS256");
+        assert_eq!(key.public_jwk["alg"], "PS256");
+        assert_eq!(key.public_jwk["e"], "AQAB");
+        assert!(
+            key.traditional_pem
+                .starts_with("-----BEGIN RSA PRIVATE KEY-----\n")
+        );
+        let parsed =
+            jwk::parse_jwks(&serde_json::json!({"keys": [key.public_jwk]})).expect("registrable");
+        assert!(parsed[0].fits("PS256"));
+        assert!(generate_signing_key("HS256").is_err());
+    }
+
+    #[test]
+    fn self_signed_certificate_has_the_subject_and_x5c() {
+        let cert = self_signed_certificate("svc-self").expect("cert");
+        assert_eq!(
+            dn::certificate_subject(&cert.cert_der).as_deref(),
+            Ok("CN=svc-self")
+        );
+        assert_eq!(cert.jwk["x5c"][0], STANDARD.encode(&cert.cert_der));
+        assert_eq!(cert.jwk["x5t#S256"], cert.x5t_s256);
+        let keys = jwk::parse_jwks(&serde_json::json!({"keys": [cert.jwk]})).expect("ok");
+        assert_eq!(keys[0].x5c, vec![cert.cert_der.clone()]);
+    }
+}
