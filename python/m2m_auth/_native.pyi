@@ -1,8 +1,8 @@
 import os
 from collections.abc import Awaitable, Mapping, Sequence
-from typing import Any, Final, Literal, final
+from typing import Any, Final, Literal, TypedDict, final
 
-from typing_extensions import TypeAlias
+from typing_extensions import TypeAlias, Unpack
 
 _StrPath: TypeAlias = str | os.PathLike[str]
 _AuthMethod: TypeAlias = Literal[
@@ -65,6 +65,44 @@ class Token:
     @property
     def expires_at(self) -> float: ...
 
+# The settings every constructor takes (at run time None also means unset). Durations are in seconds.
+class _ClientSettings(TypedDict, total=False):
+    client_id: str
+    client_secret: str
+    auth_method: _AuthMethod
+    private_key: str | bytes | Mapping[str, Any]
+    private_key_file: _StrPath
+    private_key_id: str
+    signing_alg: Literal["RS256", "PS256", "ES256"]
+    assertion_audience: str
+    client_cert: str | bytes
+    client_cert_file: _StrPath
+    client_key: str | bytes
+    client_key_file: _StrPath
+    ca_bundle: str | bytes
+    ca_bundle_file: _StrPath
+    scopes: Sequence[str]
+    audience: str
+    resources: Sequence[str]
+    extra_params: Mapping[str, str] | Sequence[tuple[str, str]]
+    timeout: float
+    expiry_skew: float
+    default_lifetime: float
+    max_response_bytes: int
+    max_attempts: int
+    retry_backoff: float
+    retry_max_backoff: float
+    retry_deadline: float
+    max_retry_after: float
+    refresh_ratio: float
+
+# Per-call parameters: each one left out takes the client's own setting.
+class _CallParams(TypedDict, total=False):
+    scopes: Sequence[str]
+    audience: str
+    resources: Sequence[str]
+    extra_params: Mapping[str, str] | Sequence[tuple[str, str]]
+
 @final
 class TokenClient:
     def __new__(
@@ -72,140 +110,22 @@ class TokenClient:
         *,
         token_url: str | None = None,
         issuer: str | None = None,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        auth_method: _AuthMethod | None = None,
-        private_key: str | bytes | Mapping[str, Any] | None = None,
-        private_key_file: _StrPath | None = None,
-        private_key_id: str | None = None,
-        signing_alg: Literal["RS256", "PS256", "ES256"] | None = None,
-        assertion_audience: str | None = None,
-        client_cert: str | bytes | None = None,
-        client_cert_file: _StrPath | None = None,
-        client_key: str | bytes | None = None,
-        client_key_file: _StrPath | None = None,
-        ca_bundle: str | bytes | None = None,
-        ca_bundle_file: _StrPath | None = None,
-        scopes: Sequence[str] | None = None,
-        audience: str | None = None,
-        resources: Sequence[str] | None = None,
-        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
-        timeout: float | None = None,
-        expiry_skew: float | None = None,
-        default_lifetime: float | None = None,
-        max_response_bytes: int | None = None,
-        max_attempts: int | None = None,
-        retry_backoff: float | None = None,
-        retry_max_backoff: float | None = None,
-        retry_deadline: float | None = None,
-        max_retry_after: float | None = None,
-        refresh_ratio: float | None = None,
         allow_insecure_http: bool | None = None,
         _panic_on_fetch: bool | None = None,
+        **settings: Unpack[_ClientSettings],
     ) -> TokenClient: ...
     @staticmethod
     def secureauth(
-        *,
-        tenant: str,
-        region: str,
-        workspace: str,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        auth_method: _AuthMethod | None = None,
-        private_key: str | bytes | Mapping[str, Any] | None = None,
-        private_key_file: _StrPath | None = None,
-        private_key_id: str | None = None,
-        signing_alg: Literal["RS256", "PS256", "ES256"] | None = None,
-        assertion_audience: str | None = None,
-        client_cert: str | bytes | None = None,
-        client_cert_file: _StrPath | None = None,
-        client_key: str | bytes | None = None,
-        client_key_file: _StrPath | None = None,
-        ca_bundle: str | bytes | None = None,
-        ca_bundle_file: _StrPath | None = None,
-        scopes: Sequence[str] | None = None,
-        audience: str | None = None,
-        resources: Sequence[str] | None = None,
-        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
-        timeout: float | None = None,
-        expiry_skew: float | None = None,
-        default_lifetime: float | None = None,
-        max_response_bytes: int | None = None,
-        max_attempts: int | None = None,
-        retry_backoff: float | None = None,
-        retry_max_backoff: float | None = None,
-        retry_deadline: float | None = None,
-        max_retry_after: float | None = None,
-        refresh_ratio: float | None = None,
+        *, tenant: str, region: str, workspace: str, **settings: Unpack[_ClientSettings]
     ) -> TokenClient: ...
     @staticmethod
-    def from_issuer(
-        issuer: str,
-        /,
-        *,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        auth_method: _AuthMethod | None = None,
-        private_key: str | bytes | Mapping[str, Any] | None = None,
-        private_key_file: _StrPath | None = None,
-        private_key_id: str | None = None,
-        signing_alg: Literal["RS256", "PS256", "ES256"] | None = None,
-        assertion_audience: str | None = None,
-        client_cert: str | bytes | None = None,
-        client_cert_file: _StrPath | None = None,
-        client_key: str | bytes | None = None,
-        client_key_file: _StrPath | None = None,
-        ca_bundle: str | bytes | None = None,
-        ca_bundle_file: _StrPath | None = None,
-        scopes: Sequence[str] | None = None,
-        audience: str | None = None,
-        resources: Sequence[str] | None = None,
-        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
-        timeout: float | None = None,
-        expiry_skew: float | None = None,
-        default_lifetime: float | None = None,
-        max_response_bytes: int | None = None,
-        max_attempts: int | None = None,
-        retry_backoff: float | None = None,
-        retry_max_backoff: float | None = None,
-        retry_deadline: float | None = None,
-        max_retry_after: float | None = None,
-        refresh_ratio: float | None = None,
-    ) -> TokenClient: ...
+    def from_issuer(issuer: str, /, **settings: Unpack[_ClientSettings]) -> TokenClient: ...
     @staticmethod
     def from_env() -> TokenClient: ...
-    def get_token(
-        self,
-        *,
-        scopes: Sequence[str] | None = None,
-        audience: str | None = None,
-        resources: Sequence[str] | None = None,
-        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
-    ) -> str: ...
-    def fetch_token(
-        self,
-        *,
-        scopes: Sequence[str] | None = None,
-        audience: str | None = None,
-        resources: Sequence[str] | None = None,
-        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
-    ) -> Token: ...
-    def get_token_async(
-        self,
-        *,
-        scopes: Sequence[str] | None = None,
-        audience: str | None = None,
-        resources: Sequence[str] | None = None,
-        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
-    ) -> Awaitable[str]: ...
-    def fetch_token_async(
-        self,
-        *,
-        scopes: Sequence[str] | None = None,
-        audience: str | None = None,
-        resources: Sequence[str] | None = None,
-        extra_params: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
-    ) -> Awaitable[Token]: ...
+    def get_token(self, **params: Unpack[_CallParams]) -> str: ...
+    def fetch_token(self, **params: Unpack[_CallParams]) -> Token: ...
+    def get_token_async(self, **params: Unpack[_CallParams]) -> Awaitable[str]: ...
+    def fetch_token_async(self, **params: Unpack[_CallParams]) -> Awaitable[Token]: ...
     def invalidate(self, token: str | None = None) -> bool: ...
     def stats(self) -> dict[str, Any]: ...
     @property

@@ -3,39 +3,24 @@
 // the client secret and the access token, SecureAuth and environment configuration, single flight, the
 // cache, stats, both client authentication methods, the testing server's API, and a free event loop.
 
-const { test, before, after, beforeEach } = require('node:test')
+const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const util = require('node:util')
 
 const m2m = require('../../node')
 const { MockAuthServer } = require('../../node/testing')
+const { CLIENT_ID, SECRET, useMockServer, demoClient } = require('./helpers')
 
 const {
   TokenClient, Token, M2MAuthError, OAuthError, TransportError, InvalidResponse, ConfigError, InternalError,
 } = m2m
 
-// The client MockAuthServer.start() registers without a config.
-const CLIENT_ID = 'demo-client'
-const SECRET = 'demo-secret'
-
-let server
-
-before(async () => {
-  server = await MockAuthServer.start()
-})
-
-after(() => {
-  if (server) server.close()
-})
-
-beforeEach(() => {
-  server.reset()
-})
+const mock = useMockServer()
 
 // One attempt per fetch unless a test asks for retries: these tests count requests and look at single
 // failures; retries have their own tests and vectors.
 function newClient(extra = {}) {
-  return new TokenClient({ tokenUrl: server.tokenUrl, clientId: CLIENT_ID, clientSecret: SECRET, maxAttempts: 1, ...extra })
+  return demoClient(mock.server, { maxAttempts: 1, ...extra })
 }
 
 /** Runs `fn` (sync or async) and returns what it threw; fails if it did not throw. */
@@ -72,7 +57,7 @@ function assertNotIn(value, needle, what) {
 }
 
 function lastRequest() {
-  const requests = server.requests()
+  const requests = mock.server.requests()
   assert.ok(requests.length > 0, 'no request recorded')
   return requests.at(-1)
 }
@@ -143,7 +128,7 @@ test('an OAuth error from the server is an OAuthError with every field', async (
   assert.equal(e.error, 'invalid_client')
   assert.equal(e.errorDescription, 'client secret does not match')
   assert.equal(e.errorUri, null)
-  assert.equal(server.tokenRequests(), 1)
+  assert.equal(mock.server.tokenRequests(), 1)
 })
 
 test('connection refused is a TransportError that is not a timeout', async () => {
@@ -157,24 +142,24 @@ test('connection refused is a TransportError that is not a timeout', async () =>
 })
 
 test('a token endpoint slower than timeoutMs is a TransportError with timeout true', async () => {
-  server.pushFaults([{ delay_ms: 1500 }])
+  mock.server.pushFaults([{ delay_ms: 1500 }])
   const client = newClient({ timeoutMs: 200 })
   const e = await caught(() => client.getToken())
   assert.ok(e instanceof TransportError)
   assert.equal(e.code, 'ERR_TRANSPORT')
   assert.equal(e.timeout, true)
   assert.equal(e.status, null)
-  assert.equal(server.tokenRequests(), 1)
+  assert.equal(mock.server.tokenRequests(), 1)
 })
 
 test('an HTML error page is an InvalidResponse with the HTTP status', async () => {
-  server.pushFaults([{ status: 404, headers: { 'content-type': 'text/html' }, body: '<h1>Not Found</h1>' }])
+  mock.server.pushFaults([{ status: 404, headers: { 'content-type': 'text/html' }, body: '<h1>Not Found</h1>' }])
   const e = await caught(() => newClient().getToken())
   assert.ok(e instanceof InvalidResponse && e instanceof M2MAuthError)
   assert.equal(e.name, 'InvalidResponse')
   assert.equal(e.code, 'ERR_INVALID_RESPONSE')
   assert.equal(e.status, 404)
-  assert.equal(server.tokenRequests(), 1)
+  assert.equal(mock.server.tokenRequests(), 1)
 })
 
 test('a missing setting is a ConfigError naming the option', () => {
@@ -201,13 +186,13 @@ test('options that are not an object are a ConfigError', () => {
 })
 
 test('an unknown option key (a typo) is a ConfigError naming the key, without its value', () => {
-  const e = caughtSync(() => new TokenClient({ tokenUrl: server.tokenUrl, clientId: CLIENT_ID, clientSecert: SECRET }))
+  const e = caughtSync(() => new TokenClient({ tokenUrl: mock.server.tokenUrl, clientId: CLIENT_ID, clientSecert: SECRET }))
   assert.ok(e instanceof ConfigError)
   assert.equal(e.code, 'ERR_CONFIG')
   assert.equal(e.field, 'clientSecert')
   assert.ok(e.message.includes('clientSecert'), e.message)
   assertNotIn(e, SECRET, 'the unknown-option error')
-  assert.equal(server.tokenRequests(), 0)
+  assert.equal(mock.server.tokenRequests(), 0)
 })
 
 test('an option of the wrong type is a ConfigError', () => {
@@ -234,7 +219,7 @@ test('an option of the wrong type is a ConfigError', () => {
     }
   }
   assert.deepEqual(wrong, [])
-  assert.equal(server.tokenRequests(), 0)
+  assert.equal(mock.server.tokenRequests(), 0)
 })
 
 test('an out-of-range number is a ConfigError naming the option as it was passed', () => {
@@ -269,7 +254,7 @@ test('per-call parameters that are not an object reject with a ConfigError', asy
     const f = await caught(() => client.fetchToken(bad))
     assert.ok(f instanceof ConfigError, util.inspect(bad))
   }
-  assert.equal(server.tokenRequests(), 0)
+  assert.equal(mock.server.tokenRequests(), 0)
 })
 
 // ---------------------------------------------------------------------------------------------------------
@@ -281,7 +266,7 @@ test('the secret is in no string form of a client', () => {
     assertNotIn(client, SECRET, `a ${authMethod} client`)
     assert.equal(`${client}`, util.inspect(client))
     assert.deepEqual(JSON.parse(JSON.stringify(client)), {
-      tokenUrl: server.tokenUrl, issuer: null, clientId: CLIENT_ID, authMethod, scopes: ['payments.read'],
+      tokenUrl: mock.server.tokenUrl, issuer: null, clientId: CLIENT_ID, authMethod, scopes: ['payments.read'],
     })
     assert.deepEqual(Object.keys(client), [])
   }
@@ -295,7 +280,7 @@ test('the secret is in no string form of a token', async () => {
 test('the secret is in no message, stack or inspect output of any error', async () => {
   const errors = []
   // The server echoes the secret in its error description and URI.
-  server.pushFaults([{
+  mock.server.pushFaults([{
     status: 401,
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ error: 'invalid_client', error_description: `bad secret ${SECRET}`, error_uri: `https://x.example/${SECRET}` }),
@@ -306,10 +291,10 @@ test('the secret is in no message, stack or inspect output of any error', async 
   assert.ok(!echoed.errorUri.includes(SECRET), echoed.errorUri)
   errors.push(echoed)
   // An HTML page that shows the secret.
-  server.pushFaults([{ status: 400, headers: { 'content-type': 'text/html' }, body: `<pre>${SECRET}</pre>` }])
+  mock.server.pushFaults([{ status: 400, headers: { 'content-type': 'text/html' }, body: `<pre>${SECRET}</pre>` }])
   errors.push(await caught(() => newClient().getToken()))
   // A token response that is malformed around the secret.
-  server.pushFaults([{ extra: { token_type: SECRET } }])
+  mock.server.pushFaults([{ extra: { token_type: SECRET } }])
   errors.push(await caught(() => newClient().getToken()))
   // The server refuses the secret.
   const wrong = 'wrong-secret-Hq4Zt8'
@@ -320,7 +305,7 @@ test('the secret is in no message, stack or inspect output of any error', async 
   errors.push(refused)
   // Nothing listening; a timeout; a basic client.
   errors.push(await caught(() => new TokenClient({ tokenUrl: 'http://127.0.0.1:9/t', clientId: CLIENT_ID, clientSecret: SECRET }).getToken()))
-  server.pushFaults([{ delay_ms: 1000 }])
+  mock.server.pushFaults([{ delay_ms: 1000 }])
   errors.push(await caught(() => newClient({ timeoutMs: 100 }).getToken()))
   // Configuration errors.
   errors.push(caughtSync(() => new TokenClient({ tokenUrl: 'http://idp.example.com/t', clientId: CLIENT_ID, clientSecret: SECRET })))
@@ -333,7 +318,7 @@ test('the secret is in no message, stack or inspect output of any error', async 
     assertNotIn(e, SECRET, `${e.name} (${e.message})`)
   }
   const client = newClient()
-  server.pushFaults([{ status: 403, headers: { 'content-type': 'text/plain' }, body: SECRET }])
+  mock.server.pushFaults([{ status: 403, headers: { 'content-type': 'text/plain' }, body: SECRET }])
   await caught(() => client.getToken())
   assert.equal(typeof client.stats().lastError, 'string')
   assert.ok(!client.stats().lastError.includes(SECRET), client.stats().lastError)
@@ -353,7 +338,7 @@ test('the access token is not shown by inspect or JSON of a Token, but token.acc
   const at = token.accessToken
   assert.equal(typeof at, 'string')
   assert.equal(at.split('.').length, 3)
-  assert.equal(server.verifyAccessToken(at).sub, CLIENT_ID)
+  assert.equal(mock.server.verifyAccessToken(at).sub, CLIENT_ID)
   assertNotIn(token, at, 'a Token')
   assert.deepEqual(Object.keys(token), ['tokenType', 'scope', 'expiresAt'])
   assert.deepEqual(JSON.parse(JSON.stringify(token)), {
@@ -367,7 +352,7 @@ test('the access token is not shown by inspect or JSON of a Token, but token.acc
   assert.ok(token.expiresIn > 3590_000 && token.expiresIn <= 3600_000, String(token.expiresIn))
   // The same token is what getToken hands out from the cache.
   assert.equal(await client.getToken(), at)
-  assert.equal(server.tokenRequests(), 1)
+  assert.equal(mock.server.tokenRequests(), 1)
 })
 
 // ---------------------------------------------------------------------------------------------------------
@@ -390,7 +375,7 @@ test('TokenClient.secureauth builds the workspace token URL without a request', 
   assert.equal(withScopes.tokenUrl, 'https://acme.eu.connect.secureauth.com/acme/ops/oauth2/token')
   assert.deepEqual(withScopes.scopes, ['a', 'b'])
   assert.equal(withScopes.authMethod, 'client_secret_basic')
-  assert.equal(server.tokenRequests(), 0)
+  assert.equal(mock.server.tokenRequests(), 0)
 })
 
 test('TokenClient.secureauth with a bad or missing part is a ConfigError naming it', () => {
@@ -413,22 +398,22 @@ test('TokenClient.secureauth with a bad or missing part is a ConfigError naming 
 
 test('TokenClient.fromEnv reads M2M_TOKEN_URL, M2M_CLIENT_ID and M2M_CLIENT_SECRET', async () => {
   const envBefore = { ...process.env }
-  await withM2MEnv({ M2M_TOKEN_URL: server.tokenUrl, M2M_CLIENT_ID: CLIENT_ID, M2M_CLIENT_SECRET: SECRET }, async () => {
+  await withM2MEnv({ M2M_TOKEN_URL: mock.server.tokenUrl, M2M_CLIENT_ID: CLIENT_ID, M2M_CLIENT_SECRET: SECRET }, async () => {
     const client = TokenClient.fromEnv()
     assert.ok(client instanceof TokenClient)
-    assert.equal(client.tokenUrl, server.tokenUrl)
+    assert.equal(client.tokenUrl, mock.server.tokenUrl)
     assert.equal(client.clientId, CLIENT_ID)
     assertNotIn(client, SECRET, 'a client from the environment')
     const token = await client.getToken()
-    assert.equal(server.verifyAccessToken(token).sub, CLIENT_ID)
+    assert.equal(mock.server.verifyAccessToken(token).sub, CLIENT_ID)
     assert.equal(await client.getToken(), token)
-    assert.equal(server.tokenRequests(), 1)
+    assert.equal(mock.server.tokenRequests(), 1)
   })
   assert.deepEqual({ ...process.env }, envBefore)
 })
 
 test('TokenClient.fromEnv with a missing variable is a ConfigError naming the variable', async () => {
-  const full = { M2M_TOKEN_URL: server.tokenUrl, M2M_CLIENT_ID: CLIENT_ID, M2M_CLIENT_SECRET: SECRET }
+  const full = { M2M_TOKEN_URL: mock.server.tokenUrl, M2M_CLIENT_ID: CLIENT_ID, M2M_CLIENT_SECRET: SECRET }
   for (const missing of ['M2M_TOKEN_URL', 'M2M_CLIENT_ID', 'M2M_CLIENT_SECRET']) {
     const vars = { ...full }
     delete vars[missing]
@@ -441,7 +426,7 @@ test('TokenClient.fromEnv with a missing variable is a ConfigError naming the va
       assertNotIn(e, SECRET, 'the environment error')
     })
   }
-  assert.equal(server.tokenRequests(), 0)
+  assert.equal(mock.server.tokenRequests(), 0)
 })
 
 test('plain http to a host that is not loopback is a ConfigError for tokenUrl, before any request', () => {
@@ -456,7 +441,7 @@ test('plain http to a host that is not loopback is a ConfigError for tokenUrl, b
   assert.equal(new TokenClient({ tokenUrl: 'http://localhost:1/t', clientId: CLIENT_ID, clientSecret: SECRET }).tokenUrl, 'http://localhost:1/t')
   const insecure = new TokenClient({ tokenUrl: 'http://idp.example.com/oauth2/token', clientId: CLIENT_ID, clientSecret: SECRET, allowInsecureHttp: true })
   assert.equal(insecure.tokenUrl, 'http://idp.example.com/oauth2/token')
-  assert.equal(server.tokenRequests(), 0)
+  assert.equal(mock.server.tokenRequests(), 0)
 })
 
 // ---------------------------------------------------------------------------------------------------------
@@ -467,9 +452,9 @@ test('200 concurrent getToken() calls on a cold cache make exactly one request a
   const tokens = await Promise.all(Array.from({ length: 200 }, () => client.getToken()))
   assert.equal(tokens.length, 200)
   assert.equal(new Set(tokens).size, 1)
-  assert.equal(server.tokenRequests(), 1)
-  assert.equal(server.tokensIssued(), 1)
-  assert.equal(server.verifyAccessToken(tokens[0]).sub, CLIENT_ID)
+  assert.equal(mock.server.tokenRequests(), 1)
+  assert.equal(mock.server.tokensIssued(), 1)
+  assert.equal(mock.server.verifyAccessToken(tokens[0]).sub, CLIENT_ID)
   const stats = client.stats()
   assert.equal(stats.fetches, 1)
   assert.equal(stats.failures, 0)
@@ -479,7 +464,7 @@ test('200 concurrent getToken() calls on a cold cache make exactly one request a
 test('an OAuth error rejects every concurrent waiter after exactly one request, and is not cached', async () => {
   const client = newClient({ clientSecret: 'wrong-secret-Hq4Zt8' })
   // The answer is slow, so that all 50 callers are waiting while the one request is in flight.
-  server.pushFaults([{ delay_ms: 300 }])
+  mock.server.pushFaults([{ delay_ms: 300 }])
   const results = await Promise.allSettled(Array.from({ length: 50 }, () => client.getToken()))
   assert.equal(results.length, 50)
   for (const r of results) {
@@ -489,14 +474,14 @@ test('an OAuth error rejects every concurrent waiter after exactly one request, 
     assert.equal(r.reason.error, 'invalid_client')
     assert.equal(r.reason.status, 401)
   }
-  assert.equal(server.tokenRequests(), 1)
+  assert.equal(mock.server.tokenRequests(), 1)
   assert.deepEqual(client.stats(), {
     hits: 0, misses: 50, fetches: 1, refreshes: 0, failures: 1,
     lastError: 'token endpoint refused the request (HTTP 401): invalid_client: client secret does not match',
   })
   // A later call does not inherit the failure: it asks again.
   await assert.rejects(client.getToken(), OAuthError)
-  assert.equal(server.tokenRequests(), 2)
+  assert.equal(mock.server.tokenRequests(), 2)
 })
 
 test('a cached token is served without a second request', async () => {
@@ -506,11 +491,11 @@ test('a cached token is served without a second request', async () => {
   const third = await client.fetchToken()
   assert.equal(second, first)
   assert.equal(third.accessToken, first)
-  assert.equal(server.tokenRequests(), 1)
+  assert.equal(mock.server.tokenRequests(), 1)
   client.invalidate()
   const fourth = await client.getToken()
   assert.notEqual(fourth, first)
-  assert.equal(server.tokenRequests(), 2)
+  assert.equal(mock.server.tokenRequests(), 2)
 })
 
 test('stats() counts hits, misses, fetches and failures', async () => {
@@ -522,7 +507,7 @@ test('stats() counts hits, misses, fetches and failures', async () => {
   await client.getToken()
   assert.deepEqual(client.stats(), { hits: 2, misses: 1, fetches: 1, refreshes: 0, failures: 0, lastError: null })
   client.invalidate()
-  server.pushFaults([{ status: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"invalid_request"}' }])
+  mock.server.pushFaults([{ status: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"invalid_request"}' }])
   await assert.rejects(client.getToken(), OAuthError)
   const s = client.stats()
   assert.equal(s.hits, 2)
@@ -543,7 +528,7 @@ test('per-call scopes get their own token and the client scopes stay the default
   assert.notEqual(write.accessToken, read.accessToken)
   assert.equal(await client.getToken({ scopes: ['payments.write'] }), write.accessToken)
   assert.equal(await client.getToken(), read.accessToken)
-  assert.equal(server.tokenRequests(), 2)
+  assert.equal(mock.server.tokenRequests(), 2)
 })
 
 // ---------------------------------------------------------------------------------------------------------
@@ -553,7 +538,7 @@ test('client_secret_post (the default) sends the id and secret in the form', asy
   const client = newClient()
   assert.equal(client.authMethod, 'client_secret_post')
   const token = await client.getToken()
-  const claims = server.verifyAccessToken(token)
+  const claims = mock.server.verifyAccessToken(token)
   assert.equal(claims.sub, CLIENT_ID)
   assert.equal(claims.client_id, CLIENT_ID)
   const req = lastRequest()
@@ -569,7 +554,7 @@ test('client_secret_basic sends the id and secret in HTTP Basic and not in the f
   const client = newClient({ authMethod: 'client_secret_basic' })
   assert.equal(client.authMethod, 'client_secret_basic')
   const token = await client.getToken()
-  assert.equal(server.verifyAccessToken(token).sub, CLIENT_ID)
+  assert.equal(mock.server.verifyAccessToken(token).sub, CLIENT_ID)
   const req = lastRequest()
   assert.equal(formValue(req, 'grant_type'), 'client_credentials')
   assert.equal(formValue(req, 'client_id'), undefined)
@@ -583,16 +568,16 @@ test('client_secret_basic sends the id and secret in HTTP Basic and not in the f
 // The testing server
 
 test('MockAuthServer: url, tokenUrl and issuer are on 127.0.0.1', () => {
-  assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+$/)
-  assert.equal(server.tokenUrl, `${server.url}/oauth2/token`)
-  assert.equal(server.issuer, server.url)
+  assert.match(mock.server.url, /^http:\/\/127\.0\.0\.1:\d+$/)
+  assert.equal(mock.server.tokenUrl, `${mock.server.url}/oauth2/token`)
+  assert.equal(mock.server.issuer, mock.server.url)
 })
 
 test('MockAuthServer: requests(), tokenRequests() and tokensIssued() report what the endpoint saw', async () => {
-  assert.deepEqual(server.requests(), [])
+  assert.deepEqual(mock.server.requests(), [])
   const token = await newClient({ scopes: ['payments.read'] }).getToken()
   await assert.rejects(newClient({ clientSecret: 'wrong-secret-Hq4Zt8' }).getToken(), OAuthError)
-  const requests = server.requests()
+  const requests = mock.server.requests()
   assert.equal(requests.length, 2)
   const [ok, refused] = requests
   assert.equal(ok.method, 'POST')
@@ -609,30 +594,30 @@ test('MockAuthServer: requests(), tokenRequests() and tokensIssued() report what
   assert.ok(ok.headers.every((h) => Array.isArray(h) && h.length === 2 && h[0] === h[0].toLowerCase()))
   assert.equal(refused.outcome, 'invalid_client')
   assert.equal(refused.client_id, CLIENT_ID)
-  assert.equal(server.tokenRequests(), 2)
-  assert.equal(server.tokenRequests(CLIENT_ID), 2)
-  assert.equal(server.tokenRequests('someone-else'), 0)
-  assert.equal(server.tokensIssued(), 1)
+  assert.equal(mock.server.tokenRequests(), 2)
+  assert.equal(mock.server.tokenRequests(CLIENT_ID), 2)
+  assert.equal(mock.server.tokenRequests('someone-else'), 0)
+  assert.equal(mock.server.tokensIssued(), 1)
 
-  const claims = server.verifyAccessToken(token)
+  const claims = mock.server.verifyAccessToken(token)
   assert.equal(claims.sub, CLIENT_ID)
-  assert.equal(claims.iss, server.issuer)
+  assert.equal(claims.iss, mock.server.issuer)
   assert.equal(claims.scope, 'payments.read')
 })
 
 test('MockAuthServer: verifyAccessToken rejects what it did not sign', async () => {
   const token = await newClient().getToken()
-  assert.throws(() => server.verifyAccessToken('not-a-jwt'))
+  assert.throws(() => mock.server.verifyAccessToken('not-a-jwt'))
   const [h, p, s] = token.split('.')
   const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8'))
   const forged = Buffer.from(JSON.stringify({ ...claims, sub: 'admin' })).toString('base64url')
-  assert.throws(() => server.verifyAccessToken(`${h}.${forged}.${s}`))
-  assert.equal(server.verifyAccessToken(token).sub, CLIENT_ID)
+  assert.throws(() => mock.server.verifyAccessToken(`${h}.${forged}.${s}`))
+  assert.equal(mock.server.verifyAccessToken(token).sub, CLIENT_ID)
 })
 
 test('MockAuthServer: pushFaults answers the next request with a 503, then serves normally', async () => {
-  server.pushFaults([{ status: 503, headers: { 'retry-after': '0', 'content-type': 'text/plain' }, body: 'busy' }])
-  const post = () => fetch(server.tokenUrl, {
+  mock.server.pushFaults([{ status: 503, headers: { 'retry-after': '0', 'content-type': 'text/plain' }, body: 'busy' }])
+  const post = () => fetch(mock.server.tokenUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'client_credentials', client_id: CLIENT_ID, client_secret: SECRET }),
@@ -645,39 +630,39 @@ test('MockAuthServer: pushFaults answers the next request with a 503, then serve
   assert.equal(second.status, 200)
   const body = await second.json()
   assert.equal(body.token_type, 'Bearer')
-  assert.equal(server.verifyAccessToken(body.access_token).sub, CLIENT_ID)
-  assert.deepEqual(server.requests().map((r) => r.outcome), ['fault', 'token'])
-  assert.equal(server.tokenRequests(), 2)
-  assert.equal(server.tokensIssued(), 1)
+  assert.equal(mock.server.verifyAccessToken(body.access_token).sub, CLIENT_ID)
+  assert.deepEqual(mock.server.requests().map((r) => r.outcome), ['fault', 'token'])
+  assert.equal(mock.server.tokenRequests(), 2)
+  assert.equal(mock.server.tokensIssued(), 1)
 })
 
 test('MockAuthServer: a 503 fault reaches the client as an M2MAuthError with status 503', async () => {
-  server.pushFaults([{ status: 503, count: 50 }])
+  mock.server.pushFaults([{ status: 503, count: 50 }])
   const e = await caught(() => newClient().getToken())
   assert.ok(e instanceof M2MAuthError, util.inspect(e))
   assert.equal(e.status, 503)
-  assert.ok(server.requests().every((r) => r.outcome === 'fault'))
+  assert.ok(mock.server.requests().every((r) => r.outcome === 'fault'))
 })
 
 test('MockAuthServer: pushFaults refuses an unknown fault field', () => {
-  assert.throws(() => server.pushFaults([{ delay: 100 }]))
+  assert.throws(() => mock.server.pushFaults([{ delay: 100 }]))
 })
 
 test('MockAuthServer: setTokenLifetime() changes expires_in and reset() restores everything', async () => {
-  server.setTokenLifetime(120)
+  mock.server.setTokenLifetime(120)
   const short = await newClient().fetchToken()
   assert.ok(short.expiresIn > 110_000 && short.expiresIn <= 120_000, String(short.expiresIn))
-  server.pushFaults([{ status: 500 }, { status: 500 }])
-  assert.equal(server.tokenRequests(), 1)
+  mock.server.pushFaults([{ status: 500 }, { status: 500 }])
+  assert.equal(mock.server.tokenRequests(), 1)
 
-  server.reset()
-  assert.equal(server.tokenRequests(), 0)
-  assert.equal(server.tokensIssued(), 0)
-  assert.deepEqual(server.requests(), [])
+  mock.server.reset()
+  assert.equal(mock.server.tokenRequests(), 0)
+  assert.equal(mock.server.tokensIssued(), 0)
+  assert.deepEqual(mock.server.requests(), [])
   // The pending faults are gone and the configured lifetime (3600 s) is back.
   const token = await newClient().fetchToken()
   assert.ok(token.expiresIn > 3590_000 && token.expiresIn <= 3600_000, String(token.expiresIn))
-  assert.deepEqual(server.requests().map((r) => r.outcome), ['token'])
+  assert.deepEqual(mock.server.requests().map((r) => r.outcome), ['token'])
 })
 
 test('a MockAuthServer started with a config registers its clients', async () => {
@@ -694,7 +679,7 @@ test('a MockAuthServer started with a config registers its clients', async () =>
     const post = new TokenClient({ tokenUrl: other.tokenUrl, clientId: 'svc-x', clientSecret: 'svc-x-secret' })
     await assert.rejects(post.getToken(), (e) => e instanceof OAuthError && e.error === 'invalid_client')
     assert.equal(other.tokenRequests(), 2)
-    assert.equal(server.tokenRequests(), 0)
+    assert.equal(mock.server.tokenRequests(), 0)
   } finally {
     other.close()
   }
@@ -704,7 +689,7 @@ test('a MockAuthServer started with a config registers its clients', async () =>
 // The event loop
 
 test('the event loop keeps running while a token request is slow', async () => {
-  server.pushFaults([{ delay_ms: 1500 }])
+  mock.server.pushFaults([{ delay_ms: 1500 }])
   const client = newClient()
   const order = []
   const pending = client.getToken().then((token) => {
@@ -714,7 +699,7 @@ test('the event loop keeps running while a token request is slow', async () => {
   setTimeout(() => order.push('timeout'), 10)
   setImmediate(() => order.push('immediate'))
   const token = await pending
-  assert.equal(server.verifyAccessToken(token).sub, CLIENT_ID)
+  assert.equal(mock.server.verifyAccessToken(token).sub, CLIENT_ID)
   assert.equal(order.length, 3)
   assert.equal(order[2], 'token')
   assert.deepEqual(order.slice(0, 2).sort(), ['immediate', 'timeout'])

@@ -3,36 +3,16 @@
 // of a 2-second lifetime rotate under continuous Promises with no error and no expired token, a cold herd of a
 // thousand Promises makes one request, and events (onEvent, NODE_DEBUG) never carry a secret or a token.
 
-const { test, before, after, beforeEach } = require('node:test')
+const { test } = require('node:test')
 const assert = require('node:assert/strict')
 const { execFile } = require('node:child_process')
 const path = require('node:path')
 
-const { TokenClient, InternalError, M2MAuthError } = require('../../node')
-const { MockAuthServer } = require('../../node/testing')
+const { InternalError, M2MAuthError } = require('../../node')
+const { CLIENT_ID, SECRET, useMockServer, demoClient, sleep } = require('./helpers')
 
-const CLIENT_ID = 'demo-client'
-const SECRET = 'demo-secret'
-
-let server
-
-before(async () => {
-  server = await MockAuthServer.start()
-})
-
-after(() => {
-  if (server) server.close()
-})
-
-beforeEach(() => {
-  server.reset()
-})
-
-function newClient(extra = {}) {
-  return new TokenClient({ tokenUrl: server.tokenUrl, clientId: CLIENT_ID, clientSecret: SECRET, ...extra })
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const mock = useMockServer()
+const newClient = (extra) => demoClient(mock.server, extra)
 
 /** The JWT `exp` claim, in Unix seconds. */
 function jwtExp(token) {
@@ -55,7 +35,7 @@ test('a panic inside the Rust core rejects with an InternalError and the process
 test('1000 concurrent getToken() calls on a cold cache make exactly one request', async () => {
   const client = newClient()
   const tokens = await Promise.all(Array.from({ length: 1000 }, () => client.getToken()))
-  assert.equal(server.tokenRequests(), 1)
+  assert.equal(mock.server.tokenRequests(), 1)
   assert.equal(new Set(tokens).size, 1)
   const stats = client.stats()
   assert.equal(stats.fetches, 1)
@@ -63,7 +43,7 @@ test('1000 concurrent getToken() calls on a cold cache make exactly one request'
 })
 
 test('tokens of a 2 s lifetime rotate under continuous Promises with no error and no expired token', async () => {
-  server.setTokenLifetime(2)
+  mock.server.setTokenLifetime(2)
   const client = newClient()
   const end = Date.now() + 7500
   const lastSeen = new Map() // access token -> last time (Unix seconds) a caller was handed it
@@ -74,7 +54,7 @@ test('tokens of a 2 s lifetime rotate under continuous Promises with no error an
       const token = await client.getToken()
       if (!lastSeen.has(token)) {
         // First sight, moments after it was issued: the server's signature and `exp` check out.
-        server.verifyAccessToken(token)
+        mock.server.verifyAccessToken(token)
       }
       lastSeen.set(token, Date.now() / 1000)
       calls += 1
@@ -89,7 +69,7 @@ test('tokens of a 2 s lifetime rotate under continuous Promises with no error an
     assert.ok(at < jwtExp(token) + 1, `a token was handed out ${at - jwtExp(token)} s after its exp`)
   }
   const rotations = lastSeen.size
-  const requests = server.tokenRequests()
+  const requests = mock.server.tokenRequests()
   const stats = client.stats()
   assert.ok(rotations >= 3, `only ${rotations} tokens`)
   assert.ok(requests <= rotations + 1, `${requests} token requests for ${rotations} tokens`)
@@ -101,9 +81,9 @@ test('tokens of a 2 s lifetime rotate under continuous Promises with no error an
 test('onEvent sees requests, retries, tokens and failures, and never the secret or a token', async () => {
   const events = []
   const client = newClient({ onEvent: (e) => events.push(e), maxAttempts: 2, retryBackoffMs: 1 })
-  server.pushFaults([{ status: 503, headers: { 'retry-after': '0' } }])
+  mock.server.pushFaults([{ status: 503, headers: { 'retry-after': '0' } }])
   const token = await client.getToken()
-  server.pushFaults([{ status: 401, headers: { 'content-type': 'application/json' }, body: '{"error":"invalid_client"}' }])
+  mock.server.pushFaults([{ status: 401, headers: { 'content-type': 'application/json' }, body: '{"error":"invalid_client"}' }])
   await client.getToken({ scopes: ['payments.read'] }).then(() => assert.fail('expected a rejection'), () => {})
 
   // Events arrive on the event loop after the call that caused them settles.
@@ -143,7 +123,7 @@ test('NODE_DEBUG=m2m-auth prints the events to stderr without the secret or the 
       clientSecret: ${JSON.stringify(SECRET)} })
     client.getToken().then((t) => process.stdout.write(t))`
   const { stdout, stderr } = await new Promise((resolve, reject) => {
-    execFile(process.execPath, ['-e', script], { env: { ...process.env, NODE_DEBUG: 'm2m-auth', URL: server.tokenUrl } },
+    execFile(process.execPath, ['-e', script], { env: { ...process.env, NODE_DEBUG: 'm2m-auth', URL: mock.server.tokenUrl } },
       (error, stdout, stderr) => (error ? reject(error) : resolve({ stdout, stderr })))
   })
   assert.equal(stdout.split('.').length, 3, 'the child printed its token')

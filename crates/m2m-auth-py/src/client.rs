@@ -10,7 +10,7 @@ use m2m_auth::{TokenClient, TokenClientBuilder, TokenParams};
 
 use crate::asyncio::spawn_for_asyncio;
 use crate::errors::to_py_err;
-use crate::options::{Constructor, client_options, pairs, strings, text};
+use crate::options::{Constructor, call_params, client_options, text};
 use crate::runtime;
 use crate::token::PyToken;
 
@@ -23,15 +23,6 @@ pub struct PyTokenClient {
     /// The Python string of the current default token, so that a cache hit returns an existing object
     /// instead of building a new one per call. Keyed by the core's token (pointer identity).
     last: Mutex<Option<(Arc<m2m_auth::Token>, Py<PyString>)>>,
-}
-
-/// The per-call keyword arguments of `get_token` and friends.
-#[derive(Debug, Clone, Copy)]
-struct CallArgs<'a, 'py> {
-    scopes: Option<&'a Bound<'py, PyAny>>,
-    audience: Option<&'a Bound<'py, PyAny>>,
-    resources: Option<&'a Bound<'py, PyAny>>,
-    extra_params: Option<&'a Bound<'py, PyAny>>,
 }
 
 impl PyTokenClient {
@@ -71,30 +62,15 @@ impl PyTokenClient {
         Ok(fresh)
     }
 
-    /// Per-call parameters; `None` when the call asks for nothing beyond the client's own settings.
-    fn params(client: &TokenClient, call: CallArgs<'_, '_>) -> PyResult<Option<TokenParams>> {
-        let CallArgs {
-            scopes,
-            audience,
-            resources,
-            extra_params,
-        } = call;
-        if scopes.is_none() && audience.is_none() && resources.is_none() && extra_params.is_none() {
-            return Ok(None);
-        }
-        let scopes = scopes.map(|v| strings("scopes", v)).transpose()?;
-        let audience = audience.map(|v| text("audience", v)).transpose()?;
-        let resources = resources.map(|v| strings("resources", v)).transpose()?;
-        let params = client
-            .params(scopes, audience, resources)
-            .map_err(to_py_err)?;
-        match extra_params {
-            Some(v) => params
-                .with_extra(pairs("extra_params", v)?)
-                .map_err(to_py_err),
-            None => Ok(params),
-        }
-        .map(Some)
+    /// This process's core client and the call's parameters (`None` when the call asks for nothing beyond the
+    /// client's own settings, so that it takes the fast default path).
+    fn client_and_params(
+        &self,
+        kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<(TokenClient, Option<TokenParams>)> {
+        let client = self.client()?;
+        let params = call_params(&client, kwargs)?;
+        Ok((client, params))
     }
 
     fn token_str(
@@ -193,49 +169,21 @@ impl PyTokenClient {
     }
 
     /// The access token (cached while fresh). Releases the GIL while it waits for the token endpoint.
-    #[pyo3(signature = (*, scopes=None, audience=None, resources=None, extra_params=None))]
+    #[pyo3(signature = (**kwargs))]
     fn get_token(
         &self,
         py: Python<'_>,
-        scopes: Option<&Bound<'_, PyAny>>,
-        audience: Option<&Bound<'_, PyAny>>,
-        resources: Option<&Bound<'_, PyAny>>,
-        extra_params: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyString>> {
-        let client = self.client()?;
-        let params = Self::params(
-            &client,
-            CallArgs {
-                scopes,
-                audience,
-                resources,
-                extra_params,
-            },
-        )?;
+        let (client, params) = self.client_and_params(kwargs)?;
         let token = self.blocking_token(py, &client, params.as_ref())?;
         Ok(self.token_str(py, token, params.is_none()))
     }
 
     /// The token with its type, scope and expiry (same cache as get_token).
-    #[pyo3(signature = (*, scopes=None, audience=None, resources=None, extra_params=None))]
-    fn fetch_token(
-        &self,
-        py: Python<'_>,
-        scopes: Option<&Bound<'_, PyAny>>,
-        audience: Option<&Bound<'_, PyAny>>,
-        resources: Option<&Bound<'_, PyAny>>,
-        extra_params: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<PyToken> {
-        let client = self.client()?;
-        let params = Self::params(
-            &client,
-            CallArgs {
-                scopes,
-                audience,
-                resources,
-                extra_params,
-            },
-        )?;
+    #[pyo3(signature = (**kwargs))]
+    fn fetch_token(&self, py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<PyToken> {
+        let (client, params) = self.client_and_params(kwargs)?;
         Ok(PyToken::from(self.blocking_token(
             py,
             &client,
@@ -244,25 +192,13 @@ impl PyTokenClient {
     }
 
     /// Awaitable get_token for asyncio.
-    #[pyo3(signature = (*, scopes=None, audience=None, resources=None, extra_params=None))]
+    #[pyo3(signature = (**kwargs))]
     fn get_token_async<'py>(
         &self,
         py: Python<'py>,
-        scopes: Option<&Bound<'_, PyAny>>,
-        audience: Option<&Bound<'_, PyAny>>,
-        resources: Option<&Bound<'_, PyAny>>,
-        extra_params: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.client()?;
-        let params = Self::params(
-            &client,
-            CallArgs {
-                scopes,
-                audience,
-                resources,
-                extra_params,
-            },
-        )?;
+        let (client, params) = self.client_and_params(kwargs)?;
         let cached = client
             .cached(params.as_ref())
             .map(|t| self.token_str(py, t, params.is_none()).into_any());
@@ -278,25 +214,13 @@ impl PyTokenClient {
     }
 
     /// Awaitable fetch_token for asyncio.
-    #[pyo3(signature = (*, scopes=None, audience=None, resources=None, extra_params=None))]
+    #[pyo3(signature = (**kwargs))]
     fn fetch_token_async<'py>(
         &self,
         py: Python<'py>,
-        scopes: Option<&Bound<'_, PyAny>>,
-        audience: Option<&Bound<'_, PyAny>>,
-        resources: Option<&Bound<'_, PyAny>>,
-        extra_params: Option<&Bound<'_, PyAny>>,
+        kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let client = self.client()?;
-        let params = Self::params(
-            &client,
-            CallArgs {
-                scopes,
-                audience,
-                resources,
-                extra_params,
-            },
-        )?;
+        let (client, params) = self.client_and_params(kwargs)?;
         let cached = match client.cached(params.as_ref()) {
             Some(t) => Some(Bound::new(py, PyToken::from(t))?.into_any().unbind()),
             None => None,

@@ -6,9 +6,9 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyMapping, PyString};
 
-use m2m_auth::{ClientOptions, SecretString};
+use m2m_auth::{ClientOptions, SecretString, TokenClient, TokenParams};
 
-use crate::errors::config_error;
+use crate::errors::{config_error, to_py_err};
 
 /// SecureAuth Connect workspace parts, for `TokenClient.secureauth(...)`.
 #[derive(Debug, Default)]
@@ -113,6 +113,46 @@ pub fn client_options(
     Ok((o, w))
 }
 
+/// The per-call keyword arguments of `get_token` and friends: `None` when there are none.
+pub fn call_params(
+    client: &TokenClient,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Option<TokenParams>> {
+    let Some(kwargs) = kwargs.filter(|k| !k.is_empty()) else {
+        return Ok(None);
+    };
+    let (mut scopes, mut audience, mut resources, mut extra) = (None, None, None, None);
+    for (key, value) in kwargs.iter() {
+        let key: String = key.extract()?;
+        if value.is_none() {
+            continue;
+        }
+        let k = key.as_str();
+        match k {
+            "scopes" => scopes = Some(strings(k, &value)?),
+            "audience" => audience = Some(text(k, &value)?),
+            "resources" => resources = Some(strings(k, &value)?),
+            "extra_params" => extra = Some(pairs(k, &value)?),
+            other => {
+                return Err(PyTypeError::new_err(format!(
+                    "got an unexpected keyword argument '{other}'"
+                )));
+            }
+        }
+    }
+    if scopes.is_none() && audience.is_none() && resources.is_none() && extra.is_none() {
+        return Ok(None);
+    }
+    let params = client
+        .params(scopes, audience, resources)
+        .map_err(to_py_err)?;
+    match extra {
+        Some(extra) => params.with_extra(extra).map_err(to_py_err),
+        None => Ok(params),
+    }
+    .map(Some)
+}
+
 fn unexpected(constructor: Constructor, key: &str) -> PyErr {
     PyTypeError::new_err(format!(
         "{} got an unexpected keyword argument '{key}'",
@@ -141,7 +181,7 @@ pub fn text(field: &str, v: &Bound<'_, PyAny>) -> PyResult<String> {
 }
 
 /// A number (int or float), not a bool: `timeout=True` is a mistake, not one second.
-pub fn number(field: &str, v: &Bound<'_, PyAny>) -> PyResult<f64> {
+fn number(field: &str, v: &Bound<'_, PyAny>) -> PyResult<f64> {
     if v.is_instance_of::<PyBool>()
         || !(v.is_instance_of::<PyInt>() || v.is_instance_of::<PyFloat>())
     {
@@ -159,7 +199,7 @@ fn flag(field: &str, v: &Bound<'_, PyAny>) -> PyResult<bool> {
 
 /// An iterable of str, but not a str itself: iterating "payments.read" would give one scope per letter, and
 /// the Node package refuses a string here too.
-pub fn strings(field: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+fn strings(field: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     if v.is_instance_of::<PyString>() || v.is_instance_of::<PyBytes>() {
         return Err(wrong(field, "a list of str", v));
     }
@@ -170,7 +210,7 @@ pub fn strings(field: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
 }
 
 /// A mapping of str to str, or an iterable of (name, value) pairs.
-pub fn pairs(field: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
+fn pairs(field: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
     let expected = "a dict of str to str or a list of (str, str) pairs";
     let items = match v.cast::<PyMapping>() {
         Ok(m) => m.items()?.into_any(),
