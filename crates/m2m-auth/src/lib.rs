@@ -16,6 +16,7 @@
 
 mod assertion;
 mod auth_method;
+pub mod challenge;
 mod client;
 mod config;
 mod discovery;
