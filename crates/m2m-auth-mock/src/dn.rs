@@ -274,7 +274,10 @@ fn make_ava(attr: &str, value: &[(char, bool)], text: &str) -> Result<Ava, Strin
                 .iter()
                 .map(|(c, _)| c.to_ascii_lowercase())
                 .collect();
-            if hex.is_empty() || !hex.len().is_multiple_of(2) || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            if hex.is_empty()
+                || !hex.len().is_multiple_of(2)
+                || !hex.chars().all(|c| c.is_ascii_hexdigit())
+            {
                 return Err(format!("bad #hex value in {text:?}"));
             }
             AvaValue::Hex(hex)

@@ -6,7 +6,7 @@ use aws_lc_rs::digest;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
-use m2m_auth_mock::RegisteredClient;
+use m2m_auth_mock::{MockConfig, MockServer, RegisteredClient};
 use serde_json::json;
 
 #[tokio::test]
@@ -81,4 +81,87 @@ async fn jwks_publishes_the_signing_key() {
     assert!(verify_with_jwks(&jwks, &token));
     let other = start_default().await;
     assert_ne!(other.jwks()["keys"][0]["kid"], key["kid"]);
+}
+
+#[tokio::test]
+async fn a_tls_server_advertises_every_method_and_its_mtls_alias() {
+    let server = tls::start_tls(vec![RegisteredClient::demo()]).await;
+    let url = server.url();
+    let alias = server.mtls_token_url().expect("alias");
+    let expected = json!({
+        "issuer": url,
+        "token_endpoint": format!("{url}/oauth2/token"),
+        "jwks_uri": format!("{url}/jwks"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt",
+            "tls_client_auth", "self_signed_tls_client_auth",
+        ],
+        "token_endpoint_auth_signing_alg_values_supported": ["HS256", "RS256", "PS256", "ES256"],
+        "scopes_supported": ["payments.read", "payments.write"],
+        "response_types_supported": [],
+        "mtls_endpoint_aliases": {"token_endpoint": alias},
+        "tls_client_certificate_bound_access_tokens": true,
+    });
+    let client = tls::https(&server, None);
+    let alias_base = alias.trim_end_matches("/oauth2/token").to_owned();
+    for base in [&url, &alias_base] {
+        for path in [
+            "/.well-known/openid-configuration",
+            "/.well-known/oauth-authorization-server",
+        ] {
+            let resp = read(
+                client
+                    .get(format!("{base}{path}"))
+                    .send()
+                    .await
+                    .expect("sent"),
+            )
+            .await;
+            assert_eq!(resp.status, 200);
+            assert_eq!(resp.json(), expected, "{base}{path}");
+        }
+    }
+    assert_eq!(server.metadata(), expected);
+    assert_eq!(
+        server.supported_auth_methods(),
+        expected["token_endpoint_auth_methods_supported"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|m| m.as_str().expect("str").to_owned())
+            .collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn auth_methods_supported_narrows_the_advertised_list() {
+    let server = MockServer::start(MockConfig {
+        auth_methods_supported: Some(vec!["private_key_jwt".into(), "client_secret_basic".into()]),
+        ..MockConfig::default()
+    })
+    .await
+    .expect("starts");
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        let doc = get(&format!("{}{path}", server.url())).await.json();
+        // In the server's order, whatever the configuration's.
+        assert_eq!(
+            doc["token_endpoint_auth_methods_supported"],
+            json!(["client_secret_basic", "private_key_jwt"]),
+            "{path}"
+        );
+        assert_eq!(doc.get("mtls_endpoint_aliases"), None);
+        assert_eq!(doc.get("tls_client_certificate_bound_access_tokens"), None);
+    }
+    // The demo client is registered for client_secret_post, but the server no longer offers it.
+    let d = demo_post(&server, &[])
+        .await
+        .assert_oauth_error(401, "invalid_client");
+    assert_eq!(
+        d,
+        "client_secret_post is not supported by this server (it supports client_secret_basic, private_key_jwt)"
+    );
 }

@@ -2,6 +2,9 @@
 //! ones are expected.
 #![allow(dead_code)]
 
+pub mod assertion;
+pub mod tls;
+
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, UnparsedPublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -109,6 +112,23 @@ pub async fn read(resp: reqwest::Response) -> Resp {
         headers,
         body,
     }
+}
+
+/// POSTs a form to `url` with `client` (e.g. an HTTPS client with a certificate).
+pub async fn post_form_with(
+    client: &reqwest::Client,
+    url: &str,
+    authorization: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> Resp {
+    let mut req = client
+        .post(url)
+        .header("content-type", FORM)
+        .body(form(pairs));
+    if let Some(auth) = authorization {
+        req = req.header("authorization", auth);
+    }
+    read(req.send().await.expect("request sent")).await
 }
 
 /// POSTs `body` to the token endpoint with the given content type and Authorization header.
