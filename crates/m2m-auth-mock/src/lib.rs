@@ -9,6 +9,28 @@
 //! counters and recording, fault injection, and an admin API under `/mock/`. [`testkeys`] makes
 //! the keys and certificates such clients need.
 //!
+//! # Client authentication
+//!
+//! Each [`RegisteredClient`] names the methods it may use (`auth_methods`, default Basic and post);
+//! [`MockConfig::auth_methods_supported`] narrows what the server offers. A request that uses two
+//! methods at once is `invalid_request`; every other failure is `401 invalid_client` with an
+//! `error_description` saying what was wrong.
+//!
+//! - `client_secret_jwt` / `private_key_jwt`: `client_assertion_type` =
+//!   `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`, `client_assertion` = a JWS with `alg`
+//!   HS256 (keyed by the client secret) or RS256, PS256, ES256 (verified with the client's `jwks`,
+//!   by `kid` when the header has one); `iss` = `sub` = the client id (and `client_id`, if sent);
+//!   `aud` the token endpoint URL called or the issuer (or an array holding one); `exp` required,
+//!   in the future and at most [`MAX_ASSERTION_LIFETIME_SECS`] ahead; `iat` and `nbf` not in the
+//!   future; [`CLOCK_LEEWAY_SECS`] of leeway; `jti` required and accepted once per client until
+//!   `exp`.
+//! - `tls_client_auth` / `self_signed_tls_client_auth` (with `tls: true`): the request sends its
+//!   `client_id` to [`MockServer::mtls_token_url`] with a client certificate issued by
+//!   [`MockServer::issue_client_certificate`] whose subject is the registered
+//!   `tls_client_auth_subject_dn`, or one of the certificates in the `x5c` of the client's `jwks`.
+//!   Any request that presents a certificate there gets a token bound to it
+//!   (`cnf.x5t#S256`, RFC 8705 §3).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), m2m_auth_mock::MockError> {
 //! use m2m_auth_mock::{Fault, MockConfig, MockServer};

@@ -39,8 +39,11 @@ pub struct RegisteredClient {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<Value>,
     /// The subject DN a `tls_client_auth` certificate must have, as an RFC 4514 string such as
-    /// "CN=svc-mtls,O=Acme" (most specific RDN first; compared in the canonical form described in
-    /// the `dn` module: attribute names case-insensitive, values exact).
+    /// "CN=svc-mtls,O=Acme": most specific RDN first, the reverse of the order inside the
+    /// certificate. Both sides are compared in a canonical form: attribute types by name in any case
+    /// (`cn=` is `CN=`; `CN`, `L`, `ST`, `O`, `OU`, `C`, `STREET`, `DC`, `UID`, or a dotted OID,
+    /// with `emailAddress` and `serialNumber` standing for theirs), spaces around `,` `+` `=`
+    /// ignored, RFC 4514 escapes understood; values compare exactly, case included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_client_auth_subject_dn: Option<String>,
 }

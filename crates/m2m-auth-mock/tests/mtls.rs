@@ -400,3 +400,31 @@ async fn subjects_that_cannot_be_issued_are_errors() {
         );
     }
 }
+
+/// Whether nothing listens on `addr` any more.
+async fn closed(addr: &str) -> bool {
+    tokio::net::TcpStream::connect(addr).await.is_err()
+}
+
+#[tokio::test]
+async fn shutdown_closes_both_ports() {
+    let server = start_tls(vec![]).await;
+    let main = server.local_addr().to_string();
+    let alias = alias(&server)
+        .trim_start_matches("https://")
+        .trim_end_matches("/oauth2/token")
+        .to_owned();
+    assert!(!closed(&main).await && !closed(&alias).await);
+    server.shutdown();
+    for addr in [main, alias] {
+        let mut stopped = false;
+        for _ in 0..50 {
+            if closed(&addr).await {
+                stopped = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(stopped, "{addr} closed after shutdown");
+    }
+}
