@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::faults::Fault;
+use crate::registered_client::RegisteredClient;
 use crate::state::{RecordedRequest, Shared};
 
 /// Body of `POST /mock/token-lifetime`.
@@ -86,5 +87,18 @@ pub(crate) async fn token_lifetime(State(shared): State<Arc<Shared>>, body: Byte
         Err(e) => bad_request(format!(
             "body must be {{\"secs\": <non-negative integer>}}: {e}"
         )),
+    }
+}
+
+/// `POST /mock/clients` with a client registration (the config file's format) → `{"registered": id}`.
+pub(crate) async fn register_client(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let client = match serde_json::from_slice::<RegisteredClient>(&body) {
+        Ok(client) => client,
+        Err(e) => return bad_request(format!("body is not a client registration: {e}")),
+    };
+    let id = client.client_id.clone();
+    match shared.register_client(client) {
+        Ok(()) => Json(json!({"registered": id})).into_response(),
+        Err(message) => bad_request(message),
     }
 }

@@ -14,6 +14,8 @@ use crate::connection::{Connection, Endpoint};
 use crate::form::{Params, truncate};
 use crate::jwt::unix_now;
 use crate::oauth_error::OAuthError;
+use std::sync::Arc;
+
 use crate::registered_client::RegisteredClient;
 use crate::state::Shared;
 
@@ -40,13 +42,13 @@ pub(crate) fn presented_client_id(
 
 /// Authenticates the client of a token request, returning its registration. `method_seen` gets the
 /// method as soon as it is known, so the caller can record it on failures too.
-pub(crate) fn authenticate<'a>(
-    shared: &'a Shared,
+pub(crate) fn authenticate(
+    shared: &Shared,
     headers: &HeaderMap,
     params: &Params,
     connection: &Connection,
     method_seen: &mut Option<&'static str>,
-) -> Result<&'a RegisteredClient, OAuthError> {
+) -> Result<Arc<RegisteredClient>, OAuthError> {
     let header_present = headers.contains_key(header::AUTHORIZATION);
     let form_id = params.get("client_id");
     let form_secret = params.get("client_secret");
@@ -124,17 +126,17 @@ fn check_allowed(client: &RegisteredClient, method: &str) -> Result<(), OAuthErr
 }
 
 /// `client_secret_basic` and `client_secret_post`.
-fn with_secret<'a>(
-    shared: &'a Shared,
+fn with_secret(
+    shared: &Shared,
     method: &'static str,
     id: &str,
     secret: &str,
-) -> Result<&'a RegisteredClient, OAuthError> {
+) -> Result<Arc<RegisteredClient>, OAuthError> {
     check_supported(shared, method)?;
     let client = shared
         .find_client(id)
         .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
-    check_allowed(client, method)?;
+    check_allowed(&client, method)?;
     if client.client_secret.is_empty() || !secrets_match(secret, &client.client_secret) {
         return Err(OAuthError::invalid_client("client secret does not match"));
     }
@@ -142,12 +144,12 @@ fn with_secret<'a>(
 }
 
 /// `client_secret_jwt` and `private_key_jwt`.
-fn with_assertion<'a>(
-    shared: &'a Shared,
+fn with_assertion(
+    shared: &Shared,
     params: &Params,
     connection: &Connection,
     method_seen: &mut Option<&'static str>,
-) -> Result<&'a RegisteredClient, OAuthError> {
+) -> Result<Arc<RegisteredClient>, OAuthError> {
     let assertion_type = params.get("client_assertion_type").ok_or_else(|| {
         OAuthError::invalid_request("client_assertion given without client_assertion_type")
     })?;
@@ -177,24 +179,24 @@ fn with_assertion<'a>(
     let client = shared
         .find_client(sub)
         .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
-    check_allowed(client, method)?;
+    check_allowed(&client, method)?;
     let endpoint_url = match connection.endpoint {
         Endpoint::Main => shared.token_url(),
         Endpoint::MtlsAlias => shared.mtls_token_url().unwrap_or_default(),
     };
     let audiences = [endpoint_url.as_str(), shared.issuer.as_str()];
-    assertion.verify(client, &audiences, unix_now(), shared.replay())?;
+    assertion.verify(&client, &audiences, unix_now(), shared.replay())?;
     Ok(client)
 }
 
 /// A `client_id` without a secret or assertion: `tls_client_auth` or `self_signed_tls_client_auth`
 /// when the client is registered for them, else no authentication at all.
-fn with_certificate<'a>(
-    shared: &'a Shared,
+fn with_certificate(
+    shared: &Shared,
     id: &str,
     connection: &Connection,
     method_seen: &mut Option<&'static str>,
-) -> Result<&'a RegisteredClient, OAuthError> {
+) -> Result<Arc<RegisteredClient>, OAuthError> {
     let client = shared
         .find_client(id)
         .filter(|c| !client_cert_auth::registered_tls_methods(c).is_empty());
@@ -208,7 +210,7 @@ fn with_certificate<'a>(
             "client authentication required: client_id given without client_secret or Authorization header{certificate_note}"
         )));
     };
-    *method_seen = Some(client_cert_auth::authenticate(shared, client, connection)?);
+    *method_seen = Some(client_cert_auth::authenticate(shared, &client, connection)?);
     Ok(client)
 }
 

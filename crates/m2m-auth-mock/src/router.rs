@@ -24,6 +24,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(discovery::metadata_handler),
         )
         .route("/mock/faults", post(admin::push_faults))
+        .route("/mock/clients", post(admin::register_client))
         .route("/mock/stats", get(admin::stats))
         .route("/mock/requests", get(admin::requests))
         .route("/mock/reset", post(admin::reset))

@@ -15,6 +15,7 @@ use crate::connection::{Connection, Endpoint};
 use crate::error::MockError;
 use crate::faults::Fault;
 use crate::jwt::SigningKey;
+use crate::registered_client::RegisteredClient;
 use crate::router::router;
 use crate::state::{MockStats, RecordedRequest, Shared};
 use crate::tls::{TlsListener, TlsSetup};
@@ -209,6 +210,14 @@ impl MockServer {
 
     /// The authentication methods the server offers (its metadata's
     /// `token_endpoint_auth_methods_supported`).
+    /// Registers a client while the server runs (e.g. with a key or certificate a test just generated),
+    /// replacing any client of the same id. Checked like a configured client.
+    pub fn register_client(&self, client: RegisteredClient) -> Result<(), MockError> {
+        self.shared
+            .register_client(client)
+            .map_err(MockError::Config)
+    }
+
     pub fn supported_auth_methods(&self) -> Vec<String> {
         self.shared
             .supported_methods()

@@ -3,7 +3,7 @@
 //! getters can be called from any thread (the Python and Node bindings do).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use serde::Serialize;
 
@@ -77,6 +77,9 @@ pub(crate) struct Shared {
     pki: Option<Pki>,
     supported_methods: Vec<&'static str>,
     replay: ReplayCache,
+    /// The registered clients: the configured ones, and those registered at run time (which replace a
+    /// configured one of the same id).
+    clients: RwLock<BTreeMap<String, Arc<RegisteredClient>>>,
     inner: Mutex<Inner>,
 }
 
@@ -96,7 +99,13 @@ impl Shared {
             faults: FaultQueue::default(),
             token_lifetime_secs: config.token_lifetime_secs,
         };
+        let clients = config
+            .clients
+            .iter()
+            .map(|c| (c.client_id.clone(), Arc::new(c.clone())))
+            .collect();
         Shared {
+            clients: RwLock::new(clients),
             config,
             base_url,
             mtls_base_url,
@@ -146,11 +155,31 @@ impl Shared {
         &self.replay
     }
 
-    pub(crate) fn find_client(&self, client_id: &str) -> Option<&RegisteredClient> {
-        self.config
-            .clients
-            .iter()
-            .find(|c| c.client_id == client_id)
+    pub(crate) fn find_client(&self, client_id: &str) -> Option<Arc<RegisteredClient>> {
+        self.clients
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(client_id)
+            .cloned()
+    }
+
+    /// Registers `client`, replacing any client of the same id; checked like a configured one.
+    pub(crate) fn register_client(&self, client: RegisteredClient) -> Result<(), String> {
+        client.validate()?;
+        if !self.config.tls
+            && let Some(m) = crate::auth_method::TLS_METHODS
+                .iter()
+                .find(|m| client.allows_method(m))
+        {
+            return Err(format!(
+                "auth_methods: {m} needs a client certificate, which needs a server started with `tls: true`"
+            ));
+        }
+        self.clients
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(client.client_id.clone(), Arc::new(client));
+        Ok(())
     }
 
     pub(crate) fn count_token_request(&self) {

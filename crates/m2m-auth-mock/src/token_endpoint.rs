@@ -218,10 +218,10 @@ fn handle(
     }
     let client =
         client_auth::authenticate(shared, headers, &params, request.connection, method_seen)?;
-    let scopes = grant::granted_scopes(client, &params)?;
-    let audience = grant::audience(client, &params, &shared.issuer)?;
+    let scopes = grant::granted_scopes(&client, &params)?;
+    let audience = grant::audience(&client, &params, &shared.issuer)?;
     let grant = issue::Grant {
-        client,
+        client: &client,
         scopes: &scopes,
         audience,
         cert_thumbprint: request.cert_thumbprint,

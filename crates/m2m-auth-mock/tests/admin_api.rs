@@ -183,3 +183,53 @@ async fn admin_endpoints_reject_wrong_methods() {
         405
     );
 }
+
+#[tokio::test]
+async fn a_client_registered_at_run_time_gets_tokens_and_a_bad_one_is_refused() {
+    let server = start_default().await;
+    let url = format!("{}/mock/clients", server.url());
+    let resp = post_json(
+        &url,
+        r#"{"client_id": "late", "client_secret": "late-secret", "scopes": ["a"]}"#,
+    )
+    .await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.json(), json!({"registered": "late"}));
+    let ok = post_form(
+        &server,
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "late"),
+            ("client_secret", "late-secret"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+
+    for (body, expected) in [
+        (r#"{"client_id": ""}"#, "client_id must not be empty"),
+        (r#"{"client_id": "x", "secret": "s"}"#, "unknown field"),
+        (
+            r#"{"client_id": "x", "auth_methods": ["tls_client_auth"], "tls_client_auth_subject_dn": "CN=x"}"#,
+            "tls: true",
+        ),
+        (
+            r#"{"client_id": "x", "auth_methods": ["private_key_jwt"]}"#,
+            "jwks holds no key",
+        ),
+    ] {
+        let resp = post_json(&url, body).await;
+        assert_eq!(resp.status, 400, "{body}");
+        let description = resp.json()["error_description"]
+            .as_str()
+            .expect("description")
+            .to_owned();
+        assert!(description.contains(expected), "{body}: {description}");
+    }
+    // Replacing a configured client changes its secret.
+    server
+        .register_client(m2m_auth_mock::RegisteredClient::new(DEMO_ID, "rotated"))
+        .expect("register");
+    assert_eq!(demo_post(&server, &[]).await.status, 401);
+}
