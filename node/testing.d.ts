@@ -1,15 +1,28 @@
+import type { AuthMethod } from './index'
+
 export interface MockClient {
   client_id: string
-  client_secret: string
-  auth_methods?: Array<'client_secret_post' | 'client_secret_basic'>
+  /** Needed by the secret methods (client_secret_post, _basic, _jwt). */
+  client_secret?: string
+  /** Default: client_secret_basic and client_secret_post. */
+  auth_methods?: AuthMethod[]
   scopes?: string[]
   default_audience?: string
+  /** Public keys (private_key_jwt) or certificates in x5c (self_signed_tls_client_auth). */
+  jwks?: { keys: Array<Record<string, unknown>> }
+  /** tls_client_auth: the RFC 4514 subject of the client certificate, e.g. 'CN=svc,O=Acme'. */
+  tls_client_auth_subject_dn?: string
 }
 
 export interface MockConfig {
   port?: number
   token_lifetime_secs?: number
   issuer?: string
+  /** Serve HTTPS, with a mutual-TLS alias on a second port (needed by the certificate methods). */
+  tls?: boolean
+  mtls_port?: number
+  /** Advertise and accept only these methods. */
+  auth_methods_supported?: AuthMethod[]
   clients?: MockClient[]
 }
 
@@ -34,8 +47,35 @@ export interface RecordedRequest {
   headers: Array<[string, string]>
   form: Array<[string, string]>
   client_id: string | null
+  /** The client authentication method the request used, once the server could tell. */
+  auth_method: string | null
+  /** SHA-256 thumbprint of the client certificate presented on the mTLS alias. */
+  client_cert_x5t_s256: string | null
   outcome: string
 }
+
+export interface GeneratedKey {
+  alg: 'RS256' | 'PS256' | 'ES256'
+  kid: string
+  pkcs8Pem: string
+  /** PKCS#1 (RSA) or SEC1 (EC) PEM. */
+  traditionalPem: string
+  privateJwk: Record<string, unknown>
+  publicJwk: Record<string, unknown>
+}
+
+export interface GeneratedCertificate {
+  certPem: string
+  keyPem: string
+  /** The public JWK with the certificate in x5c: register it for self_signed_tls_client_auth. */
+  jwk: Record<string, unknown>
+  x5tS256: string
+}
+
+/** A new key pair for private_key_jwt. */
+export declare function generateSigningKey(alg?: 'RS256' | 'PS256' | 'ES256'): GeneratedKey
+/** A new self-signed certificate for self_signed_tls_client_auth. */
+export declare function selfSignedCertificate(subject: string): GeneratedCertificate
 
 export declare class MockAuthServer {
   /** Starts a server on 127.0.0.1: a config object, a path to a JSON file, a JSON string, or nothing. */
@@ -43,6 +83,11 @@ export declare class MockAuthServer {
   readonly url: string
   readonly issuer: string
   readonly tokenUrl: string
+  readonly mtlsTokenUrl: string | null
+  readonly caPem: string | null
+  issueClientCertificate(subject: string): { certPem: string, keyPem: string }
+  registerClient(client: MockClient): void
+  supportedAuthMethods(): string[]
   tokenRequests(clientId?: string): number
   tokensIssued(): number
   pushFaults(faults: Fault[]): void

@@ -28,6 +28,23 @@ class MockAuthServer {
   get url() { return this.#native.url }
   get issuer() { return this.#native.issuer }
   get tokenUrl() { return this.#native.tokenUrl }
+  /** The token endpoint of the mutual-TLS alias; a server started with `{ tls: true }` has one. */
+  get mtlsTokenUrl() { return this.#native.mtlsTokenUrl ?? null }
+  /** With TLS: the CA certificate (PEM) that signed the server's certificate and issues client certificates;
+   *  give it to clients as `caBundle`. */
+  get caPem() { return this.#native.caPem ?? null }
+
+  /** A client certificate for `subject` (e.g. 'CN=svc,O=Acme') from the server's CA: { certPem, keyPem }. */
+  issueClientCertificate(subject) {
+    const [certPem, keyPem] = this.#native.issueClientCertificate(subject)
+    return { certPem, keyPem }
+  }
+
+  /** Registers (or replaces) a client while the server runs, e.g. with a key a test just generated:
+   *  { client_id, auth_methods: ['private_key_jwt'], jwks: { keys: [key.publicJwk] } }. */
+  registerClient(client) { this.#native.registerClient(JSON.stringify(client)) }
+
+  supportedAuthMethods() { return this.#native.supportedAuthMethods() }
 
   /** Requests the token endpoint saw since start or reset(), for one client or all. */
   tokenRequests(clientId) { return this.#native.tokenRequests(clientId) }
@@ -54,4 +71,21 @@ if (typeof Symbol.asyncDispose === 'symbol') {
   MockAuthServer.prototype[Symbol.asyncDispose] = async function () { this.close() }
 }
 
-module.exports = { MockAuthServer }
+/** A new key pair for private_key_jwt ('RS256', 'PS256' or 'ES256'): { alg, kid, pkcs8Pem, traditionalPem
+ *  (PKCS#1 or SEC1), privateJwk, publicJwk (register this one) }. Generated now; nothing is stored. */
+function generateSigningKey(alg = 'ES256') {
+  const k = JSON.parse(native.generateSigningKey(alg))
+  return {
+    alg: k.alg, kid: k.kid, pkcs8Pem: k.pkcs8_pem, traditionalPem: k.traditional_pem,
+    privateJwk: k.private_jwk, publicJwk: k.public_jwk,
+  }
+}
+
+/** A new self-signed certificate for self_signed_tls_client_auth: { certPem, keyPem, jwk (register it: it
+ *  carries the certificate in x5c), x5tS256 }. */
+function selfSignedCertificate(subject) {
+  const c = JSON.parse(native.selfSignedCertificate(subject))
+  return { certPem: c.cert_pem, keyPem: c.key_pem, jwk: c.jwk, x5tS256: c.x5t_s256 }
+}
+
+module.exports = { MockAuthServer, generateSigningKey, selfSignedCertificate }

@@ -22,9 +22,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Union
 
+from m2m_auth import _native
 from m2m_auth._native import MockServer as _NativeMockServer
 
-__all__ = ["MockAuthServer"]
+__all__ = ["MockAuthServer", "generate_signing_key", "self_signed_certificate"]
 
 ConfigLike = Union[Mapping[str, Any], str, Path, None]
 
@@ -49,6 +50,30 @@ class MockAuthServer:
     @property
     def token_url(self) -> str:
         return self._native.token_url
+
+    @property
+    def mtls_token_url(self) -> str | None:
+        """The token endpoint of the mutual-TLS alias; a server started with ``{"tls": True}`` has one."""
+        return self._native.mtls_token_url
+
+    @property
+    def ca_pem(self) -> str | None:
+        """With TLS: the CA certificate (PEM) that signed the server's certificate and issues client
+        certificates. Give it to clients as ``ca_bundle``."""
+        return self._native.ca_pem
+
+    def issue_client_certificate(self, subject: str) -> tuple[str, str]:
+        """A client certificate for ``subject`` (e.g. ``"CN=svc,O=Acme"``) from the server's CA, for
+        ``tls_client_auth``: ``(cert_pem, key_pem)``."""
+        return self._native.issue_client_certificate(subject)
+
+    def register_client(self, client: Mapping[str, Any]) -> None:
+        """Registers (or replaces) a client while the server runs, e.g. with a key a test just generated:
+        ``{"client_id": …, "auth_methods": ["private_key_jwt"], "jwks": {"keys": [key["public_jwk"]]}}``."""
+        self._native.register_client(json.dumps(dict(client)))
+
+    def supported_auth_methods(self) -> list[str]:
+        return self._native.supported_auth_methods()
 
     def token_requests(self, client_id: str | None = None) -> int:
         """Requests the token endpoint saw since start or ``reset()``, for one client or all."""
@@ -107,3 +132,18 @@ def _config_json(config: ConfigLike) -> str | None:
     if isinstance(config, str):
         return config
     return json.dumps(dict(config))
+
+
+def generate_signing_key(alg: str = "ES256") -> dict[str, Any]:
+    """A new key pair for ``private_key_jwt`` (``"RS256"``, ``"PS256"`` or ``"ES256"``): a dict with ``alg``,
+    ``kid``, ``pkcs8_pem``, ``traditional_pem`` (PKCS#1 or SEC1), ``private_jwk`` and ``public_jwk`` (register
+    this one). Generated now; nothing is stored."""
+    key: dict[str, Any] = json.loads(_native.generate_signing_key(alg))
+    return key
+
+
+def self_signed_certificate(subject: str) -> dict[str, Any]:
+    """A new self-signed certificate for ``self_signed_tls_client_auth``: a dict with ``cert_pem``,
+    ``key_pem``, ``jwk`` (register it: it carries the certificate in ``x5c``) and ``x5t_s256``."""
+    cert: dict[str, Any] = json.loads(_native.self_signed_certificate(subject))
+    return cert

@@ -185,7 +185,8 @@ fn with_assertion(
         Endpoint::MtlsAlias => shared.mtls_token_url().unwrap_or_default(),
     };
     let audiences = [endpoint_url.as_str(), shared.issuer.as_str()];
-    assertion.verify(&client, &audiences, unix_now(), shared.replay())?;
+    let now = unix_now().saturating_add(shared.config.assertion_clock_skew_secs);
+    assertion.verify(&client, &audiences, now, shared.replay())?;
     Ok(client)
 }
 

@@ -30,6 +30,9 @@ pub struct MockConfig {
     /// token endpoint; any other is refused whatever a client's registration says. Default: every
     /// method the mode allows (the TLS ones only with `tls`). Lets client tests see "not supported".
     pub auth_methods_supported: Option<Vec<String>>,
+    /// Seconds the server's clock is ahead of the real one (negative: behind) when it checks the times
+    /// of client assertions: how a client whose clock is off looks to a real server.
+    pub assertion_clock_skew_secs: i64,
 }
 
 impl Default for MockConfig {
@@ -42,6 +45,7 @@ impl Default for MockConfig {
             tls: false,
             mtls_port: 0,
             auth_methods_supported: None,
+            assertion_clock_skew_secs: 0,
         }
     }
 }

@@ -18,12 +18,15 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::Value;
 
+use serde::Serialize;
+
 use crate::der::{self, Reader, tag};
 use crate::error::MockError;
 use crate::{dn, jwk, pem};
 
-/// A signing key pair for client assertions, in every form a client library may ask for.
-#[derive(Clone, PartialEq, Eq)]
+/// A signing key pair for client assertions, in every form a client library may ask for. Serializes (without
+/// the DER) to the JSON the Python and Node testing modules hand out.
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct GeneratedKey {
     /// "RS256", "PS256" or "ES256".
     pub alg: String,
@@ -32,6 +35,7 @@ pub struct GeneratedKey {
     /// PKCS#8 `PRIVATE KEY` PEM.
     pub pkcs8_pem: String,
     /// The same PKCS#8 key as DER.
+    #[serde(skip)]
     pub pkcs8_der: Vec<u8>,
     /// PKCS#1 `RSA PRIVATE KEY` PEM for RSA keys; SEC1 `EC PRIVATE KEY` PEM (with the curve and the
     /// public key, as OpenSSL writes it) for EC keys.
@@ -54,11 +58,12 @@ impl fmt::Debug for GeneratedKey {
 }
 
 /// A self-signed certificate and its key, for `self_signed_tls_client_auth`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct GeneratedCert {
     /// The certificate as PEM.
     pub cert_pem: String,
     /// The certificate as DER.
+    #[serde(skip)]
     pub cert_der: Vec<u8>,
     /// Its P-256 private key, PKCS#8 `PRIVATE KEY` PEM.
     pub key_pem: String,

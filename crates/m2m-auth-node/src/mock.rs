@@ -4,7 +4,7 @@
 use napi::Status;
 use napi_derive::napi;
 
-use m2m_auth_mock::{Fault, MockConfig, MockServer};
+use m2m_auth_mock::{Fault, MockConfig, MockServer, testkeys};
 
 fn invalid(message: impl Into<String>) -> napi::Error {
     napi::Error::new(Status::InvalidArg, message.into())
@@ -44,6 +44,40 @@ impl NativeMockServer {
     #[napi(getter)]
     pub fn token_url(&self) -> String {
         self.inner.token_url()
+    }
+
+    #[napi(getter)]
+    pub fn mtls_token_url(&self) -> Option<String> {
+        self.inner.mtls_token_url()
+    }
+
+    #[napi(getter)]
+    pub fn ca_pem(&self) -> Option<String> {
+        self.inner.ca_pem()
+    }
+
+    /// `[certPem, keyPem]` of a client certificate for `subject` from the server's CA.
+    #[napi]
+    pub fn issue_client_certificate(&self, subject: String) -> napi::Result<Vec<String>> {
+        let (cert, key) = self
+            .inner
+            .issue_client_certificate(&subject)
+            .map_err(|e| invalid(e.to_string()))?;
+        Ok(vec![cert, key])
+    }
+
+    /// Registers (or replaces) a client; `clientJson` is one entry of the config's `clients`.
+    #[napi]
+    pub fn register_client(&self, client_json: String) -> napi::Result<()> {
+        let client = serde_json::from_str(&client_json).map_err(|e| invalid(e.to_string()))?;
+        self.inner
+            .register_client(client)
+            .map_err(|e| invalid(e.to_string()))
+    }
+
+    #[napi]
+    pub fn supported_auth_methods(&self) -> Vec<String> {
+        self.inner.supported_auth_methods()
     }
 
     #[napi]
@@ -95,4 +129,18 @@ impl NativeMockServer {
     pub fn close(&self) {
         self.inner.shutdown();
     }
+}
+
+/// A new signing key for `alg` as JSON: alg, kid, pkcs8_pem, traditional_pem, private_jwk, public_jwk.
+#[napi]
+pub fn generate_signing_key(alg: String) -> napi::Result<String> {
+    let key = testkeys::generate_signing_key(&alg).map_err(|e| invalid(e.to_string()))?;
+    serde_json::to_string(&key).map_err(|e| napi::Error::from_reason(e.to_string()))
+}
+
+/// A new self-signed certificate for `subject` as JSON: cert_pem, key_pem, jwk (with x5c), x5t_s256.
+#[napi]
+pub fn self_signed_certificate(subject: String) -> napi::Result<String> {
+    let cert = testkeys::self_signed_certificate(&subject).map_err(|e| invalid(e.to_string()))?;
+    serde_json::to_string(&cert).map_err(|e| napi::Error::from_reason(e.to_string()))
 }

@@ -4,7 +4,7 @@
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
-use m2m_auth_mock::{Fault, MockConfig, MockError, MockServer};
+use m2m_auth_mock::{Fault, MockConfig, MockError, MockServer, testkeys};
 
 use crate::runtime;
 
@@ -55,6 +55,33 @@ impl PyMockServer {
         self.0.token_url()
     }
 
+    /// The token endpoint of the mutual-TLS alias (a server started with `tls`).
+    #[getter]
+    fn mtls_token_url(&self) -> Option<String> {
+        self.0.mtls_token_url()
+    }
+
+    /// The PEM certificate of the CA that signed the server's certificate and issues client certificates.
+    #[getter]
+    fn ca_pem(&self) -> Option<String> {
+        self.0.ca_pem()
+    }
+
+    /// A client certificate for `subject` (e.g. "CN=svc,O=Acme") from the server's CA: `(cert_pem, key_pem)`.
+    fn issue_client_certificate(&self, subject: &str) -> PyResult<(String, String)> {
+        self.0.issue_client_certificate(subject).map_err(mock_err)
+    }
+
+    /// Registers (or replaces) a client; `client_json` is one entry of the config's `clients`.
+    fn register_client(&self, client_json: &str) -> PyResult<()> {
+        let client = serde_json::from_str(client_json).map_err(json_err)?;
+        self.0.register_client(client).map_err(mock_err)
+    }
+
+    fn supported_auth_methods(&self) -> Vec<String> {
+        self.0.supported_auth_methods()
+    }
+
     #[pyo3(signature = (client_id=None))]
     fn token_requests(&self, client_id: Option<&str>) -> u64 {
         match client_id {
@@ -103,4 +130,19 @@ impl PyMockServer {
     fn __repr__(&self) -> String {
         format!("MockServer(url='{}')", self.0.url())
     }
+}
+
+/// A new signing key for `alg` ("RS256", "PS256", "ES256") as JSON: alg, kid, pkcs8_pem, traditional_pem,
+/// private_jwk, public_jwk.
+#[pyfunction]
+pub fn generate_signing_key(alg: &str) -> PyResult<String> {
+    let key = testkeys::generate_signing_key(alg).map_err(mock_err)?;
+    serde_json::to_string(&key).map_err(json_err)
+}
+
+/// A new self-signed certificate for `subject` as JSON: cert_pem, key_pem, jwk (with x5c), x5t_s256.
+#[pyfunction]
+pub fn self_signed_certificate(subject: &str) -> PyResult<String> {
+    let cert = testkeys::self_signed_certificate(subject).map_err(mock_err)?;
+    serde_json::to_string(&cert).map_err(json_err)
 }

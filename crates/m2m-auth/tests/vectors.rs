@@ -7,8 +7,12 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use m2m_auth::{AuthMethod, Error, RetryPolicy, Token, TokenClient};
-use m2m_auth_mock::{Fault, MockConfig, MockServer};
+use m2m_auth::{
+    AuthMethod, CaBundle, ClientCertificate, Error, RetryPolicy, SigningAlg, SigningKey, Token,
+    TokenClient,
+};
+use m2m_auth_mock::testkeys::{self, GeneratedKey};
+use m2m_auth_mock::{Fault, MockConfig, MockServer, RegisteredClient};
 use serde_json::{Value, json};
 
 fn vectors_dir() -> PathBuf {
@@ -27,6 +31,12 @@ fn secret_of(case: &Value, config: &MockConfig) -> String {
     if let Some(s) = client.get("client_secret").and_then(Value::as_str) {
         return s.to_owned();
     }
+    if let Some(s) = case["register"]
+        .get("client_secret")
+        .and_then(Value::as_str)
+    {
+        return s.to_owned();
+    }
     let id = client["client_id"].as_str().expect("client_id");
     config
         .clients
@@ -36,16 +46,165 @@ fn secret_of(case: &Value, config: &MockConfig) -> String {
         .unwrap_or_default()
 }
 
-fn build_client(case: &Value, mock: &MockServer, secret: &str) -> m2m_auth::Result<TokenClient> {
+/// The keys and certificates a case uses, generated for it: never stored.
+#[derive(Default)]
+struct Material {
+    key: Option<GeneratedKey>,
+    /// (cert PEM, key PEM, x5t#S256, public JWK with x5c when self-signed)
+    cert: Option<(String, String, String, Option<Value>)>,
+}
+
+impl Material {
+    fn new(case: &Value, mock: &MockServer) -> Self {
+        let c = &case["client"];
+        let key = c.get("private_key").map(|k| {
+            testkeys::generate_signing_key(k["alg"].as_str().expect("private_key.alg"))
+                .expect("key")
+        });
+        let cert = c.get("client_cert").map(|spec| {
+            if let Some(subject) = spec.get("issue").and_then(Value::as_str) {
+                let (cert, key) = mock.issue_client_certificate(subject).expect("issued cert");
+                let x5t = ClientCertificate::from_pem(cert.as_bytes(), key.as_bytes())
+                    .expect("identity")
+                    .thumbprint()
+                    .to_owned();
+                (cert, key, x5t, None)
+            } else {
+                let subject = spec["self_signed"]
+                    .as_str()
+                    .expect("client_cert.self_signed");
+                let g = testkeys::self_signed_certificate(subject).expect("self-signed cert");
+                (g.cert_pem, g.key_pem, g.x5t_s256, Some(g.jwk))
+            }
+        });
+        Self { key, cert }
+    }
+
+    /// `{placeholder}`s of a case's strings, filled in for this run.
+    fn subst(&self, text: &str, mock: &MockServer, secret: &str) -> String {
+        let mut out = text
+            .replace("{secret}", secret)
+            .replace("{mock}", &mock.url())
+            .replace("{issuer}", &mock.issuer())
+            .replace("{token_url}", &mock.token_url())
+            .replace(
+                "{mtls_token_url}",
+                &mock.mtls_token_url().unwrap_or_default(),
+            );
+        if let Some(k) = &self.key {
+            out = out.replace("{kid}", &k.kid);
+        }
+        if let Some((_, _, x5t, _)) = &self.cert {
+            out = out.replace("{cert_x5t}", x5t);
+        }
+        out
+    }
+
+    /// `v` with every string's placeholders filled in.
+    fn subst_value(&self, v: &Value, mock: &MockServer, secret: &str) -> Value {
+        match v {
+            Value::String(s) => Value::String(self.subst(s, mock, secret)),
+            Value::Array(a) => Value::Array(
+                a.iter()
+                    .map(|x| self.subst_value(x, mock, secret))
+                    .collect(),
+            ),
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, x)| (k.clone(), self.subst_value(x, mock, secret)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// The case's `register` entry as a registration: `"jwks"` may name `{key}`, `{other_key}`, `{cert}` or
+    /// `{other_cert}`.
+    fn registration(&self, register: &Value) -> RegisteredClient {
+        let mut r = register.clone();
+        if let Some(which) = register.get("jwks").and_then(Value::as_str) {
+            let jwk = match which {
+                "{key}" => self.key.as_ref().expect("a private_key").public_jwk.clone(),
+                "{other_key}" => {
+                    let alg = &self.key.as_ref().expect("a private_key").alg;
+                    testkeys::generate_signing_key(alg).expect("key").public_jwk
+                }
+                "{cert}" => self
+                    .cert
+                    .as_ref()
+                    .and_then(|c| c.3.clone())
+                    .expect("a self-signed cert"),
+                "{other_cert}" => {
+                    testkeys::self_signed_certificate("CN=someone-else")
+                        .expect("cert")
+                        .jwk
+                }
+                other => panic!("unknown jwks placeholder {other}"),
+            };
+            r["jwks"] = json!({"keys": [jwk]});
+        }
+        serde_json::from_value(r).expect("registration")
+    }
+}
+
+fn build_client(
+    case: &Value,
+    mock: &MockServer,
+    secret: &str,
+    m: &Material,
+) -> m2m_auth::Result<TokenClient> {
     let c = &case["client"];
-    let url = c
-        .get("token_url")
-        .and_then(Value::as_str)
-        .map_or_else(|| mock.token_url(), |u| u.replace("{mock}", &mock.url()));
     let mut b = TokenClient::builder()
-        .token_url(url)
         .client_id(c["client_id"].as_str().expect("client_id"))
         .client_secret(secret);
+    match (c.get("token_url"), c.get("issuer")) {
+        (None, Some(issuer)) => {
+            b = b.issuer(m.subst(issuer.as_str().expect("issuer"), mock, secret));
+        }
+        (url, issuer) => {
+            let url = url
+                .and_then(Value::as_str)
+                .map_or_else(|| mock.token_url(), |u| m.subst(u, mock, secret));
+            b = b.token_url(url);
+            if let Some(issuer) = issuer.and_then(Value::as_str) {
+                b = b.issuer(m.subst(issuer, mock, secret));
+            }
+        }
+    }
+    if let (Some(spec), Some(key)) = (c.get("private_key"), &m.key) {
+        let text = match spec
+            .get("format")
+            .and_then(Value::as_str)
+            .unwrap_or("pkcs8")
+        {
+            "pkcs8" => key.pkcs8_pem.clone(),
+            "traditional" => key.traditional_pem.clone(),
+            "jwk" => key.private_jwk.to_string(),
+            other => panic!("unknown private_key format {other}"),
+        };
+        let mut signing = SigningKey::from_text(text.as_bytes())?;
+        if let Some(kid) = c.get("private_key_id").and_then(Value::as_str) {
+            signing = signing.with_kid(m.subst(kid, mock, secret));
+        }
+        if let Some(alg) = c.get("signing_alg").and_then(Value::as_str) {
+            signing = signing.with_alg(SigningAlg::parse(alg, "signing_alg")?)?;
+        }
+        b = b.private_key(signing);
+    }
+    if let Some((cert, key, _, _)) = &m.cert {
+        b = b.client_certificate(ClientCertificate::from_pem(
+            cert.as_bytes(),
+            key.as_bytes(),
+        )?);
+    }
+    if c.get("ca_bundle").and_then(Value::as_str) == Some("{mock_ca}") {
+        b = b.ca_bundle(CaBundle::from_pem(
+            mock.ca_pem().expect("a TLS mock").as_bytes(),
+        )?);
+    }
+    if let Some(a) = c.get("assertion_audience").and_then(Value::as_str) {
+        b = b.assertion_audience(m.subst(a, mock, secret));
+    }
     if let Some(m) = c.get("auth_method").and_then(Value::as_str) {
         b = b.auth_method(m.parse::<AuthMethod>()?);
     }
@@ -200,12 +359,91 @@ fn check_token(name: &str, t: &Token, want: &Value, earlier: &[Option<Arc<Token>
     }
 }
 
-fn check_wire(name: &str, mock: &MockServer, want: &Value, client_id: &str, secret: &str) {
+/// The decoded header and claims of a JWS.
+fn jws_parts(jwt: &str) -> (Value, Value) {
+    let mut parts = jwt.split('.');
+    let mut next = || {
+        let part = parts.next().expect("a JWS part");
+        serde_json::from_slice::<Value>(&URL_SAFE_NO_PAD.decode(part).expect("base64url"))
+            .expect("json")
+    };
+    (next(), next())
+}
+
+fn check_assertion(name: &str, requests: &[m2m_auth_mock::RecordedRequest], want: &Value) {
+    let last = requests.last().expect("a request");
+    let jwt = last
+        .form
+        .iter()
+        .find(|(n, _)| n == "client_assertion")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("{name}: no client_assertion sent"));
+    let (header, claims) = jws_parts(jwt);
+    for (part, got) in [("header", &header), ("claims", &claims)] {
+        for (k, v) in want
+            .get(part)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            assert_eq!(&got[k], v, "{name}: assertion {part} {k}");
+        }
+    }
+    if let Some(max) = want.get("max_lifetime_secs").and_then(Value::as_i64) {
+        let (iat, exp) = (
+            claims["iat"].as_i64().expect("iat"),
+            claims["exp"].as_i64().expect("exp"),
+        );
+        assert!(
+            exp > iat && exp - iat <= max,
+            "{name}: assertion lives {}s",
+            exp - iat
+        );
+    }
+    if want.get("jti_unique").and_then(Value::as_bool) == Some(true) {
+        let jtis: Vec<String> = requests
+            .iter()
+            .filter_map(|r| r.form.iter().find(|(n, _)| n == "client_assertion"))
+            .map(|(_, jwt)| jws_parts(jwt).1["jti"].as_str().expect("jti").to_owned())
+            .collect();
+        let mut unique = jtis.clone();
+        unique.sort();
+        unique.dedup();
+        assert!(jtis.len() > 1, "{name}: jti_unique needs several requests");
+        assert_eq!(unique.len(), jtis.len(), "{name}: a jti was sent twice");
+    }
+}
+
+fn check_wire(
+    name: &str,
+    mock: &MockServer,
+    want: &Value,
+    client_id: &str,
+    secret: &str,
+    m: &Material,
+) {
     let requests = mock.requests();
     let last = requests
         .last()
         .unwrap_or_else(|| panic!("{name}: no request recorded"));
-    let subst = |v: &str| v.replace("{secret}", secret);
+    let subst = |v: &str| m.subst(v, mock, secret);
+    if let Some(method) = want.get("auth_method") {
+        assert_eq!(
+            last.auth_method.as_deref(),
+            method.as_str(),
+            "{name}: auth method"
+        );
+    }
+    if let Some(assertion) = want.get("assertion") {
+        check_assertion(name, &requests, &m.subst_value(assertion, mock, secret));
+    }
+    if let Some(presented) = want.get("client_cert").and_then(Value::as_bool) {
+        let expected = presented.then(|| m.cert.as_ref().expect("a client_cert").2.clone());
+        assert_eq!(
+            last.client_cert_x5t_s256, expected,
+            "{name}: client certificate presented"
+        );
+    }
     let field = |k: &str| {
         last.form
             .iter()
@@ -274,7 +512,30 @@ fn check_wire(name: &str, mock: &MockServer, want: &Value, client_id: &str, secr
     }
 }
 
-async fn run_case(name: &str, case: &Value, mock: &MockServer, config: &MockConfig) {
+/// A case that needs a server set up differently from the shared one gets its own.
+async fn dedicated_mock(case: &Value, config: &MockConfig) -> Option<MockServer> {
+    let server = &case["server"];
+    let tls = server.get("tls").and_then(Value::as_bool);
+    let methods = server.get("auth_methods_supported");
+    let skew = server
+        .get("assertion_clock_skew_secs")
+        .and_then(Value::as_i64);
+    if tls.is_none() && methods.is_none() && skew.is_none() {
+        return None;
+    }
+    let config = MockConfig {
+        tls: tls.unwrap_or(false),
+        auth_methods_supported: methods
+            .map(|m| serde_json::from_value(m.clone()).expect("methods")),
+        assertion_clock_skew_secs: skew.unwrap_or(0),
+        ..config.clone()
+    };
+    Some(MockServer::start(config).await.expect("dedicated mock"))
+}
+
+async fn run_case(name: &str, case: &Value, shared: &MockServer, config: &MockConfig) {
+    let dedicated = dedicated_mock(case, config).await;
+    let mock = dedicated.as_ref().unwrap_or(shared);
     mock.reset();
     let server = &case["server"];
     if let Some(l) = server.get("token_lifetime_secs").and_then(Value::as_u64) {
@@ -286,7 +547,12 @@ async fn run_case(name: &str, case: &Value, mock: &MockServer, config: &MockConf
     }
     let secret = secret_of(case, config);
     let client_id = case["client"]["client_id"].as_str().expect("client_id");
-    let built = build_client(case, mock, &secret);
+    let material = Material::new(case, mock);
+    if let Some(register) = case.get("register") {
+        mock.register_client(material.registration(register))
+            .unwrap_or_else(|e| panic!("{name}: registration refused: {e}"));
+    }
+    let built = build_client(case, mock, &secret, &material);
     if let Some(want) = case.get("build_error") {
         let e = built
             .err()
@@ -296,7 +562,7 @@ async fn run_case(name: &str, case: &Value, mock: &MockServer, config: &MockConf
     }
     let client = built.unwrap_or_else(|e| panic!("{name}: build failed: {e}"));
     assert!(
-        !format!("{client:?}").contains(&secret),
+        secret.is_empty() || !format!("{client:?}").contains(&secret),
         "{name}: secret in Debug"
     );
 
@@ -327,7 +593,12 @@ async fn run_case(name: &str, case: &Value, mock: &MockServer, config: &MockConf
                 match (result, want.get("error")) {
                     (Ok(t), None) => {
                         if let Some(w) = want.get("token") {
-                            check_token(&label, &t, w, &tokens);
+                            check_token(
+                                &label,
+                                &t,
+                                &material.subst_value(w, mock, &secret),
+                                &tokens,
+                            );
                         }
                         got = Some(t);
                     }
@@ -398,7 +669,7 @@ async fn run_case(name: &str, case: &Value, mock: &MockServer, config: &MockConf
         assert_eq!(mock.token_requests(), n, "{name}: token requests");
     }
     if let Some(wire) = case.get("wire") {
-        check_wire(name, mock, wire, client_id, &secret);
+        check_wire(name, mock, wire, client_id, &secret, &material);
     }
 }
 
