@@ -229,8 +229,8 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
             &read_file(CLIENT_KEY_FILE, &key_path)?,
         )
         .map_err(|e| match e {
-            Error::Config { field, message } if field == "client_key" => {
-                Error::config(CLIENT_KEY_FILE, message)
+            e @ Error::Config { .. } if e.config_field() == Some("client_key") => {
+                e.renamed(CLIENT_KEY_FILE)
             }
             other => other.renamed(CLIENT_CERT_FILE),
         })?;

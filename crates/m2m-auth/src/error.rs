@@ -154,10 +154,28 @@ impl Error {
         }
     }
 
-    /// The same configuration error, naming `field` instead (e.g. the file setting a value came from).
+    /// The setting a configuration error names.
+    pub(crate) fn config_field(&self) -> Option<&str> {
+        match self {
+            Self::Config { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The same configuration error, naming `field` instead (e.g. the file setting or environment variable a
+    /// value came from) — in the message too, where it starts with the old name.
     pub(crate) fn renamed(self, field: &str) -> Self {
         match self {
-            Self::Config { message, .. } => Self::config(field, message),
+            Self::Config {
+                field: old,
+                message,
+            } => {
+                let message = match message.strip_prefix(old.as_str()) {
+                    Some(rest) if rest.starts_with([' ', ':']) => format!("{field}{rest}"),
+                    _ => message,
+                };
+                Self::config(field, message)
+            }
             other => other,
         }
     }

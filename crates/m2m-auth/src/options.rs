@@ -112,8 +112,8 @@ impl ClientOptions {
         match (cert, cert_key) {
             (Some((cert, cert_field)), Some((key, key_field))) => {
                 let cert = ClientCertificate::from_pem(&cert, &key).map_err(|e| match e {
-                    Error::Config { field, message } if field == "client_key" => {
-                        Error::config(key_field, message)
+                    e @ Error::Config { .. } if e.config_field() == Some("client_key") => {
+                        e.renamed(key_field)
                     }
                     other => other.renamed(cert_field),
                 })?;
