@@ -121,6 +121,9 @@ export declare class TokenClient {
   /** The access token; cached while fresh, fetched once however many callers ask. */
   getToken(params?: TokenParams): Promise<string>
   fetchToken(params?: TokenParams): Promise<Token>
+  /** The global fetch with `Authorization: Bearer …`: kept on redirects within the origin, dropped on any
+   *  other; one retry with a new token when the API answers 401 invalid_token (if the body can be resent). */
+  fetch(input: string | URL | Request, init?: RequestInit, options?: TokenParams): Promise<Response>
   /** Drops cached tokens, or only `token` if it is still cached; returns whether one was dropped. */
   invalidate(token?: string): boolean
   stats(): TokenStats

@@ -7,6 +7,8 @@ const native = require('./native')
 const errors = require('./errors')
 
 const { fromNative, ConfigError } = errors
+const { tokenParams } = require('./http')
+const { authorizedFetch } = require('./fetch')
 
 // The type of every option, checked here so that a mistake names the option as the caller wrote it.
 const OPTION_TYPES = {
@@ -171,6 +173,15 @@ class TokenClient {
     } catch (e) {
       throw convert(e)
     }
+  }
+
+  /**
+   * fetch() with the access token: `Authorization: Bearer …` on the request, kept on redirects within the
+   * origin and dropped on any other, and — when the API answers 401 invalid_token — a new token and one more
+   * try, if the body can be sent again. `options`: scopes, audience, resources, extraParams for the token.
+   */
+  async fetch(input, init = {}, options = {}) {
+    return authorizedFetch(this, input, init, tokenParams(options))
   }
 
   /** The token with tokenType, scope, expiresIn (ms left) and expiresAt (a Date). */

@@ -25,6 +25,21 @@ pub struct PyTokenClient {
     last: Mutex<Option<(Arc<m2m_auth::Token>, Py<PyString>)>>,
 }
 
+/// An object of one of the HTTP integrations (plain Python modules, importable only where their HTTP library
+/// is installed) wrapping `client`.
+fn integration<'py>(
+    client: &Bound<'py, PyTokenClient>,
+    module: &str,
+    class: &str,
+    kwargs: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyAny>> {
+    client
+        .py()
+        .import(module)?
+        .getattr(class)?
+        .call((client,), kwargs)
+}
+
 impl PyTokenClient {
     /// Builds the core client on this process's runtime, with events going to `logging`.
     fn core(builder: &TokenClientBuilder) -> PyResult<TokenClient> {
@@ -249,6 +264,34 @@ impl PyTokenClient {
                 true
             }
         })
+    }
+
+    /// This client as a `requests` auth: `m2m_auth.requests.BearerAuth(client, **kwargs)`.
+    #[pyo3(signature = (**kwargs))]
+    fn requests_auth<'py>(
+        slf: &Bound<'py, Self>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        integration(slf, "m2m_auth.requests", "BearerAuth", kwargs)
+    }
+
+    /// This client as an `httpx.Auth` (sync and async): `m2m_auth.httpx.BearerAuth(client, **kwargs)`.
+    #[pyo3(signature = (**kwargs))]
+    fn httpx_auth<'py>(
+        slf: &Bound<'py, Self>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        integration(slf, "m2m_auth.httpx", "BearerAuth", kwargs)
+    }
+
+    /// This client as an `aiohttp` middleware for `origins`:
+    /// `m2m_auth.aiohttp.BearerAuthMiddleware(client, origins=…, **kwargs)`.
+    #[pyo3(signature = (**kwargs))]
+    fn aiohttp_middleware<'py>(
+        slf: &Bound<'py, Self>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        integration(slf, "m2m_auth.aiohttp", "BearerAuthMiddleware", kwargs)
     }
 
     /// Counters: hits, misses, fetches, failures, last_error.

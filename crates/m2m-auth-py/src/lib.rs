@@ -11,6 +11,14 @@ mod token;
 
 use pyo3::prelude::*;
 
+/// Whether an API's answer says the access token it was sent is no good (401 with a Bearer `invalid_token`
+/// challenge), so that the HTTP integrations drop it and replay the request once. The rule is the core's, so
+/// that Python and Node decide alike.
+#[pyfunction]
+fn token_rejected(status: u16, www_authenticate: Vec<String>) -> bool {
+    m2m_auth::challenge::token_rejected(status, www_authenticate.iter().map(String::as_str))
+}
+
 /// Called in the child after `os.fork()`; registered by `m2m_auth/__init__.py`.
 #[pyfunction]
 fn _after_fork_in_child() {
@@ -23,6 +31,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<token::PyToken>()?;
     m.add_class::<mock::PyMockServer>()?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
+    m.add_function(wrap_pyfunction!(token_rejected, m)?)?;
     m.add_function(wrap_pyfunction!(mock::generate_signing_key, m)?)?;
     m.add_function(wrap_pyfunction!(mock::self_signed_certificate, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

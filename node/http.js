@@ -1,0 +1,47 @@
+'use strict'
+// What the HTTP integrations (client.fetch, m2m-auth/undici, m2m-auth/axios) share: origins, the core's rule
+// for a 401, and which request bodies can be sent twice.
+
+const native = require('./native')
+
+/** `scheme://host:port` with the default port filled in; two URLs share an origin when these match. */
+function originOf(url) {
+  const u = url instanceof URL ? url : new URL(String(url))
+  const port = u.port || (u.protocol === 'https:' ? '443' : u.protocol === 'http:' ? '80' : '')
+  return `${u.protocol}//${u.hostname.toLowerCase()}:${port}`
+}
+
+/** A set of origins from a string or strings; undefined means any origin. */
+function originSet(origins) {
+  if (origins === undefined || origins === null) return undefined
+  const list = typeof origins === 'string' ? [origins] : Array.from(origins)
+  return new Set(list.map(originOf))
+}
+
+/** The core's rule: a 401 whose Bearer challenge says invalid_token means this token is no good, so a new one
+ *  may succeed. `wwwAuthenticate`: the header's values (a string, an array, or null). */
+function tokenRejected(status, wwwAuthenticate) {
+  const values = wwwAuthenticate === undefined || wwwAuthenticate === null ? []
+    : Array.isArray(wwwAuthenticate) ? wwwAuthenticate.map(String) : [String(wwwAuthenticate)]
+  return native.tokenRejected(status, values)
+}
+
+/** Whether a body can be sent again after a first attempt consumed it: nothing, text, bytes, form data. */
+function replayable(body) {
+  return body === undefined || body === null || typeof body === 'string' || Buffer.isBuffer(body) ||
+    body instanceof Uint8Array || body instanceof ArrayBuffer || body instanceof URLSearchParams ||
+    (typeof FormData !== 'undefined' && body instanceof FormData) ||
+    (typeof Blob !== 'undefined' && body instanceof Blob)
+}
+
+/** The parameters a getToken call takes, picked out of an integration's options. */
+function tokenParams({ scopes, audience, resources, extraParams } = {}) {
+  const p = {}
+  if (scopes !== undefined) p.scopes = scopes
+  if (audience !== undefined) p.audience = audience
+  if (resources !== undefined) p.resources = resources
+  if (extraParams !== undefined) p.extraParams = extraParams
+  return Object.keys(p).length === 0 ? undefined : p
+}
+
+module.exports = { originOf, originSet, tokenRejected, replayable, tokenParams }

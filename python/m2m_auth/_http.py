@@ -1,0 +1,81 @@
+"""What the HTTP integrations (``m2m_auth.requests``, ``m2m_auth.httpx``, ``m2m_auth.aiohttp``) share: the
+token for a request, the origin rules, and the one decision the core makes about a 401."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from m2m_auth._native import TokenClient, token_rejected
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Origin = tuple[str, str, int]
+
+
+def origin_of(url: str) -> Origin:
+    """``(scheme, host, port)`` with the default port filled in: two URLs share an origin when these match."""
+    parts = urlsplit(str(url))
+    scheme = parts.scheme.lower()
+    port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def allowed_origins(origins: str | Iterable[str] | None) -> frozenset[Origin] | None:
+    if origins is None:
+        return None
+    if isinstance(origins, str):
+        origins = [origins]
+    return frozenset(origin_of(o) for o in origins)
+
+
+def rejected(status: int, www_authenticate: Sequence[str]) -> bool:
+    """The core's rule: a 401 whose Bearer challenge says ``invalid_token`` means this token is no good, so a
+    new one may succeed. Anything else (403, ``insufficient_scope``, no challenge) is the caller's to see."""
+    return token_rejected(status, list(www_authenticate))
+
+
+class TokenSource:
+    """A client and the per-call parameters its integration asks tokens with."""
+
+    def __init__(
+        self,
+        client: TokenClient,
+        *,
+        scopes: Sequence[str] | None = None,
+        audience: str | None = None,
+        resources: Sequence[str] | None = None,
+        extra_params: Mapping[str, str] | None = None,
+        origins: str | Iterable[str] | None = None,
+    ) -> None:
+        self.client = client
+        params: dict[str, Any] = {}
+        for name, value in [
+            ("scopes", scopes),
+            ("audience", audience),
+            ("resources", resources),
+            ("extra_params", extra_params),
+        ]:
+            if value is not None:
+                params[name] = value
+        self._params = params
+        self._origins = allowed_origins(origins)
+
+    def may_authorize(self, url: str) -> bool:
+        """Whether a request to ``url`` may carry the token: any origin, unless ``origins`` limits them."""
+        return self._origins is None or origin_of(url) in self._origins
+
+    def token(self) -> str:
+        return self.client.get_token(**self._params)
+
+    async def token_async(self) -> str:
+        return await self.client.get_token_async(**self._params)
+
+    def drop(self, token: str) -> None:
+        """Forget ``token`` (the API rejected it) unless a newer one already replaced it."""
+        self.client.invalidate(token)
+
+
+def bearer(token: str) -> str:
+    return f"Bearer {token}"

@@ -1,0 +1,92 @@
+"""m2m-auth for ``httpx``, sync and async: the access token on every request, a new one when the API
+rejects it.
+
+    import httpx
+    from m2m_auth.httpx import BearerAuth
+
+    with httpx.Client(auth=BearerAuth(client)) as http:          # or client.httpx_auth()
+        http.get("https://api.example/payments")
+    async with httpx.AsyncClient(auth=BearerAuth(client)) as http:
+        await http.get("https://api.example/payments")
+
+On a ``401`` whose ``WWW-Authenticate`` says ``invalid_token``, the token is dropped and the request sent
+once more with a new one, if its body can be sent again (bytes, not a stream). ``httpx`` drops the header
+when a redirect leaves the origin, and the retry goes only to the origin the token was sent to.
+``pip install m2m-auth[httpx]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator, Iterable, Mapping, Sequence
+
+import httpx
+
+from m2m_auth._http import TokenSource, bearer, origin_of, rejected
+from m2m_auth._native import TokenClient
+
+__all__ = ["BearerAuth"]
+
+
+class BearerAuth(httpx.Auth):
+    """An ``httpx.Auth`` that sends ``Authorization: Bearer <token>`` from a :class:`~m2m_auth.TokenClient`.
+
+    ``scopes``, ``audience``, ``resources``, ``extra_params``: what to ask the token for (default: the
+    client's own settings). ``origins``: if given, only requests to these origins get the token."""
+
+    def __init__(
+        self,
+        client: TokenClient,
+        *,
+        scopes: Sequence[str] | None = None,
+        audience: str | None = None,
+        resources: Sequence[str] | None = None,
+        extra_params: Mapping[str, str] | None = None,
+        origins: str | Iterable[str] | None = None,
+    ) -> None:
+        self._source = TokenSource(
+            client,
+            scopes=scopes,
+            audience=audience,
+            resources=resources,
+            extra_params=extra_params,
+            origins=origins,
+        )
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if not self._source.may_authorize(str(request.url)):
+            yield request
+            return
+        token = self._source.token()
+        request.headers["Authorization"] = bearer(token)
+        response = yield request
+        if self._should_retry(request, response):
+            response.read()
+            self._source.drop(token)
+            request.headers["Authorization"] = bearer(self._source.token())
+            yield request
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        if not self._source.may_authorize(str(request.url)):
+            yield request
+            return
+        token = await self._source.token_async()
+        request.headers["Authorization"] = bearer(token)
+        response = yield request
+        if self._should_retry(request, response):
+            await response.aread()
+            self._source.drop(token)
+            request.headers["Authorization"] = bearer(await self._source.token_async())
+            yield request
+
+    @staticmethod
+    def _should_retry(request: httpx.Request, response: httpx.Response) -> bool:
+        return (
+            # After redirects, the answer may come from another origin, which never had the token.
+            origin_of(str(response.request.url)) == origin_of(str(request.url))
+            and rejected(response.status_code, response.headers.get_list("www-authenticate"))
+            # A streamed body was consumed by the first attempt; only bytes can be sent again.
+            and isinstance(request.stream, httpx.ByteStream)
+        )
+
+    def __repr__(self) -> str:
+        return f"BearerAuth({self._source.client!r})"

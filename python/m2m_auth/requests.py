@@ -1,0 +1,110 @@
+"""m2m-auth for ``requests``: the access token on every request, a new one when the API rejects it.
+
+    import requests
+    from m2m_auth.requests import BearerAuth
+
+    session = requests.Session()
+    session.auth = BearerAuth(client)                    # or client.requests_auth()
+    session.get("https://api.example/payments")
+
+On a ``401`` whose ``WWW-Authenticate`` says ``invalid_token``, the token is dropped and the request sent
+once more with a new one — if its body can be sent again (not a generator or file object). ``requests``
+itself drops the header when a redirect leaves the origin; the retry only ever goes to the origin the token
+was sent to. ``pip install m2m-auth[requests]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import requests
+from requests.auth import AuthBase
+
+from m2m_auth._http import TokenSource, bearer, origin_of, rejected
+from m2m_auth._native import TokenClient
+
+__all__ = ["BearerAuth"]
+
+_RETRIED = "_m2m_auth_retried"
+
+
+class BearerAuth(AuthBase):
+    """A ``requests`` auth that sends ``Authorization: Bearer <token>`` from a :class:`~m2m_auth.TokenClient`.
+
+    ``scopes``, ``audience``, ``resources``, ``extra_params``: what to ask the token for (default: the
+    client's own settings). ``origins``: if given, only requests to these origins (``"https://api.example"``)
+    get the token."""
+
+    def __init__(
+        self,
+        client: TokenClient,
+        *,
+        scopes: Sequence[str] | None = None,
+        audience: str | None = None,
+        resources: Sequence[str] | None = None,
+        extra_params: Mapping[str, str] | None = None,
+        origins: str | Iterable[str] | None = None,
+    ) -> None:
+        self._source = TokenSource(
+            client,
+            scopes=scopes,
+            audience=audience,
+            resources=resources,
+            extra_params=extra_params,
+            origins=origins,
+        )
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        url = r.url or ""
+        if not self._source.may_authorize(url):
+            return r
+        token = self._source.token()
+        r.headers["Authorization"] = bearer(token)
+        origin = origin_of(url)
+
+        def retry_once(response: requests.Response, **kwargs: Any) -> requests.Response:
+            return self._retry_once(response, token, origin, **kwargs)
+
+        r.register_hook("response", retry_once)  # type: ignore[no-untyped-call]  # untyped in types-requests
+        return r
+
+    def _retry_once(
+        self, response: requests.Response, token: str, origin: Any, **kwargs: Any
+    ) -> requests.Response:
+        request = response.request
+        if (
+            getattr(request, _RETRIED, False)
+            # A redirect may have taken the request elsewhere: only the origin that got this token retries.
+            or origin_of(request.url or "") != origin
+            or request.headers.get("Authorization") != bearer(token)
+            or not rejected(response.status_code, _challenges(response))
+            or not _replayable(request.body)
+        ):
+            return response
+        self._source.drop(token)
+        fresh = request.copy()
+        fresh.headers["Authorization"] = bearer(self._source.token())
+        setattr(fresh, _RETRIED, True)
+        # Release the connection of the rejected answer before sending again (as requests' digest auth does).
+        _ = response.content
+        response.close()
+        connection = response.connection
+        retried: requests.Response = connection.send(fresh, **kwargs)
+        retried.history.append(response)
+        retried.request = fresh
+        return retried
+
+    def __repr__(self) -> str:
+        return f"BearerAuth({self._source.client!r})"
+
+
+def _challenges(response: requests.Response) -> list[str]:
+    # requests folds repeated headers into one comma-separated value; the core parses several challenges in
+    # one value, so the folded value is all it needs.
+    value = response.headers.get("WWW-Authenticate")
+    return [value] if value else []
+
+
+def _replayable(body: object) -> bool:
+    return body is None or isinstance(body, (bytes, str))
