@@ -89,9 +89,19 @@ function nativeParams(params) {
   return checked(params, PARAM_TYPES, 'token parameter', 'params')
 }
 
+// The core's messages name settings the Rust/Python way (private_key_file); a Node user wrote privateKeyFile.
+// Only names that differ by case alone are rewritten: timeout (seconds) is not timeoutMs.
+const CAMEL_NAMES = Object.keys(OPTION_TYPES)
+  .map((camel) => [camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), camel])
+  .filter(([snake, camel]) => snake !== camel && !camel.startsWith('_'))
+  .map(([snake, camel]) => [new RegExp(`\\b${snake}\\b`, 'g'), camel])
+
 function convert(e) {
   const err = fromNative(e)
-  if (err instanceof ConfigError && FIELD_NAMES[err.field]) err.field = FIELD_NAMES[err.field]
+  if (err instanceof ConfigError) {
+    if (FIELD_NAMES[err.field]) err.field = FIELD_NAMES[err.field]
+    for (const [snake, camel] of CAMEL_NAMES) err.message = err.message.replace(snake, camel)
+  }
   return err
 }
 

@@ -1,4 +1,4 @@
-import type { AuthMethod } from './index'
+import type { AuthMethod, PrivateJwk } from './index'
 
 export interface MockClient {
   client_id: string
@@ -23,6 +23,8 @@ export interface MockConfig {
   mtls_port?: number
   /** Advertise and accept only these methods. */
   auth_methods_supported?: AuthMethod[]
+  /** Seconds the server's clock runs ahead when it checks client assertions (to test a client's wrong clock). */
+  assertion_clock_skew_secs?: number
   clients?: MockClient[]
 }
 
@@ -60,7 +62,9 @@ export interface GeneratedKey {
   pkcs8Pem: string
   /** PKCS#1 (RSA) or SEC1 (EC) PEM. */
   traditionalPem: string
-  privateJwk: Record<string, unknown>
+  /** The private JWK (with kid and alg): pass it as the client's `privateKey`. */
+  privateJwk: PrivateJwk
+  /** The public JWK: register it in the client's `jwks`. */
   publicJwk: Record<string, unknown>
 }
 

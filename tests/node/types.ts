@@ -19,9 +19,13 @@ import type {
   TokenParams,
   TokenStats,
   ErrorCode,
+  PrivateJwk,
+  TokenEvent,
 } from 'm2m-auth'
-import { MockAuthServer } from 'm2m-auth/testing'
-import type { MockClient, MockConfig, Fault, RecordedRequest } from 'm2m-auth/testing'
+import { MockAuthServer, generateSigningKey, selfSignedCertificate } from 'm2m-auth/testing'
+import type {
+  MockClient, MockConfig, Fault, RecordedRequest, GeneratedKey, GeneratedCertificate,
+} from 'm2m-auth/testing'
 
 type AnyM2MAuthError = OAuthError | TransportError | InvalidResponse | ConfigError | InternalError
 
@@ -221,7 +225,7 @@ async function main(): Promise<void> {
     // @ts-expect-error a config object, a path or a JSON string
     await MockAuthServer.start(42)
     // @ts-expect-error not a MockClient auth method
-    const badClient: MockClient = { client_id: 'x', client_secret: 'y', auth_methods: ['private_key_jwt'] }
+    const badClient: MockClient = { client_id: 'x', client_secret: 'y', auth_methods: ['password'] }
     console.log(notAToken, badCode, badClient)
   } finally {
     server.close()
@@ -231,3 +235,92 @@ async function main(): Promise<void> {
 }
 
 void main()
+
+/** Keys, certificates, discovery and the mock's TLS side, as a user of private_key_jwt and mTLS writes them. */
+async function keysAndCertificates(): Promise<void> {
+  const skewed: MockConfig = { assertion_clock_skew_secs: 600, auth_methods_supported: ['private_key_jwt'] }
+  const server: MockAuthServer = await MockAuthServer.start({ tls: true, mtls_port: 0, clients: [] })
+  const other: MockAuthServer = await MockAuthServer.start(skewed)
+  try {
+    const mtlsUrl: string | null = server.mtlsTokenUrl
+    const ca: string | null = server.caPem
+    const offered: string[] = server.supportedAuthMethods()
+    const issued: { certPem: string, keyPem: string } = server.issueClientCertificate('CN=svc,O=Acme')
+
+    for (const alg of ['RS256', 'PS256', 'ES256'] as const) {
+      const key: GeneratedKey = generateSigningKey(alg)
+      const kid: string = key.kid
+      const registration: MockClient = {
+        client_id: `svc-${alg}`, auth_methods: ['private_key_jwt'], jwks: { keys: [key.publicJwk] },
+      }
+      server.registerClient(registration)
+      const jwk: PrivateJwk = key.privateJwk
+      const forms: Array<string | Buffer | PrivateJwk> = [key.pkcs8Pem, key.traditionalPem, Buffer.from(key.pkcs8Pem), jwk]
+      for (const privateKey of forms) {
+        const options: TokenClientOptions = {
+          tokenUrl: server.tokenUrl, clientId: `svc-${alg}`, privateKey, privateKeyId: kid,
+          signingAlg: alg, assertionAudience: server.issuer, caBundle: ca ?? undefined,
+        }
+        const t: string = await new TokenClient(options).getToken()
+        console.log(t.length)
+      }
+    }
+    const inlineJwk: PrivateJwk = { kty: 'EC', crv: 'P-256', x: '…', y: '…', d: '…', kid: 'key-1' }
+    const fromFile = new TokenClient({
+      tokenUrl: 'https://idp.example/oauth2/token', clientId: 'svc', privateKeyFile: '/run/secrets/key.pem',
+      privateKeyId: 'key-1', signingAlg: 'PS256',
+    })
+    const hs = new TokenClient({
+      tokenUrl: server.tokenUrl, clientId: 'svc-hs', clientSecret: 's', authMethod: 'client_secret_jwt',
+    })
+
+    const cert: GeneratedCertificate = selfSignedCertificate('CN=svc-self')
+    const x5t: string = cert.x5tS256
+    server.registerClient({ client_id: 'svc-self', auth_methods: ['self_signed_tls_client_auth'], jwks: { keys: [cert.jwk] } })
+    server.registerClient({ client_id: 'svc-mtls', auth_methods: ['tls_client_auth'], tls_client_auth_subject_dn: 'CN=svc,O=Acme' })
+    const mtls: TokenClient = TokenClient.fromIssuer(server.issuer, {
+      clientId: 'svc-mtls', clientCert: issued.certPem, clientKey: Buffer.from(issued.keyPem), caBundle: ca ?? '',
+    })
+    const selfSigned: TokenClient = TokenClient.fromIssuer(server.issuer, {
+      clientId: 'svc-self', authMethod: 'self_signed_tls_client_auth', clientCertFile: 'self.crt',
+      clientKeyFile: 'self.key', caBundleFile: 'ca.pem', onEvent: (e: TokenEvent) => console.log(e.kind),
+    })
+    const before: string | null = mtls.tokenUrl
+    const bound: string = await mtls.getToken({ extraParams: { tenant_hint: 'a' } })
+    const sa: TokenClient = TokenClient.secureauth({
+      tenant: 'acme', region: 'us', workspace: 'payments', clientId: 'svc', privateKey: inlineJwk,
+    })
+
+    const last: RecordedRequest | undefined = server.requests().at(-1)
+    const method: string | null = last ? last.auth_method : null
+    const thumbprint: string | null = last ? last.client_cert_x5t_s256 : null
+    console.log(mtlsUrl, offered, fromFile.issuer, hs.authMethod, x5t, selfSigned.authMethod, before, bound, sa.issuer)
+    console.log(method, thumbprint)
+
+    // Wrong usage the declarations must reject:
+    // @ts-expect-error HS256 is client_secret_jwt's, not a signingAlg
+    new TokenClient({ tokenUrl: 't', clientId: 'svc', privateKey: 'pem', signingAlg: 'HS256' })
+    // @ts-expect-error a key is text, a Buffer or a JWK object
+    new TokenClient({ tokenUrl: 't', clientId: 'svc', privateKey: 123 })
+    // @ts-expect-error a certificate is PEM text or a Buffer
+    new TokenClient({ tokenUrl: 't', clientId: 'svc', clientCert: 1.5, clientKey: 'pem' })
+    // @ts-expect-error a file option is a path
+    new TokenClient({ tokenUrl: 't', clientId: 'svc', privateKeyFile: 42 })
+    // @ts-expect-error a JWK has a kty
+    const noKty: PrivateJwk = { crv: 'P-256', d: '…' }
+    // @ts-expect-error fromIssuer takes the issuer as its first argument
+    TokenClient.fromIssuer(server.issuer, { tokenUrl: server.tokenUrl, clientId: 'svc' })
+    // @ts-expect-error per-call extra parameters are strings
+    await mtls.getToken({ extraParams: { n: 1 } })
+    // @ts-expect-error not a key algorithm the generator makes
+    generateSigningKey('HS256')
+    // @ts-expect-error the mock's clock skew is a number of seconds
+    await MockAuthServer.start({ assertion_clock_skew_secs: '600' })
+    console.log(noKty)
+  } finally {
+    server.close()
+    other.close()
+  }
+}
+
+void keysAndCertificates()

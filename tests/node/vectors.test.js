@@ -1,6 +1,8 @@
 'use strict'
-// Runs every shared case in tests/vectors/token/ against one mock authorization server, as the Rust runner
-// (crates/m2m-auth/tests/vectors.rs) does. The format is described in tests/vectors/README.md.
+// Runs every shared case in tests/vectors/token/ against one mock authorization server (or, for a case whose
+// "server" asks for TLS, other auth methods or a skewed clock, a dedicated one), as the Rust runner
+// (crates/m2m-auth/tests/vectors.rs) does. The format is described in tests/vectors/README.md. Keys and
+// certificates are generated per run, never stored.
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -10,7 +12,8 @@ const util = require('node:util')
 const { setTimeout: sleep } = require('node:timers/promises')
 
 const m2m = require('../../node')
-const { MockAuthServer } = require('../../node/testing')
+const { MockAuthServer, generateSigningKey, selfSignedCertificate } = require('../../node/testing')
+const { certThumbprint, pemFragment } = require('./helpers')
 
 const { TokenClient, M2MAuthError } = m2m
 
@@ -24,13 +27,19 @@ const caseFiles = fs
 // Every key the format knows. A key outside these fails the case, so that a new vector key is never
 // silently ignored by this runner.
 const KEYS = {
-  case: ['description', 'client', 'build_error', 'server', 'steps', 'token_requests', 'wire'],
+  case: ['description', 'client', 'build_error', 'server', 'register', 'steps', 'token_requests', 'wire'],
   client: [
     'client_id', 'client_secret', 'auth_method', 'scopes', 'audience', 'resources', 'extra_params',
     'token_url', 'max_response_bytes', 'timeout_ms', 'refresh_ratio', 'retry',
+    'private_key', 'private_key_id', 'signing_alg', 'assertion_audience', 'client_cert', 'ca_bundle', 'issuer',
   ],
   retry: ['max_attempts', 'initial_backoff_ms', 'max_backoff_ms', 'deadline_ms', 'max_retry_after_ms'],
-  server: ['token_lifetime_secs', 'faults'],
+  private_key: ['alg', 'format'],
+  client_cert: ['issue', 'self_signed'],
+  server: ['token_lifetime_secs', 'faults', 'tls', 'auth_methods_supported', 'assertion_clock_skew_secs'],
+  register: [
+    'client_id', 'client_secret', 'auth_methods', 'scopes', 'default_audience', 'jwks', 'tls_client_auth_subject_dn',
+  ],
   step: {
     get_token: ['do', 'scopes', 'expect'],
     invalidate: ['do'],
@@ -42,8 +51,13 @@ const KEYS = {
   expect: ['token', 'error'],
   token: ['token_type', 'scope', 'expires_in_min', 'expires_in_max', 'claims', 'same_as_step', 'differs_from_step'],
   error: ['kind', 'error', 'error_description', 'error_uri', 'status', 'attempts', 'field', 'message_contains'],
-  wire: ['form', 'form_all', 'form_absent', 'basic_auth'],
+  wire: ['form', 'form_all', 'form_absent', 'basic_auth', 'auth_method', 'client_cert', 'assertion'],
+  assertion: ['header', 'claims', 'max_lifetime_secs', 'jti_unique'],
 }
+
+// The "server" keys that give a case a mock of its own, and the "jwks" placeholders of "register".
+const DEDICATED_SERVER_KEYS = ['tls', 'auth_methods_supported', 'assertion_clock_skew_secs']
+const JWKS_PLACEHOLDERS = ['{key}', '{other_key}', '{cert}', '{other_cert}']
 
 const CODES = {
   OAuthError: 'ERR_OAUTH',
@@ -67,19 +81,141 @@ function camel(field) {
     : field
 }
 
-/** The secret a case's client uses: its own, or the one registered in mock-server.json. */
-function secretOf(c) {
+/** The secret a case's client uses: its own, else its registration's ("register", then mock-server.json), else
+ *  none (undefined: the client gets no clientSecret option). */
+function secretOf(kase) {
+  const c = kase.client
   if (typeof c.client_secret === 'string') return c.client_secret
+  if (kase.register !== undefined && typeof kase.register.client_secret === 'string') return kase.register.client_secret
   const registered = mockConfig.clients.find((r) => r.client_id === c.client_id)
-  return registered ? registered.client_secret : ''
+  return registered && typeof registered.client_secret === 'string' ? registered.client_secret : undefined
 }
 
-function clientOptions(c, server, secret) {
+/** The keys and certificates a case uses, generated for it (never stored), and its {placeholder}s. */
+class Material {
+  constructor(kase, server, secret) {
+    this.server = server
+    this.secret = secret ?? ''
+    this.key = undefined
+    this.cert = undefined // { certPem, keyPem, x5t, jwk (self-signed only) }
+    const c = kase.client
+    if (c.private_key !== undefined) {
+      onlyKeys(c.private_key, KEYS.private_key, 'client.private_key')
+      assert.equal(typeof c.private_key.alg, 'string', 'client.private_key.alg is required')
+      this.key = generateSigningKey(c.private_key.alg)
+    }
+    if (c.client_cert !== undefined) {
+      onlyKeys(c.client_cert, KEYS.client_cert, 'client.client_cert')
+      const spec = c.client_cert
+      assert.equal(Object.keys(spec).length, 1, 'client.client_cert has exactly one of issue, self_signed')
+      if (spec.issue !== undefined) {
+        assert.ok(server.caPem, 'client_cert.issue needs a TLS mock ("server": {"tls": true})')
+        const { certPem, keyPem } = server.issueClientCertificate(spec.issue)
+        this.cert = { certPem, keyPem, x5t: certThumbprint(certPem), jwk: undefined }
+      } else {
+        assert.equal(typeof spec.self_signed, 'string', 'client_cert.self_signed is a subject')
+        const g = selfSignedCertificate(spec.self_signed)
+        const x5t = certThumbprint(g.certPem)
+        assert.equal(g.x5tS256, x5t, 'selfSignedCertificate().x5tS256 is the certificate thumbprint')
+        this.cert = { certPem: g.certPem, keyPem: g.keyPem, x5t, jwk: g.jwk }
+      }
+    }
+  }
+
+  /** The private material in text form that must never be shown: parts of the key and certificate key. */
+  secrets() {
+    const out = []
+    if (this.secret.length >= 4) out.push(this.secret)
+    if (this.key) out.push(pemFragment(this.key.pkcs8Pem), pemFragment(this.key.traditionalPem), this.key.privateJwk.d)
+    if (this.cert) out.push(pemFragment(this.cert.keyPem))
+    return out.filter((s) => typeof s === 'string' && s.length >= 4)
+  }
+
+  /** `text` with its {placeholder}s filled in for this run. */
+  subst(text) {
+    const s = this.server
+    let out = text
+      .replaceAll('{secret}', this.secret)
+      .replaceAll('{mock}', s.url)
+      .replaceAll('{issuer}', s.issuer)
+      .replaceAll('{token_url}', s.tokenUrl)
+      .replaceAll('{mtls_token_url}', s.mtlsTokenUrl ?? '')
+    if (this.key) out = out.replaceAll('{kid}', this.key.kid)
+    if (this.cert) out = out.replaceAll('{cert_x5t}', this.cert.x5t)
+    return out
+  }
+
+  /** `v` with every string's placeholders filled in. */
+  substValue(v) {
+    if (typeof v === 'string') return this.subst(v)
+    if (Array.isArray(v)) return v.map((x) => this.substValue(x))
+    if (v !== null && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.substValue(x)]))
+    }
+    return v
+  }
+
+  /** The case's "register" entry as a registration: "jwks" may name {key}, {other_key}, {cert} or {other_cert}. */
+  registration(register) {
+    onlyKeys(register, KEYS.register, 'register')
+    const r = { ...register }
+    if (typeof register.jwks === 'string') {
+      assert.ok(JWKS_PLACEHOLDERS.includes(register.jwks), `unknown jwks placeholder ${register.jwks}`)
+      let jwk
+      switch (register.jwks) {
+        case '{key}':
+          assert.ok(this.key, 'jwks {key} needs a client.private_key')
+          jwk = this.key.publicJwk
+          break
+        case '{other_key}':
+          assert.ok(this.key, 'jwks {other_key} needs a client.private_key')
+          jwk = generateSigningKey(this.key.alg).publicJwk
+          break
+        case '{cert}':
+          assert.ok(this.cert && this.cert.jwk, 'jwks {cert} needs a client_cert.self_signed')
+          jwk = this.cert.jwk
+          break
+        case '{other_cert}':
+          jwk = selfSignedCertificate('CN=someone-else').jwk
+          break
+      }
+      r.jwks = { keys: [jwk] }
+    }
+    return r
+  }
+}
+
+function clientOptions(c, server, secret, m) {
   assert.equal(typeof c.client_id, 'string', 'client.client_id is required')
-  const options = {
-    tokenUrl: typeof c.token_url === 'string' ? c.token_url.replaceAll('{mock}', server.url) : server.tokenUrl,
-    clientId: c.client_id,
-    clientSecret: secret,
+  const options = { clientId: c.client_id }
+  if (c.token_url === undefined && typeof c.issuer === 'string') {
+    // Discovery: only the issuer.
+    options.issuer = m.subst(c.issuer)
+  } else {
+    options.tokenUrl = typeof c.token_url === 'string' ? m.subst(c.token_url) : server.tokenUrl
+    if (typeof c.issuer === 'string') options.issuer = m.subst(c.issuer)
+  }
+  if (secret !== undefined) options.clientSecret = secret
+  if (c.private_key !== undefined) {
+    const format = c.private_key.format ?? 'pkcs8'
+    switch (format) {
+      case 'pkcs8': options.privateKey = m.key.pkcs8Pem; break
+      case 'traditional': options.privateKey = m.key.traditionalPem; break
+      case 'jwk': options.privateKey = m.key.privateJwk; break
+      default: assert.fail(`unknown private_key format ${format}`)
+    }
+  }
+  if (c.private_key_id !== undefined) options.privateKeyId = m.subst(c.private_key_id)
+  if (c.signing_alg !== undefined) options.signingAlg = c.signing_alg
+  if (c.assertion_audience !== undefined) options.assertionAudience = m.subst(c.assertion_audience)
+  if (m.cert) {
+    options.clientCert = m.cert.certPem
+    options.clientKey = m.cert.keyPem
+  }
+  if (c.ca_bundle !== undefined) {
+    assert.equal(c.ca_bundle, '{mock_ca}', 'client.ca_bundle: only "{mock_ca}" is known')
+    assert.ok(server.caPem, 'ca_bundle {mock_ca} needs a TLS mock')
+    options.caBundle = server.caPem
   }
   if (c.auth_method !== undefined) options.authMethod = c.auth_method
   if (c.scopes !== undefined) options.scopes = c.scopes
@@ -101,19 +237,22 @@ function clientOptions(c, server, secret) {
   return options
 }
 
-function assertNoSecret(label, text, secret, where) {
-  if (secret.length < 4) return
-  assert.ok(!String(text).includes(secret), `${label}: the client secret leaked into ${where}: ${text}`)
+/** `secrets`: the client secret and fragments of private keys (Material.secrets()). */
+function assertNoSecret(label, text, secrets, where) {
+  for (const secret of secrets) {
+    if (secret.length < 4) continue
+    assert.ok(!String(text).includes(secret), `${label}: secret material leaked into ${where}: ${text}`)
+  }
 }
 
-function checkError(label, e, want, secret) {
+function checkError(label, e, want, secrets) {
   onlyKeys(want, KEYS.error, `${label} error expectation`)
   assert.ok(e instanceof Error, `${label}: not an Error: ${util.inspect(e)}`)
   assert.ok(e instanceof M2MAuthError, `${label}: not an M2MAuthError: ${util.inspect(e)}`)
-  assertNoSecret(label, e.message, secret, 'e.message')
-  assertNoSecret(label, e.stack, secret, 'e.stack')
-  assertNoSecret(label, util.inspect(e), secret, 'util.inspect(e)')
-  assertNoSecret(label, JSON.stringify(e), secret, 'JSON.stringify(e)')
+  assertNoSecret(label, e.message, secrets, 'e.message')
+  assertNoSecret(label, e.stack, secrets, 'e.stack')
+  assertNoSecret(label, util.inspect(e), secrets, 'util.inspect(e)')
+  assertNoSecret(label, JSON.stringify(e), secrets, 'JSON.stringify(e)')
   if (want.kind !== undefined) {
     assert.ok(Object.hasOwn(CODES, want.kind), `${label}: unknown error kind ${want.kind}`)
     assert.equal(e.name, want.kind, `${label}: kind of ${util.inspect(e)}`)
@@ -140,6 +279,46 @@ function claimsOf(accessToken) {
   const parts = accessToken.split('.')
   assert.equal(parts.length, 3, 'the access token is a JWT')
   return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'))
+}
+
+/** The decoded header and claims of a JWS. */
+function jwsParts(jwt) {
+  const parts = jwt.split('.')
+  assert.equal(parts.length, 3, 'a compact JWS')
+  const decode = (p) => JSON.parse(Buffer.from(p, 'base64url').toString('utf8'))
+  return { header: decode(parts[0]), claims: decode(parts[1]) }
+}
+
+function formField(request, name) {
+  const pair = request.form.find(([n]) => n === name)
+  return pair === undefined ? undefined : pair[1]
+}
+
+function checkAssertion(name, requests, want) {
+  onlyKeys(want, KEYS.assertion, `${name} wire.assertion`)
+  const last = requests.at(-1)
+  const jwt = formField(last, 'client_assertion')
+  assert.ok(jwt, `${name}: no client_assertion sent`)
+  const got = jwsParts(jwt)
+  for (const part of ['header', 'claims']) {
+    for (const [k, v] of Object.entries(want[part] ?? {})) {
+      assert.deepEqual(got[part][k], v, `${name}: assertion ${part} ${k}`)
+    }
+  }
+  if (want.max_lifetime_secs !== undefined) {
+    const { iat, exp } = got.claims
+    assert.ok(Number.isInteger(iat) && Number.isInteger(exp), `${name}: assertion iat/exp are whole numbers`)
+    assert.ok(exp > iat && exp - iat <= want.max_lifetime_secs, `${name}: assertion lives ${exp - iat}s`)
+  }
+  if (want.jti_unique === true) {
+    const jtis = requests
+      .map((r) => formField(r, 'client_assertion'))
+      .filter((a) => a !== undefined)
+      .map((a) => jwsParts(a).claims.jti)
+    assert.ok(jtis.every((j) => typeof j === 'string' && j !== ''), `${name}: every assertion has a jti`)
+    assert.ok(jtis.length > 1, `${name}: jti_unique needs several requests`)
+    assert.equal(new Set(jtis).size, jtis.length, `${name}: a jti was sent twice: ${jtis}`)
+  }
 }
 
 function checkToken(label, token, want, earlier) {
@@ -177,14 +356,22 @@ function decodeFormPart(s) {
   return decodeURIComponent(s.replace(/\+/g, ' '))
 }
 
-function checkWire(name, server, want, clientId, secret) {
+function checkWire(name, server, want, clientId, m) {
   onlyKeys(want, KEYS.wire, `${name} wire`)
-  const last = server.requests().at(-1)
+  const requests = server.requests()
+  const last = requests.at(-1)
   assert.ok(last, `${name}: no request recorded`)
-  const subst = (v) => v.replaceAll('{secret}', secret)
-  const field = (k) => {
-    const pair = last.form.find(([n]) => n === k)
-    return pair === undefined ? undefined : pair[1]
+  const subst = (v) => m.subst(v)
+  const field = (k) => formField(last, k)
+  if (want.auth_method !== undefined) {
+    assert.equal(last.auth_method, want.auth_method, `${name}: auth method`)
+  }
+  if (want.assertion !== undefined) checkAssertion(name, requests, m.substValue(want.assertion))
+  if (want.client_cert !== undefined) {
+    assert.equal(typeof want.client_cert, 'boolean', `${name}: wire.client_cert is true or false`)
+    if (want.client_cert) assert.ok(m.cert, `${name}: wire.client_cert needs a client.client_cert`)
+    const expected = want.client_cert ? m.cert.x5t : null
+    assert.equal(last.client_cert_x5t_s256, expected, `${name}: client certificate presented`)
   }
   for (const [k, v] of Object.entries(want.form ?? {})) {
     assert.equal(typeof v, 'string', `${name}: wire.form.${k} must be a string`)
@@ -192,7 +379,7 @@ function checkWire(name, server, want, clientId, secret) {
   }
   for (const [k, v] of Object.entries(want.form_all ?? {})) {
     const got = last.form.filter(([n]) => n === k).map(([, value]) => value)
-    assert.deepEqual(got, v, `${name}: all of form field ${k}`)
+    assert.deepEqual(got, m.substValue(v), `${name}: all of form field ${k}`)
   }
   for (const k of want.form_absent ?? []) {
     assert.equal(field(k), undefined, `${name}: form field ${k} must not be sent`)
@@ -218,16 +405,35 @@ function checkWire(name, server, want, clientId, secret) {
   }
 }
 
-let server
+let shared
 
 before(async () => {
   assert.ok(caseFiles.length >= 30, `expected the shared vectors, found ${caseFiles.length}`)
-  server = await MockAuthServer.start(mockConfig)
+  shared = await MockAuthServer.start(mockConfig)
 })
 
 after(() => {
-  if (server) server.close()
+  if (shared) shared.close()
 })
+
+/** A case that needs a server set up differently from the shared one gets its own (the caller closes it). */
+async function dedicatedServer(serverSpec) {
+  if (!DEDICATED_SERVER_KEYS.some((k) => serverSpec[k] !== undefined)) return undefined
+  const config = { ...mockConfig }
+  if (serverSpec.tls !== undefined) {
+    assert.equal(typeof serverSpec.tls, 'boolean', 'server.tls is true or false')
+    config.tls = serverSpec.tls
+  }
+  if (serverSpec.auth_methods_supported !== undefined) {
+    assert.ok(Array.isArray(serverSpec.auth_methods_supported), 'server.auth_methods_supported is a list')
+    config.auth_methods_supported = serverSpec.auth_methods_supported
+  }
+  if (serverSpec.assertion_clock_skew_secs !== undefined) {
+    assert.ok(Number.isInteger(serverSpec.assertion_clock_skew_secs), 'server.assertion_clock_skew_secs is whole')
+    config.assertion_clock_skew_secs = serverSpec.assertion_clock_skew_secs
+  }
+  return MockAuthServer.start(config)
+}
 
 async function runCase(name, kase) {
   onlyKeys(kase, KEYS.case, name)
@@ -235,13 +441,32 @@ async function runCase(name, kase) {
   const serverSpec = kase.server ?? {}
   onlyKeys(serverSpec, KEYS.server, `${name} server`)
 
+  const dedicated = await dedicatedServer(serverSpec)
+  try {
+    await runCaseOn(name, kase, dedicated ?? shared)
+  } finally {
+    if (dedicated) dedicated.close()
+  }
+}
+
+async function runCaseOn(name, kase, server) {
+  const serverSpec = kase.server ?? {}
   server.reset()
   if (serverSpec.token_lifetime_secs !== undefined) server.setTokenLifetime(serverSpec.token_lifetime_secs)
   if (serverSpec.faults !== undefined) server.pushFaults(serverSpec.faults)
 
-  const secret = secretOf(kase.client)
+  const secret = secretOf(kase)
   const clientId = kase.client.client_id
-  const options = clientOptions(kase.client, server, secret)
+  const m = new Material(kase, server, secret)
+  const secrets = m.secrets()
+  if (kase.register !== undefined) {
+    try {
+      server.registerClient(m.registration(kase.register))
+    } catch (e) {
+      assert.fail(`${name}: registration refused: ${util.inspect(e)}`)
+    }
+  }
+  const options = clientOptions(kase.client, server, secret, m)
 
   let client
   let buildError
@@ -252,14 +477,14 @@ async function runCase(name, kase) {
   }
   if (kase.build_error !== undefined) {
     assert.ok(buildError, `${name}: expected a build error, got ${util.inspect(client)}`)
-    checkError(name, buildError, kase.build_error, secret)
+    checkError(name, buildError, m.substValue(kase.build_error), secrets)
     return
   }
   if (buildError) assert.fail(`${name}: build failed: ${util.inspect(buildError)}`)
 
-  assertNoSecret(name, util.inspect(client), secret, 'util.inspect(client)')
-  assertNoSecret(name, String(client), secret, 'String(client)')
-  assertNoSecret(name, JSON.stringify(client), secret, 'JSON.stringify(client)')
+  assertNoSecret(name, util.inspect(client), secrets, 'util.inspect(client)')
+  assertNoSecret(name, String(client), secrets, 'String(client)')
+  assertNoSecret(name, JSON.stringify(client), secrets, 'JSON.stringify(client)')
 
   const steps = kase.steps ?? [{ do: 'get_token' }]
   assert.ok(Array.isArray(steps), `${name}: steps must be an array`)
@@ -271,7 +496,7 @@ async function runCase(name, kase) {
     let got = null
     switch (step.do) {
       case 'get_token': {
-        const want = step.expect ?? {}
+        const want = m.substValue(step.expect ?? {})
         onlyKeys(want, KEYS.expect, `${label} expect`)
         const params = step.scopes !== undefined ? { scopes: step.scopes } : undefined
         let token
@@ -283,11 +508,11 @@ async function runCase(name, kase) {
         }
         if (want.error !== undefined) {
           assert.ok(error, `${label}: expected an error, got ${util.inspect(token)}`)
-          checkError(label, error, want.error, secret)
+          checkError(label, error, want.error, secrets)
         } else {
           if (error) assert.fail(`${label}: unexpected error ${util.inspect(error)}`)
-          assertNoSecret(label, util.inspect(token), secret, 'util.inspect(token)')
-          assertNoSecret(label, JSON.stringify(token), secret, 'JSON.stringify(token)')
+          assertNoSecret(label, util.inspect(token), secrets, 'util.inspect(token)')
+          assertNoSecret(label, JSON.stringify(token), secrets, 'JSON.stringify(token)')
           if (want.token !== undefined) checkToken(label, token, want.token, tokens)
           got = token
         }
@@ -306,14 +531,14 @@ async function runCase(name, kase) {
         server.pushFaults(step.faults)
         break
       case 'get_token_concurrently': {
-        const want = step.expect ?? {}
+        const want = m.substValue(step.expect ?? {})
         onlyKeys(want, KEYS.expect, `${label} expect`)
         // All Promises are created before any settles: every caller asks while the first fetch is in flight.
         const results = await Promise.allSettled(Array.from({ length: step.callers }, () => client.fetchToken()))
         if (want.error !== undefined) {
           for (const r of results) {
             assert.equal(r.status, 'rejected', `${label}: every caller gets the error`)
-            checkError(label, r.reason, want.error, secret)
+            checkError(label, r.reason, want.error, secrets)
           }
         } else {
           for (const r of results) assert.equal(r.status, 'fulfilled', `${label}: every caller gets a token`)
@@ -335,7 +560,7 @@ async function runCase(name, kase) {
   if (kase.token_requests !== undefined) {
     assert.equal(server.tokenRequests(), kase.token_requests, `${name}: token requests`)
   }
-  if (kase.wire !== undefined) checkWire(name, server, kase.wire, clientId, secret)
+  if (kase.wire !== undefined) checkWire(name, server, kase.wire, clientId, m)
 }
 
 for (const file of caseFiles) {
