@@ -84,7 +84,10 @@ fn parse_metadata(cfg: &ClientConfig, issuer: &Url, url: &Url, body: &[u8]) -> R
         .get("issuer")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    if stated.trim_end_matches('/') != issuer.as_str().trim_end_matches('/') {
+    // Compared as URLs (host case, default port), not bytes: the issuer asked for was parsed the same way.
+    let same = Url::parse(stated)
+        .is_ok_and(|s| s.as_str().trim_end_matches('/') == issuer.as_str().trim_end_matches('/'));
+    if !same {
         return Err(Error::config(
             "issuer",
             format!("discovery document {url} is for issuer {stated:?}, not {issuer}"),
