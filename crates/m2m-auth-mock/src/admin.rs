@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::api::ApiRequest;
 use crate::faults::Fault;
 use crate::registered_client::RegisteredClient;
 use crate::state::{RecordedRequest, Shared};
@@ -20,6 +21,13 @@ use crate::state::{RecordedRequest, Shared};
 #[serde(deny_unknown_fields)]
 struct LifetimeBody {
     secs: u64,
+}
+
+/// Body of `POST /mock/api/reject`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RejectBody {
+    count: u64,
 }
 
 fn bad_request(description: String) -> Response {
@@ -101,4 +109,23 @@ pub(crate) async fn register_client(State(shared): State<Arc<Shared>>, body: Byt
         Ok(()) => Json(json!({"registered": id})).into_response(),
         Err(message) => bad_request(message),
     }
+}
+
+/// `POST /mock/api/reject` with `{"count": n}`: the next n API requests with an otherwise valid
+/// token are answered 401 `invalid_token` → `{"pending_rejections": n}`.
+pub(crate) async fn reject_api_tokens(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<RejectBody>(&body) {
+        Ok(RejectBody { count }) => {
+            shared.api().set_rejections(count);
+            Json(json!({"pending_rejections": count})).into_response()
+        }
+        Err(e) => bad_request(format!(
+            "body must be {{\"count\": <non-negative integer>}}: {e}"
+        )),
+    }
+}
+
+/// `GET /mock/api/requests` → the recorded API requests, oldest first.
+pub(crate) async fn api_requests(State(shared): State<Arc<Shared>>) -> Json<Vec<ApiRequest>> {
+    Json(shared.api().requests())
 }

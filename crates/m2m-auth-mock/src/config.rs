@@ -33,6 +33,10 @@ pub struct MockConfig {
     /// Seconds the server's clock is ahead of the real one (negative: behind) when it checks the times
     /// of client assertions: how a client whose clock is off looks to a real server.
     pub assertion_clock_skew_secs: i64,
+    /// The `aud` the protected resource (`/api/…`) requires of access tokens, as a string or an
+    /// array member. Default: the issuer, which is the `aud` of tokens requested without an
+    /// `audience` or `resource` (and without a client `default_audience`).
+    pub api_audience: Option<String>,
 }
 
 impl Default for MockConfig {
@@ -46,6 +50,7 @@ impl Default for MockConfig {
             mtls_port: 0,
             auth_methods_supported: None,
             assertion_clock_skew_secs: 0,
+            api_audience: None,
         }
     }
 }
@@ -80,6 +85,11 @@ impl MockConfig {
             && issuer.is_empty()
         {
             return bad("`issuer` must not be empty".to_owned());
+        }
+        if let Some(audience) = &self.api_audience
+            && audience.is_empty()
+        {
+            return bad("`api_audience` must not be empty".to_owned());
         }
         if let Some(methods) = &self.auth_methods_supported {
             if methods.is_empty() {

@@ -1,10 +1,12 @@
-//! What the token endpoint knows about the connection a request came on: which port (main or the
-//! mTLS alias) and the client certificate chain presented in the TLS handshake, if any. axum hands
-//! it to handlers as `ConnectInfo<Connection>`.
+//! What the token endpoint and the API know about the connection a request came on: which port
+//! (main or the mTLS alias) and the client certificate chain presented in the TLS handshake, if any.
+//! axum hands it to handlers as `ConnectInfo<Connection>`.
 
 use std::sync::Arc;
 
+use axum::extract::ConnectInfo;
 use axum::extract::connect_info::Connected;
+use axum::http::request::Parts;
 use axum::serve::IncomingStream;
 use rustls_pki_types::CertificateDer;
 use tokio::net::TcpListener;
@@ -28,6 +30,19 @@ pub(crate) struct Connection {
 }
 
 impl Connection {
+    /// The connection a request came on. Every listener of the server provides it; the fallback
+    /// (the main port, no certificate) only serves a router mounted some other way.
+    pub(crate) fn of(parts: &Parts) -> Connection {
+        parts
+            .extensions
+            .get::<ConnectInfo<Connection>>()
+            .map(|ConnectInfo(c)| c.clone())
+            .unwrap_or(Connection {
+                endpoint: Endpoint::Main,
+                client_certs: None,
+            })
+    }
+
     /// The leaf certificate presented, if any.
     pub(crate) fn client_cert(&self) -> Option<&CertificateDer<'static>> {
         self.client_certs.as_deref().and_then(<[_]>::first)

@@ -6,8 +6,9 @@
 //! `private_key_jwt` (RFC 7523), and with `tls: true` HTTPS plus `tls_client_auth` and
 //! `self_signed_tls_client_auth` on an mTLS endpoint alias, with certificate-bound tokens
 //! (RFC 8705) — ES256-signed JWT access tokens (RFC 9068), JWKS, RFC 8414 metadata, request
-//! counters and recording, fault injection, and an admin API under `/mock/`. [`testkeys`] makes
-//! the keys and certificates such clients need.
+//! counters and recording, fault injection, and an admin API under `/mock/`; and a protected
+//! resource under `/api/` that accepts those tokens as a real API does. [`testkeys`] makes the keys
+//! and certificates such clients need.
 //!
 //! # Client authentication
 //!
@@ -31,6 +32,41 @@
 //!   Any request that presents a certificate there gets a token bound to it
 //!   (`cnf.x5t#S256`, RFC 8705 §3).
 //!
+//! # Protected resource (`/api/…`)
+//!
+//! [`MockServer::api_url`] (and with `tls` [`MockServer::mtls_api_url`], on the alias) is an API
+//! that checks access tokens as a resource server does, for testing the HTTP integrations of
+//! clients. Any method, any path below `/api`. A request is authorized when its
+//! `Authorization: Bearer <token>` (scheme in any case; the header only) carries a JWT this server
+//! signed, unexpired, whose `aud` is or contains [`MockConfig::api_audience`] (default: the issuer,
+//! the `aud` of tokens requested without `audience`/`resource`), and — when the token has
+//! `cnf.x5t#S256` — that arrives on a connection presenting the certificate of that thumbprint
+//! (RFC 8705 §3; only the mTLS alias asks for one). The query parameter
+//! `require_scope=payments.read` (repeatable, space-separated) makes the request need those
+//! scopes. Answers (RFC 6750 §3; error bodies are JSON `{"ok": false, "error", "error_description"}`):
+//!
+//! - authorized: `200` `{"ok": true, "sub", "scope", "method", "path", "query", "body", "bound"}`
+//!   (`query` raw without `?`, `body` the request body as UTF-8 text, `bound` whether the token
+//!   was certificate-bound);
+//! - no `Authorization`, or another scheme: `401`, `WWW-Authenticate: Bearer realm="m2m-auth-mock"`;
+//! - a bad, expired, other-audience or wrongly bound token: `401`,
+//!   `WWW-Authenticate: Bearer realm="m2m-auth-mock", error="invalid_token", error_description="…"`
+//!   (an expired token's description starts "the access token expired");
+//! - a valid token without a required scope: `403`, `… error="insufficient_scope",
+//!   error_description="…", scope="<the required scopes>"`;
+//! - malformed credentials (two `Authorization` headers, `Bearer` without a token) or
+//!   `require_scope`: `400`, `… error="invalid_request" …`; a body over [`MAX_API_BODY_BYTES`]: `413`.
+//!
+//! [`MockServer::reject_next_api_tokens`] (`POST /mock/api/reject {"count": n}`) makes the next n
+//! requests with an otherwise valid token get the `invalid_token` answer with
+//! `error_description="the access token expired"`. Every request is recorded as an [`ApiRequest`]
+//! ([`MockServer::api_requests`], `GET /mock/api/requests`), whatever its outcome.
+//!
+//! `/api/redirect?to=<url>&status=<301|302|303|307|308>` (any method, default 302) answers that
+//! status with `Location: <to>` whatever the credentials, and is recorded too (outcome
+//! "redirect"): point `to` at another mock's `api_url` (another origin) and check there that the
+//! token did not follow. `to` is an absolute http(s) URL or a path starting with `/`.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), m2m_auth_mock::MockError> {
 //! use m2m_auth_mock::{Fault, MockConfig, MockServer};
@@ -42,6 +78,7 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod api;
 mod auth_method;
 mod basic_auth;
 mod client_assertion;
@@ -71,6 +108,7 @@ pub mod testkeys;
 mod tls;
 mod token_endpoint;
 
+pub use api::{ApiRequest, MAX_API_BODY_BYTES};
 pub use auth_method::{
     ASSERTION_SIGNING_ALGS, CLIENT_SECRET_BASIC, CLIENT_SECRET_JWT, CLIENT_SECRET_POST,
     PRIVATE_KEY_JWT, SELF_SIGNED_TLS_CLIENT_AUTH, SUPPORTED_AUTH_METHODS, TLS_CLIENT_AUTH,

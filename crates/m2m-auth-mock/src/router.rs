@@ -9,7 +9,7 @@ use axum::routing::{any, get, post};
 use serde_json::json;
 
 use crate::state::Shared;
-use crate::{admin, discovery, token_endpoint};
+use crate::{admin, api, discovery, token_endpoint};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
@@ -23,12 +23,18 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             "/.well-known/oauth-authorization-server",
             get(discovery::metadata_handler),
         )
+        // The protected resource; `/api` and `/api/` too, which the catch-all does not match.
+        .route("/api", any(api::handle))
+        .route("/api/", any(api::handle))
+        .route("/api/{*path}", any(api::handle))
         .route("/mock/faults", post(admin::push_faults))
         .route("/mock/clients", post(admin::register_client))
         .route("/mock/stats", get(admin::stats))
         .route("/mock/requests", get(admin::requests))
         .route("/mock/reset", post(admin::reset))
         .route("/mock/token-lifetime", post(admin::token_lifetime))
+        .route("/mock/api/reject", post(admin::reject_api_tokens))
+        .route("/mock/api/requests", get(admin::api_requests))
         .fallback(not_found)
         .with_state(shared)
 }

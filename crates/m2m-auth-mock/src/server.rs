@@ -10,6 +10,7 @@ use axum::serve::{IncomingStream, Listener};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::api::ApiRequest;
 use crate::config::MockConfig;
 use crate::connection::{Connection, Endpoint};
 use crate::error::MockError;
@@ -193,7 +194,49 @@ impl MockServer {
         self.shared.set_token_lifetime_secs(secs);
     }
 
-    /// Clears counters, faults and recorded requests; the lifetime goes back to the configured one.
+    /// The protected resource on the main port, "http://127.0.0.1:PORT/api" ("https://…" with
+    /// `tls`): any path below it, any method, answers as an API that accepts this server's tokens
+    /// (see the crate documentation).
+    pub fn api_url(&self) -> String {
+        self.shared.api_url()
+    }
+
+    /// The protected resource on the mTLS alias, "https://127.0.0.1:PORT2/api", with `tls` only:
+    /// where certificate-bound tokens are accepted, with the certificate they are bound to.
+    pub fn mtls_api_url(&self) -> Option<String> {
+        self.shared.mtls_api_url()
+    }
+
+    /// The `aud` the API requires: `config.api_audience`, else the issuer.
+    pub fn api_audience(&self) -> String {
+        self.shared.api_audience().to_owned()
+    }
+
+    /// The next `n` API requests whose token is otherwise valid are answered `401 invalid_token`,
+    /// "the access token expired", as a real API answers a token revoked or expired early; so a
+    /// client's invalidate-and-retry path can be tested. Replaces any budget still pending (0
+    /// cancels it); a request refused for another reason does not use it.
+    pub fn reject_next_api_tokens(&self, n: u64) {
+        self.shared.api().set_rejections(n);
+    }
+
+    /// Rejections of [`reject_next_api_tokens`](Self::reject_next_api_tokens) still pending.
+    pub fn pending_api_rejections(&self) -> u64 {
+        self.shared.api().pending_rejections()
+    }
+
+    /// The recorded API requests (`/api/…`), oldest first (the last 10 000).
+    pub fn api_requests(&self) -> Vec<ApiRequest> {
+        self.shared.api().requests()
+    }
+
+    /// Every API request since start or reset, whatever its outcome (not limited by the record's cap).
+    pub fn api_request_count(&self) -> u64 {
+        self.shared.api().count()
+    }
+
+    /// Clears counters, faults, recorded requests (token and API) and pending API rejections; the
+    /// lifetime goes back to the configured one.
     pub fn reset(&self) {
         self.shared.reset();
     }

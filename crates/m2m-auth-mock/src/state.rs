@@ -1,5 +1,5 @@
 //! State shared by the HTTP handlers and the `MockServer` handle: counters, recorded requests and
-//! pending faults. Everything mutable sits behind one mutex so that `reset` is atomic and the sync
+//! pending faults (the API's live in [`ApiLog`]). Everything mutable sits behind one mutex so that `reset` is atomic and the sync
 //! getters can be called from any thread (the Python and Node bindings do).
 
 use std::collections::{BTreeMap, VecDeque};
@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use serde::Serialize;
 
+use crate::api::ApiLog;
 use crate::config::MockConfig;
 use crate::faults::{Fault, FaultQueue};
 use crate::jwt::SigningKey;
@@ -73,6 +74,8 @@ pub(crate) struct Shared {
     /// "https://127.0.0.1:PORT2" of the mTLS alias, with TLS only.
     mtls_base_url: Option<String>,
     pub(crate) issuer: String,
+    /// The `aud` the API accepts.
+    api_audience: String,
     pub(crate) key: SigningKey,
     pki: Option<Pki>,
     supported_methods: Vec<&'static str>,
@@ -81,6 +84,7 @@ pub(crate) struct Shared {
     /// configured one of the same id).
     clients: RwLock<BTreeMap<String, Arc<RegisteredClient>>>,
     inner: Mutex<Inner>,
+    api: ApiLog,
 }
 
 impl Shared {
@@ -93,6 +97,12 @@ impl Shared {
     ) -> Self {
         let supported_methods = config.supported_auth_methods();
         let issuer = config.issuer.clone().unwrap_or_else(|| base_url.clone());
+        // The issuer is also the `aud` of tokens issued without an audience, so by default the
+        // API accepts what a client gets when it asks for nothing in particular.
+        let api_audience = config
+            .api_audience
+            .clone()
+            .unwrap_or_else(|| issuer.clone());
         let inner = Inner {
             stats: MockStats::default(),
             requests: VecDeque::new(),
@@ -110,11 +120,13 @@ impl Shared {
             base_url,
             mtls_base_url,
             issuer,
+            api_audience,
             key,
             pki,
             supported_methods,
             replay: ReplayCache::default(),
             inner: Mutex::new(inner),
+            api: ApiLog::default(),
         }
     }
 
@@ -133,6 +145,27 @@ impl Shared {
         self.mtls_base_url
             .as_ref()
             .map(|base| format!("{base}/oauth2/token"))
+    }
+
+    /// The protected resource's base URL on the main port.
+    pub(crate) fn api_url(&self) -> String {
+        format!("{}/api", self.base_url)
+    }
+
+    /// The protected resource's base URL on the mTLS alias, with TLS only.
+    pub(crate) fn mtls_api_url(&self) -> Option<String> {
+        self.mtls_base_url
+            .as_ref()
+            .map(|base| format!("{base}/api"))
+    }
+
+    pub(crate) fn api_audience(&self) -> &str {
+        &self.api_audience
+    }
+
+    /// The API's recorded requests and pending rejections.
+    pub(crate) fn api(&self) -> &ApiLog {
+        &self.api
     }
 
     /// The CA and server certificate, with TLS only.
@@ -246,5 +279,7 @@ impl Shared {
         inner.requests.clear();
         inner.faults.clear();
         inner.token_lifetime_secs = self.config.token_lifetime_secs;
+        // Under the main lock, so no reader sees the token side reset and the API side not yet.
+        self.api.reset();
     }
 }

@@ -4,12 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 
 use crate::client_auth;
-use crate::connection::{Connection, Endpoint};
+use crate::connection::Connection;
 use crate::fault_response;
 use crate::faults::Fault;
 use crate::form::{self, Params};
@@ -71,7 +71,7 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -
     shared.count_token_request();
     let (parts, body) = request.into_parts();
     let mut recorder = Recorder::new(Arc::clone(&shared), &parts);
-    let connection = connection_of(&parts);
+    let connection = Connection::of(&parts);
     let thumbprint = connection
         .client_cert()
         .map(|cert| certificate_thumbprint(cert.as_ref()));
@@ -166,19 +166,6 @@ async fn read_form(headers: &HeaderMap, body: Body) -> Result<Vec<(String, Strin
     } else {
         Vec::new()
     })
-}
-
-/// The connection a request came on. Every listener of the server provides it; the fallback (the
-/// main port, no certificate) only serves a router mounted some other way.
-fn connection_of(parts: &Parts) -> Connection {
-    parts
-        .extensions
-        .get::<ConnectInfo<Connection>>()
-        .map(|ConnectInfo(c)| c.clone())
-        .unwrap_or_else(|| Connection {
-            endpoint: Endpoint::Main,
-            client_certs: None,
-        })
 }
 
 /// What `handle` looks at.
