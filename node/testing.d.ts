@@ -23,6 +23,8 @@ export interface MockConfig {
   mtls_port?: number
   /** Advertise and accept only these methods. */
   auth_methods_supported?: AuthMethod[]
+  /** The `aud` the API (apiUrl) requires of tokens; default: the issuer. */
+  api_audience?: string
   /** Seconds the server's clock runs ahead when it checks client assertions (to test a client's wrong clock). */
   assertion_clock_skew_secs?: number
   clients?: MockClient[]
@@ -54,6 +56,29 @@ export interface RecordedRequest {
   /** SHA-256 thumbprint of the client certificate presented on the mTLS alias. */
   client_cert_x5t_s256: string | null
   outcome: string
+}
+
+export type ApiOutcome =
+  | 'ok' | 'no_token' | 'invalid_request' | 'invalid_token' | 'rejected' | 'insufficient_scope'
+  | 'redirect' | 'body_too_large' | 'aborted'
+
+/** One request to the mock's API (apiUrl), as the server saw it. */
+export interface ApiRequest {
+  method: string
+  /** e.g. '/api/payments/7' */
+  path: string
+  /** The raw query string without '?'; '' when none. */
+  query: string
+  /** Names lower-cased, in arrival order, values as sent (authorization too). */
+  headers: Array<[string, string]>
+  /** The request body as UTF-8 text. */
+  body: string
+  /** SHA-256 thumbprint of the client certificate presented on the mTLS alias. */
+  client_cert_x5t_s256: string | null
+  /** The sub of the Bearer token when it is one of this server's and unexpired, whatever the outcome. */
+  token_sub: string | null
+  /** 'rejected': a valid token refused by rejectNextApiTokens. */
+  outcome: ApiOutcome
 }
 
 export interface GeneratedKey {
@@ -96,6 +121,14 @@ export declare class MockAuthServer {
   tokensIssued(): number
   pushFaults(faults: Fault[]): void
   requests(): RecordedRequest[]
+  /** The protected API, e.g. 'http://127.0.0.1:PORT/api'. */
+  readonly apiUrl: string
+  /** The API on the mutual-TLS alias (a server started with { tls: true }). */
+  readonly mtlsApiUrl: string | null
+  /** The next `count` API requests with an otherwise valid token get 401 invalid_token. */
+  rejectNextApiTokens(count: number): void
+  apiRequests(): ApiRequest[]
+  apiRequestCount(): number
   setTokenLifetime(seconds: number): void
   reset(): void
   verifyAccessToken(token: string): Record<string, unknown>

@@ -1,7 +1,7 @@
 'use strict'
 // An OAuth 2.0 authorization server for your tests, offline: the bundled mock server (the same one
 // `m2m-auth mock` runs), on 127.0.0.1 inside this process. Real signed JWTs, real client authentication,
-// request counters and fault injection.
+// request counters and fault injection, and a protected API that checks the tokens.
 
 const fs = require('node:fs')
 const native = require('./native')
@@ -57,7 +57,29 @@ class MockAuthServer {
   /** The token requests received: { method, path, headers, form, client_id, outcome }. */
   requests() { return JSON.parse(this.#native.requestsJson()) }
 
+  /** A protected resource (API) that accepts this server's access tokens as a real one does, e.g.
+   *  'http://127.0.0.1:54321/api': any method, any path below it. A valid `Authorization: Bearer` token → 200
+   *  JSON { ok: true, sub, scope, method, path, query, body, bound }; no token → 401 with
+   *  `WWW-Authenticate: Bearer realm="m2m-auth-mock"`; a bad, expired, other-audience or wrongly
+   *  certificate-bound token → 401 error="invalid_token"; `?require_scope=payments.write` needs that scope
+   *  (403 error="insufficient_scope" without it). `${apiUrl}/redirect?to=<url>&status=307` redirects (301,
+   *  302, 303, 307, 308) whatever the token. */
+  get apiUrl() { return this.#native.apiUrl }
+  /** The API on the mutual-TLS alias (`{ tls: true }`), where a certificate-bound token is accepted from a
+   *  client presenting its certificate. */
+  get mtlsApiUrl() { return this.#native.mtlsApiUrl ?? null }
+
+  /** The next `count` API requests whose token is otherwise valid get 401 invalid_token, "the access token
+   *  expired", as a real API answers a token revoked early. Replaces any count still pending; 0 cancels. */
+  rejectNextApiTokens(count) { this.#native.rejectNextApiTokens(count) }
+  /** The API requests received, oldest first: { method, path, query, headers, body, client_cert_x5t_s256,
+   *  token_sub, outcome }. */
+  apiRequests() { return JSON.parse(this.#native.apiRequestsJson()) }
+  /** API requests since start or reset(), whatever their outcome. */
+  apiRequestCount() { return this.#native.apiRequestCount() }
+
   setTokenLifetime(seconds) { this.#native.setTokenLifetime(seconds) }
+  /** Clears counters, pending faults, recorded token and API requests and pending API rejections. */
   reset() { this.#native.reset() }
 
   /** Checks a token's signature and expiry and returns its claims; throws otherwise. */

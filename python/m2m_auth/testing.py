@@ -94,11 +94,47 @@ class MockAuthServer:
         result: list[dict[str, Any]] = json.loads(self._native.requests_json())
         return result
 
+    @property
+    def api_url(self) -> str:
+        """A protected resource (API) that accepts this server's access tokens as a real one does, e.g.
+        ``http://127.0.0.1:54321/api``: any method, any path below it. ``Authorization: Bearer <token>``
+        with a valid token → 200 JSON ``{"ok": True, "sub", "scope", "method", "path", "query", "body",
+        "bound"}``; no token → 401 ``WWW-Authenticate: Bearer realm="m2m-auth-mock"``; a bad, expired,
+        other-audience or wrongly certificate-bound token → 401 ``error="invalid_token"``; add
+        ``?require_scope=payments.write`` to need a scope (403 ``error="insufficient_scope"`` without it).
+        ``{api_url}/redirect?to=<url>&status=307`` redirects (301, 302, 303, 307, 308) whatever the token."""
+        return self._native.api_url
+
+    @property
+    def mtls_api_url(self) -> str | None:
+        """The API on the mutual-TLS alias (a server started with ``{"tls": True}``), where a
+        certificate-bound token is accepted from a client presenting its certificate."""
+        return self._native.mtls_api_url
+
+    def reject_next_api_tokens(self, count: int) -> None:
+        """The next ``count`` API requests whose token is otherwise valid get 401 ``invalid_token``, "the
+        access token expired", as a real API answers a token revoked early: tests a client's invalidate and
+        retry. Replaces any count still pending; 0 cancels."""
+        self._native.reject_next_api_tokens(count)
+
+    def api_requests(self) -> list[dict[str, Any]]:
+        """The API requests received, oldest first: method, path, query, headers (``[name, value]`` pairs,
+        names lower-cased), body (text), client_cert_x5t_s256, token_sub, outcome (``"ok"``, ``"no_token"``,
+        ``"invalid_request"``, ``"invalid_token"``, ``"rejected"``, ``"insufficient_scope"``,
+        ``"redirect"``, ``"body_too_large"`` or ``"aborted"``)."""
+        result: list[dict[str, Any]] = json.loads(self._native.api_requests_json())
+        return result
+
+    def api_request_count(self) -> int:
+        """API requests since start or ``reset()``, whatever their outcome."""
+        return self._native.api_request_count()
+
     def set_token_lifetime(self, seconds: int) -> None:
         self._native.set_token_lifetime(seconds)
 
     def reset(self) -> None:
-        """Clears counters, pending faults and recorded requests; restores the configured lifetime."""
+        """Clears counters, pending faults, recorded token and API requests and pending API rejections;
+        restores the configured lifetime."""
         self._native.reset()
 
     def verify_access_token(self, token: str) -> dict[str, Any]:

@@ -108,6 +108,35 @@ impl NativeMockServer {
             .map_err(|e| napi::Error::from_reason(e.to_string()))
     }
 
+    /// The protected resource on the main port, e.g. "http://127.0.0.1:PORT/api".
+    #[napi(getter)]
+    pub fn api_url(&self) -> String {
+        self.inner.api_url()
+    }
+
+    /// The protected resource on the mutual-TLS alias (a server started with `tls`).
+    #[napi(getter)]
+    pub fn mtls_api_url(&self) -> Option<String> {
+        self.inner.mtls_api_url()
+    }
+
+    /// The next `count` API requests with an otherwise valid token get 401 invalid_token.
+    #[napi]
+    pub fn reject_next_api_tokens(&self, count: u32) {
+        self.inner.reject_next_api_tokens(u64::from(count));
+    }
+
+    #[napi]
+    pub fn api_requests_json(&self) -> napi::Result<String> {
+        serde_json::to_string(&self.inner.api_requests())
+            .map_err(|e| napi::Error::from_reason(e.to_string()))
+    }
+
+    #[napi]
+    pub fn api_request_count(&self) -> f64 {
+        self.inner.api_request_count() as f64
+    }
+
     #[napi]
     pub fn set_token_lifetime(&self, secs: u32) {
         self.inner.set_token_lifetime(u64::from(secs));
@@ -133,6 +162,8 @@ impl NativeMockServer {
 
 /// A new signing key for `alg` as JSON: alg, kid, pkcs8_pem, traditional_pem, private_jwk, public_jwk.
 #[napi]
+// Called only through napi's module registration, which the unit-test build leaves out.
+#[cfg_attr(test, allow(dead_code))]
 pub fn generate_signing_key(alg: String) -> napi::Result<String> {
     let key = testkeys::generate_signing_key(&alg).map_err(|e| invalid(e.to_string()))?;
     serde_json::to_string(&key).map_err(|e| napi::Error::from_reason(e.to_string()))
@@ -140,6 +171,8 @@ pub fn generate_signing_key(alg: String) -> napi::Result<String> {
 
 /// A new self-signed certificate for `subject` as JSON: cert_pem, key_pem, jwk (with x5c), x5t_s256.
 #[napi]
+// Called only through napi's module registration, which the unit-test build leaves out.
+#[cfg_attr(test, allow(dead_code))]
 pub fn self_signed_certificate(subject: String) -> napi::Result<String> {
     let cert = testkeys::self_signed_certificate(&subject).map_err(|e| invalid(e.to_string()))?;
     serde_json::to_string(&cert).map_err(|e| napi::Error::from_reason(e.to_string()))

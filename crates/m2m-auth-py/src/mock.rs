@@ -106,6 +106,32 @@ impl PyMockServer {
         serde_json::to_string(&self.0.requests()).map_err(json_err)
     }
 
+    /// The protected resource on the main port, e.g. "http://127.0.0.1:PORT/api".
+    #[getter]
+    fn api_url(&self) -> String {
+        self.0.api_url()
+    }
+
+    /// The protected resource on the mutual-TLS alias (a server started with `tls`).
+    #[getter]
+    fn mtls_api_url(&self) -> Option<String> {
+        self.0.mtls_api_url()
+    }
+
+    /// The next `count` API requests with an otherwise valid token get 401 invalid_token.
+    fn reject_next_api_tokens(&self, count: u64) {
+        self.0.reject_next_api_tokens(count);
+    }
+
+    /// The recorded API requests as a JSON array.
+    fn api_requests_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.0.api_requests()).map_err(json_err)
+    }
+
+    fn api_request_count(&self) -> u64 {
+        self.0.api_request_count()
+    }
+
     fn set_token_lifetime(&self, secs: u64) {
         self.0.set_token_lifetime(secs);
     }
