@@ -45,20 +45,23 @@ function useBearerAuth (instance, client, options = {}) {
     return config
   })
 
-  const onResponseError = instance.interceptors.response.use(undefined, async (error) => {
-    const config = error && error.config
-    const response = error && error.response
-    if (!config || !response || config[RETRIED] || config[TOKEN] === undefined) throw error
-    if (!tokenRejected(response.status, response.headers['www-authenticate'])) throw error
-    if (!replayable(config.data)) throw error
+  // A rejected token shows up as an error (axios' default validateStatus) or as a response (when the caller
+  // accepts 401s); either way the request is sent once more with a new token, if it can be.
+  const retry = (config, response) => {
+    if (!config || !response || config[RETRIED] || config[TOKEN] === undefined) return undefined
+    if (!tokenRejected(response.status, response.headers['www-authenticate'])) return undefined
+    if (!replayable(config.data)) return undefined
     client.invalidate(config[TOKEN])
-    config[RETRIED] = true
-    return instance.request(config)
-  })
+    return instance.request({ ...config, [RETRIED]: true, [TOKEN]: undefined })
+  }
+  const onResponse = instance.interceptors.response.use(
+    (response) => retry(response.config, response) ?? response,
+    (error) => retry(error && error.config, error && error.response) ?? Promise.reject(error),
+  )
 
   return () => {
     instance.interceptors.request.eject(onRequest)
-    instance.interceptors.response.eject(onResponseError)
+    instance.interceptors.response.eject(onResponse)
   }
 }
 

@@ -1,7 +1,9 @@
-//! `m2m-auth`: get a token from the command line, or run the bundled mock authorization server.
+//! `m2m-auth`: get a token from the command line, call an API with it, or run the bundled mock authorization
+//! server.
 
 #![forbid(unsafe_code)]
 
+mod call;
 mod mock;
 mod token;
 
@@ -24,6 +26,8 @@ struct Cli {
 enum Command {
     /// Get an access token and print it (or JSON with --json, or a header with --header).
     Token(Box<token::TokenArgs>),
+    /// Call a protected API with the token: print the answer's body (exit 22 for an HTTP error status).
+    Call(Box<call::CallArgs>),
     /// Run the bundled mock authorization server on 127.0.0.1 until interrupted.
     Mock(mock::MockArgs),
 }
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         match cli.command {
             Command::Token(args) => token::run(*args).await,
+            Command::Call(args) => call::run(*args).await,
             Command::Mock(args) => mock::run(args).await,
         }
     })

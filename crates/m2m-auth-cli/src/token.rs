@@ -9,8 +9,9 @@ use clap::Args;
 use m2m_auth::{ErrorKind, env};
 use serde_json::json;
 
+/// The client settings every command that needs a token takes.
 #[derive(Debug, Args)]
-pub struct TokenArgs {
+pub struct ClientArgs {
     /// Token endpoint URL.
     #[arg(long, env = env::TOKEN_URL)]
     token_url: Option<String>,
@@ -74,6 +75,12 @@ pub struct TokenArgs {
     /// Allow plain http to a host that is not loopback.
     #[arg(long, env = env::ALLOW_INSECURE_HTTP)]
     allow_insecure_http: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    client: ClientArgs,
     /// Print the token response as JSON.
     #[arg(long, conflicts_with = "header")]
     json: bool,
@@ -82,7 +89,18 @@ pub struct TokenArgs {
     header: bool,
 }
 
-impl TokenArgs {
+impl ClientArgs {
+    /// The client these settings (flags, else environment variables) describe; on a mistake, the message
+    /// is printed and the exit code returned.
+    pub fn client(&self) -> Result<m2m_auth::TokenClient, ExitCode> {
+        env::builder_from_lookup(|name| self.lookup(name))
+            .and_then(|b| b.build())
+            .map_err(|e| {
+                eprintln!("m2m-auth: error: {e}{}", flag_hint(&e));
+                exit_code(e.kind())
+            })
+    }
+
     fn lookup(&self, name: &str) -> Option<String> {
         let value = match name {
             env::TOKEN_URL => &self.token_url,
@@ -129,7 +147,7 @@ fn flag_hint(e: &m2m_auth::Error) -> String {
 }
 
 /// Exit codes a script can branch on.
-fn exit_code(kind: ErrorKind) -> ExitCode {
+pub fn exit_code(kind: ErrorKind) -> ExitCode {
     ExitCode::from(match kind {
         ErrorKind::Config => 2,
         ErrorKind::OAuth => 3,
@@ -140,12 +158,9 @@ fn exit_code(kind: ErrorKind) -> ExitCode {
 }
 
 pub async fn run(args: TokenArgs) -> ExitCode {
-    let client = match env::builder_from_lookup(|name| args.lookup(name)).and_then(|b| b.build()) {
+    let client = match args.client.client() {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("m2m-auth: error: {e}{}", flag_hint(&e));
-            return exit_code(e.kind());
-        }
+        Err(code) => return code,
     };
     let token = match client.token().await {
         Ok(t) => t,

@@ -42,6 +42,8 @@ struct Inner {
     counters: Counters,
     /// Where background refreshes run when a synchronous call starts one.
     runtime: OnceLock<Handle>,
+    /// For API calls (`crate::call`), built on first use.
+    api_http: OnceLock<reqwest::Client>,
 }
 
 impl TokenClient {
@@ -91,6 +93,7 @@ impl TokenClient {
                 other_slots: Mutex::default(),
                 counters: Counters::default(),
                 runtime,
+                api_http: OnceLock::new(),
             }),
         })
     }
@@ -155,6 +158,16 @@ impl TokenClient {
         let mut dropped = false;
         self.for_each_slot(|slot| dropped |= slot.clear_if(access_token));
         dropped
+    }
+
+    /// The HTTP client for API calls: presents the same client certificate as token requests.
+    pub(crate) fn api_http(&self) -> Result<&reqwest::Client> {
+        if let Some(http) = self.inner.api_http.get() {
+            return Ok(http);
+        }
+        let cfg = &self.inner.cfg;
+        let http = crate::call::api_http_client(cfg.client_cert.as_ref(), cfg.ca_bundle.as_ref())?;
+        Ok(self.inner.api_http.get_or_init(|| http))
     }
 
     pub fn stats(&self) -> Stats {

@@ -45,7 +45,10 @@ pub(crate) fn http_client(cfg: &ClientConfig) -> Result<reqwest::Client> {
 /// A whole answer.
 #[derive(Debug)]
 pub(crate) struct Answer {
+    /// Where the answer came from (after any redirects the client followed).
+    pub url: Url,
     pub status: u16,
+    pub headers: Vec<(String, String)>,
     pub content_type: Option<String>,
     pub retry_after: Option<Duration>,
     pub body: Vec<u8>,
@@ -66,6 +69,17 @@ pub(crate) async fn exchange(
         .await
         .map_err(|e| transport(what, url, &e, timeout))?;
     let status = response.status().as_u16();
+    let final_url = response.url().clone();
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     let header = |name| {
         response
             .headers()
@@ -91,7 +105,9 @@ pub(crate) async fn exchange(
         body.extend_from_slice(&chunk);
     }
     Ok(Answer {
+        url: final_url,
         status,
+        headers,
         content_type,
         retry_after,
         body,

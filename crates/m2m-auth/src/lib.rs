@@ -16,6 +16,7 @@
 
 mod assertion;
 mod auth_method;
+mod call;
 pub mod challenge;
 mod client;
 mod config;
@@ -38,6 +39,7 @@ mod tls;
 mod token;
 
 pub use auth_method::AuthMethod;
+pub use call::{ApiRequest, ApiResponse, MAX_API_RESPONSE_BYTES};
 pub use client::TokenClient;
 pub use config::{
     DEFAULT_EXPIRY_SKEW, DEFAULT_LIFETIME, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,

@@ -1,0 +1,82 @@
+//! `m2m-auth call URL` against the mock's protected API.
+
+use std::process::{Command, Output};
+
+use m2m_auth_mock::{MockConfig, MockServer};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_m2m-auth");
+
+fn call(server: &MockServer) -> Command {
+    let mut cmd = Command::new(BIN);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("M2M_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.arg("call")
+        .env("M2M_TOKEN_URL", server.token_url())
+        .env("M2M_CLIENT_ID", "demo-client")
+        .env("M2M_CLIENT_SECRET", "demo-secret");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (Output, String, String) {
+    let out = cmd.output().expect("run m2m-auth");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out, stdout, stderr)
+}
+
+async fn mock() -> MockServer {
+    MockServer::start(MockConfig::default())
+        .await
+        .expect("mock")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_the_api_with_the_token_and_replaces_a_rejected_one() {
+    let server = mock().await;
+    let (out, stdout, stderr) = run(call(&server).arg(format!("{}/payments", server.api_url())));
+    assert!(out.status.success(), "{stderr}");
+    let body: Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(body["sub"], "demo-client");
+
+    server.reject_next_api_tokens(1);
+    let (out, stdout, stderr) = run(call(&server)
+        .args([
+            "-X",
+            "PUT",
+            "-d",
+            r#"{"amount":2}"#,
+            "-H",
+            "Content-Type: application/json",
+            "-i",
+        ])
+        .arg(format!("{}/payments", server.api_url())));
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.starts_with("HTTP 200\n"), "{stdout}");
+    assert!(stdout.contains(r#""method":"PUT""#), "{stdout}");
+    assert_eq!(
+        server.token_requests(),
+        2,
+        "each run fetches its token; the retry one more"
+    );
+    assert!(!stdout.contains("demo-secret") && !stderr.contains("demo-secret"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http_error_exits_22_and_a_bad_header_2() {
+    let server = mock().await;
+    let (out, _, stderr) = run(call(&server).arg(format!(
+        "{}/admin?require_scope=admin.write",
+        server.api_url()
+    )));
+    assert_eq!(out.status.code(), Some(22), "{stderr}");
+    assert!(stderr.contains("HTTP 403"), "{stderr}");
+
+    let (out, _, stderr) = run(call(&server)
+        .args(["-H", "no colon here"])
+        .arg(server.api_url()));
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+}

@@ -1,0 +1,163 @@
+//! Calling a protected API with the client's token: what `m2m-auth call` does, and what a binding can use when
+//! the token is bound to the client certificate (RFC 8705 §3) and so must travel over a connection that
+//! presents it. The token goes on the request; redirects are followed within the origin only (reqwest drops
+//! the Authorization header when a redirect leaves it); a 401 `invalid_token` drops the token and the request
+//! is sent once more with a new one.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, WWW_AUTHENTICATE};
+use url::Url;
+
+use crate::challenge::token_rejected;
+use crate::client::TokenClient;
+use crate::error::{Error, Result};
+use crate::exchange::USER_AGENT;
+
+/// Largest API answer read into memory.
+pub const MAX_API_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A request to a protected API.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    /// For the whole exchange, redirects included.
+    pub timeout: Duration,
+}
+
+impl ApiRequest {
+    pub fn get(url: impl Into<String>) -> Self {
+        Self {
+            method: "GET".to_owned(),
+            url: url.into(),
+            headers: Vec::new(),
+            body: None,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The API's answer, whatever its status.
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    /// The URL that answered, after redirects.
+    pub url: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Whether the first token was rejected and the request sent again with a new one.
+    pub retried: bool,
+}
+
+/// The HTTP client for API calls: the client certificate and CA bundle of the token client, redirects
+/// followed (at most 10; reqwest removes credentials when one leaves the origin).
+pub(crate) fn api_http_client(
+    cert: Option<&crate::tls::ClientCertificate>,
+    ca: Option<&crate::tls::CaBundle>,
+) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::limited(10))
+        .user_agent(USER_AGENT)
+        .tcp_nodelay(true);
+    if let Some(cert) = cert {
+        builder = builder.identity(cert.identity());
+    }
+    if let Some(bundle) = ca {
+        builder = builder.tls_certs_only(bundle.certificates());
+    }
+    builder
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot build the API HTTP client: {e}")))
+}
+
+impl TokenClient {
+    /// Sends `request` with the client's token (see the module docs). HTTP error statuses are answers, not
+    /// errors; errors are a bad request, no connection, or no token.
+    pub async fn call(&self, request: &ApiRequest) -> Result<ApiResponse> {
+        let method =
+            Method::from_bytes(request.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+                Error::config(
+                    "method",
+                    format!("{:?} is not an HTTP method", request.method),
+                )
+            })?;
+        let url = Url::parse(&request.url)
+            .map_err(|e| Error::config("url", format!("{:?} is not a URL: {e}", request.url)))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::config("url", format!("{url} is not an http(s) URL")));
+        }
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in &request.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| Error::config("headers", format!("{name:?} is not a header name")))?;
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                Error::config(
+                    "headers",
+                    format!("the value of {name} is not a header value"),
+                )
+            })?;
+            headers.append(name, value);
+        }
+        let token = self.token().await?;
+        let first = self
+            .send_api(&method, &url, &headers, request, token.access_token())
+            .await?;
+        // Only the origin the token was sent to can reject it; a redirect elsewhere never carried it.
+        let same_origin = Url::parse(&first.url).is_ok_and(|u| u.origin() == url.origin());
+        let rejected = same_origin
+            && token_rejected(
+                first.status,
+                first
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| n.eq_ignore_ascii_case(WWW_AUTHENTICATE.as_str()))
+                    .map(|(_, v)| v.as_str()),
+            );
+        if !rejected {
+            return Ok(first);
+        }
+        self.invalidate_token(token.access_token());
+        let token = self.token().await?;
+        let mut again = self
+            .send_api(&method, &url, &headers, request, token.access_token())
+            .await?;
+        again.retried = true;
+        Ok(again)
+    }
+
+    async fn send_api(
+        &self,
+        method: &Method,
+        url: &Url,
+        headers: &reqwest::header::HeaderMap,
+        request: &ApiRequest,
+        token: &str,
+    ) -> Result<ApiResponse> {
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| Error::Internal("the access token cannot form a header".into()))?;
+        authorization.set_sensitive(true);
+        let mut builder = self
+            .api_http()?
+            .request(method.clone(), url.clone())
+            .headers(headers.clone())
+            .header(AUTHORIZATION, authorization)
+            .timeout(request.timeout);
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let answer =
+            crate::exchange::exchange(builder, "API", url, request.timeout, MAX_API_RESPONSE_BYTES)
+                .await?;
+        Ok(ApiResponse {
+            url: answer.url.to_string(),
+            status: answer.status,
+            headers: answer.headers,
+            body: answer.body,
+            retried: false,
+        })
+    }
+}
