@@ -59,8 +59,8 @@ async fn calls_the_api_with_the_token_and_replaces_a_rejected_one() {
     assert!(stdout.contains(r#""method":"PUT""#), "{stdout}");
     assert_eq!(
         server.token_requests(),
-        2,
-        "each run fetches its token; the retry one more"
+        3,
+        "one per run, and one more for the retry"
     );
     assert!(!stdout.contains("demo-secret") && !stderr.contains("demo-secret"));
 }
