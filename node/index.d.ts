@@ -113,6 +113,27 @@ export declare class Token {
   readonly expiresIn: number
 }
 
+/** The answer of `client.call()`, whatever its status. */
+export declare class ApiResponse {
+  private constructor()
+  readonly status: number
+  /** The URL that answered, after redirects within the origin. */
+  readonly url: string
+  /** [name, value] pairs, names lower-cased. */
+  readonly headers: Array<[string, string]>
+  readonly body: Buffer
+  /** Whether the first token was rejected and the request sent again with a new one. */
+  readonly retried: boolean
+  text(): string
+  json(): unknown
+}
+
+export interface CallOptions {
+  headers?: Record<string, string> | Array<[string, string]>
+  body?: string | Uint8Array
+  timeoutMs?: number
+}
+
 export declare class TokenClient {
   constructor(options: TokenClientOptions)
   static secureauth(options: SecureAuthOptions): TokenClient
@@ -124,6 +145,9 @@ export declare class TokenClient {
   /** The global fetch with `Authorization: Bearer …`: kept on redirects within the origin, dropped on any
    *  other; one retry with a new token when the API answers 401 invalid_token (if the body can be resent). */
   fetch(input: string | URL | Request, init?: RequestInit, options?: TokenParams): Promise<Response>
+  /** One request through the core: the client certificate is presented (certificate-bound tokens need it), a
+   *  rejected token is replaced once. With a client certificate, `fetch` goes this way too. */
+  call(method: string, url: string, options?: CallOptions): Promise<ApiResponse>
   /** Drops cached tokens, or only `token` if it is still cached; returns whether one was dropped. */
   invalidate(token?: string): boolean
   stats(): TokenStats

@@ -55,6 +55,8 @@ function eventListener(onEvent) {
 
 function typeOk(value, type) {
   switch (type) {
+    case 'headers': return (value !== null && typeof value === 'object')
+    case 'body': return typeof value === 'string' || value instanceof Uint8Array
     case 'pem': return typeof value === 'string' || Buffer.isBuffer(value)
     case 'key': return typeof value === 'string' || Buffer.isBuffer(value) ||
       (value !== null && typeof value === 'object' && !Array.isArray(value))
@@ -191,7 +193,27 @@ class TokenClient {
    * try, if the body can be sent again. `options`: scopes, audience, resources, extraParams for the token.
    */
   async fetch(input, init = {}, options = {}) {
+    // A token bound to the client certificate must travel with it: the core's HTTP client presents it.
+    if (this.#native.hasClientCertificate) return fetchThroughCore(this, input, init)
     return authorizedFetch(this, input, init, tokenParams(options))
+  }
+
+  /**
+   * One request to a protected API through the core: the client certificate is presented (certificate-bound
+   * tokens need it) and a rejected token is replaced once. `options`: headers (object or [name, value]
+   * pairs), body (string, Buffer or Uint8Array), timeoutMs. Resolves to an ApiResponse.
+   */
+  async call(method, url, options = {}) {
+    const { headers, body, timeoutMs } = checked(options, CALL_TYPES, 'call option', 'options')
+    let answer
+    try {
+      answer = await this.#native.call({
+        method: String(method), url: String(url), headers: headerPairs(headers), body: bodyBuffer(body), timeoutMs,
+      })
+    } catch (e) {
+      throw convert(e)
+    }
+    return new ApiResponse(answer)
   }
 
   /** The token with tokenType, scope, expiresIn (ms left) and expiresAt (a Date). */
@@ -238,6 +260,50 @@ class TokenClient {
   [util.inspect.custom]() { return this.#native.describe() }
 }
 
+const CALL_TYPES = { headers: 'headers', body: 'body', timeoutMs: 'number' }
+
+function headerPairs(headers) {
+  if (headers === undefined || headers === null) return undefined
+  return Array.isArray(headers) ? headers.map(([n, v]) => [String(n), String(v)]) : Object.entries(headers).map(([n, v]) => [n, String(v)])
+}
+
+function bodyBuffer(body) {
+  if (body === undefined || body === null) return undefined
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer ?? body, body.byteOffset ?? 0, body.byteLength)
+}
+
+/** A request through the core's HTTP client, answered as a fetch Response. */
+async function fetchThroughCore(client, input, init) {
+  const fromRequest = typeof Request !== 'undefined' && input instanceof Request
+  const headers = new Headers(fromRequest ? input.headers : undefined)
+  for (const [k, v] of new Headers(init.headers ?? undefined)) headers.set(k, v)
+  let body = init.body !== undefined ? init.body : fromRequest ? input.body : undefined
+  if (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+    // The core takes the whole body; read what fetch would have sent.
+    body = Buffer.from(await new Response(body).arrayBuffer())
+  }
+  const answer = await client.call(init.method ?? (fromRequest ? input.method : 'GET'), fromRequest ? input.url : String(input), {
+    headers: [...headers], body: body ?? undefined,
+  })
+  const nullBody = answer.status === 204 || answer.status === 304 || answer.status < 200
+  return new Response(nullBody ? null : answer.body, { status: answer.status, headers: answer.headers })
+}
+
+/** The answer of client.call(). */
+class ApiResponse {
+  constructor(a) {
+    this.status = a.status
+    this.url = a.url
+    this.headers = a.headers.map(([n, v]) => [n, v])
+    this.body = a.body
+    this.retried = a.retried
+    Object.freeze(this)
+  }
+
+  text() { return this.body.toString('utf8') }
+  json() { return JSON.parse(this.text()) }
+}
+
 class Token {
   #accessToken
 
@@ -263,5 +329,5 @@ class Token {
   [util.inspect.custom]() { return this.toString() }
 }
 
-module.exports = { TokenClient, Token, ...errors }
+module.exports = { TokenClient, Token, ApiResponse, ...errors }
 delete module.exports.fromNative

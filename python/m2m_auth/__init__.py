@@ -7,7 +7,7 @@
 
 import os as _os
 
-from m2m_auth._native import Token, TokenClient, __version__, _after_fork_in_child
+from m2m_auth._native import ApiResponse, Token, TokenClient, __version__, _after_fork_in_child
 from m2m_auth.exceptions import (
     ConfigError,
     InternalError,
@@ -23,6 +23,7 @@ if hasattr(_os, "register_at_fork"):
     _os.register_at_fork(after_in_child=_after_fork_in_child)
 
 __all__ = [
+    "ApiResponse",
     "ConfigError",
     "InternalError",
     "InvalidResponse",

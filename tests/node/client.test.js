@@ -90,7 +90,7 @@ async function withM2MEnv(vars, fn) {
 
 test('the package exports exactly the client, the token and the error classes', () => {
   assert.deepEqual(Object.keys(m2m).sort(), [
-    'ConfigError', 'InternalError', 'InvalidResponse', 'M2MAuthError', 'OAuthError', 'Token', 'TokenClient',
+    'ApiResponse', 'ConfigError', 'InternalError', 'InvalidResponse', 'M2MAuthError', 'OAuthError', 'Token', 'TokenClient',
     'TransportError',
   ])
 })

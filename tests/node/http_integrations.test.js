@@ -209,3 +209,36 @@ test('axios: a 401 the caller accepts (validateStatus) is still retried once', a
   assert.equal(res.status, 200)
   assert.equal(mock.server.tokenRequests(), 2)
 })
+
+// -------------------------------------------------------------------------------------------------------
+// client.call, and fetch with a client certificate: through the core, which presents the certificate
+
+test('call replaces a rejected token once', async () => {
+  const client = demoClient(mock.server)
+  mock.server.rejectNextApiTokens(1)
+  const answer = await client.call('POST', `${mock.server.apiUrl}/payments`, { headers: { 'content-type': 'text/plain' }, body: 'hi' })
+  assert.equal(answer.status, 200)
+  assert.equal(answer.retried, true)
+  assert.equal(answer.json().body, 'hi')
+  assert.equal(mock.server.tokenRequests(), 2)
+  await assert.rejects(client.call('GET', 'not a url'), (e) => e.code === 'ERR_CONFIG' && e.field === 'url')
+})
+
+test('a certificate-bound token goes out with its certificate, by call and by fetch', async () => {
+  const tls = await MockAuthServer.start({ tls: true })
+  try {
+    tls.registerClient({ client_id: 'svc-bound', auth_methods: ['tls_client_auth'], tls_client_auth_subject_dn: 'CN=svc-bound' })
+    const { certPem, keyPem } = tls.issueClientCertificate('CN=svc-bound')
+    const { TokenClient } = require('../../node')
+    const bound = TokenClient.fromIssuer(tls.issuer, { clientId: 'svc-bound', clientCert: certPem, clientKey: keyPem, caBundle: tls.caPem })
+    const answer = await bound.call('GET', `${tls.mtlsApiUrl}/payments`)
+    assert.equal(answer.status, 200, answer.text())
+    assert.equal(answer.json().bound, true)
+    const res = await bound.fetch(`${tls.mtlsApiUrl}/payments`, { method: 'POST', body: 'x' })
+    assert.equal(res.status, 200)
+    assert.equal((await res.json()).bound, true)
+    assert.equal((await bound.call('GET', `${tls.apiUrl}/payments`)).status, 401, 'no certificate on the main port')
+  } finally {
+    tls.close()
+  }
+})

@@ -140,6 +140,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
 
 def test_the_package_exports_exactly_the_client_the_token_and_the_error_classes() -> None:
     assert sorted(m2m_auth.__all__) == [
+        "ApiResponse",
         "ConfigError",
         "InternalError",
         "InvalidResponse",

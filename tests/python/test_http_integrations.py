@@ -249,3 +249,46 @@ def test_aiohttp_does_not_replay_a_stream_or_send_the_token_elsewhere(
 def test_aiohttp_middleware_needs_origins(client: TokenClient) -> None:
     with pytest.raises(TypeError):
         BearerAuthMiddleware(client)  # type: ignore[call-arg]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# client.call: through the core, with the client certificate
+
+
+def test_call_replaces_a_rejected_token_once(server: MockAuthServer, client: TokenClient) -> None:
+    server.reject_next_api_tokens(1)
+    answer = client.call(
+        "POST", f"{server.api_url}/payments", headers={"content-type": "text/plain"}, body="hi"
+    )
+    assert answer.status == 200, answer.text()
+    assert answer.retried
+    assert answer.json()["body"] == "hi"
+    assert server.token_requests() == 2
+    assert "demo-secret" not in repr(answer)
+
+
+def test_call_presents_the_certificate_a_bound_token_needs() -> None:
+    with MockAuthServer({"tls": True}) as tls:
+        tls.register_client(
+            {
+                "client_id": "svc-bound",
+                "auth_methods": ["tls_client_auth"],
+                "tls_client_auth_subject_dn": "CN=svc-bound",
+            }
+        )
+        cert, key = tls.issue_client_certificate("CN=svc-bound")
+        bound = TokenClient.from_issuer(
+            tls.issuer, client_id="svc-bound", client_cert=cert, client_key=key, ca_bundle=tls.ca_pem
+        )
+        assert tls.mtls_api_url is not None
+
+        async def run() -> int:
+            answer = await bound.call_async("GET", f"{tls.mtls_api_url}/payments")
+            return answer.status
+
+        answer = bound.call("GET", f"{tls.mtls_api_url}/payments")
+        assert answer.status == 200, answer.text()
+        assert answer.json()["bound"] is True
+        assert asyncio.run(run()) == 200
+        # Without the certificate (the main port asks for none) the bound token is refused.
+        assert bound.call("GET", f"{tls.api_url}/payments").status == 401

@@ -7,6 +7,7 @@ use napi_derive::napi;
 
 use m2m_auth::{ClientOptions, SecretString, TokenClient, TokenClientBuilder, TokenParams};
 
+use crate::api::{NativeApiRequest, NativeApiResponse};
 use crate::error::{guarded, guarded_sync, to_napi};
 use crate::events::{EventCallback, event_hook};
 
@@ -332,6 +333,23 @@ impl NativeTokenClient {
     #[napi(getter)]
     pub fn scopes(&self) -> Vec<String> {
         self.inner.scopes().to_vec()
+    }
+
+    /// One request to a protected API with the token, through the core (client certificate presented, a
+    /// rejected token replaced once).
+    #[napi]
+    pub async fn call(&self, request: NativeApiRequest) -> napi::Result<NativeApiResponse> {
+        let request = request.into_core().map_err(to_napi)?;
+        let client = self.inner.clone();
+        guarded(async move { client.call(&request).await.map_err(to_napi) })
+            .await
+            .map(NativeApiResponse::from)
+    }
+
+    /// Whether the client presents a certificate (so its tokens may be bound to it).
+    #[napi(getter)]
+    pub fn has_client_certificate(&self) -> bool {
+        self.inner.has_client_certificate()
     }
 
     /// The description used by `util.inspect` and `toString`; never contains the secret.

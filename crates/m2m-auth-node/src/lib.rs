@@ -1,5 +1,6 @@
 //! The native addon of the `m2m-auth` npm package. `node/index.js` and `node/testing.js` wrap it.
 
+mod api;
 mod client;
 mod error;
 mod events;

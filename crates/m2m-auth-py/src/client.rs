@@ -8,6 +8,7 @@ use pyo3::types::{PyDict, PyString};
 
 use m2m_auth::{TokenClient, TokenClientBuilder, TokenParams};
 
+use crate::api::{PyApiResponse, api_request};
 use crate::asyncio::spawn_for_asyncio;
 use crate::errors::to_py_err;
 use crate::options::{Constructor, call_params, client_options, text};
@@ -263,6 +264,49 @@ impl PyTokenClient {
                 client.invalidate();
                 true
             }
+        })
+    }
+
+    /// One request to a protected API with this client's token, through the core: the client certificate is
+    /// presented (certificate-bound tokens need it) and a rejected token is replaced once. Releases the GIL.
+    #[pyo3(signature = (method, url, *, headers=None, body=None, timeout=30.0))]
+    fn call(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        url: &str,
+        headers: Option<&Bound<'_, PyAny>>,
+        body: Option<&Bound<'_, PyAny>>,
+        timeout: f64,
+    ) -> PyResult<PyApiResponse> {
+        let request = api_request(method, url, headers, body, timeout)?;
+        let client = self.client()?;
+        let rt = runtime::get()?;
+        py.detach(|| rt.block_on(client.call(&request)))
+            .map(PyApiResponse::from)
+            .map_err(to_py_err)
+    }
+
+    /// Awaitable `call` for asyncio.
+    #[pyo3(signature = (method, url, *, headers=None, body=None, timeout=30.0))]
+    fn call_async<'py>(
+        &self,
+        py: Python<'py>,
+        method: &str,
+        url: &str,
+        headers: Option<&Bound<'_, PyAny>>,
+        body: Option<&Bound<'_, PyAny>>,
+        timeout: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = api_request(method, url, headers, body, timeout)?;
+        let client = self.client()?;
+        spawn_for_asyncio(py, None, async move {
+            let answer = client.call(&request).await?;
+            Ok(Box::new(move |py: Python<'_>| {
+                Ok(Bound::new(py, PyApiResponse::from(answer))?
+                    .into_any()
+                    .unbind())
+            }) as crate::asyncio::ToPy)
         })
     }
 

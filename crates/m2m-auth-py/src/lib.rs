@@ -1,5 +1,6 @@
 //! `m2m_auth._native`: the Python face of the m2m-auth core. The `m2m_auth` package re-exports it.
 
+mod api;
 mod asyncio;
 mod client;
 mod errors;
@@ -29,6 +30,7 @@ fn _after_fork_in_child() {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyTokenClient>()?;
     m.add_class::<token::PyToken>()?;
+    m.add_class::<api::PyApiResponse>()?;
     m.add_class::<mock::PyMockServer>()?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(token_rejected, m)?)?;

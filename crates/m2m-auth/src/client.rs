@@ -179,6 +179,11 @@ impl TokenClient {
         self.inner.endpoint.known().map(Url::as_str)
     }
 
+    /// Whether token requests (and API calls) present a client certificate.
+    pub fn has_client_certificate(&self) -> bool {
+        self.inner.cfg.client_cert.is_some()
+    }
+
     pub fn issuer(&self) -> Option<&str> {
         self.inner.cfg.issuer.as_ref().map(Url::as_str)
     }
