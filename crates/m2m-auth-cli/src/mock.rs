@@ -20,6 +20,10 @@ pub struct MockArgs {
     /// Lifetime of issued tokens, in seconds.
     #[arg(long)]
     token_lifetime: Option<u64>,
+    /// Milliseconds the token endpoint waits before answering each request, like a real identity
+    /// provider's round trip (for benchmarks). Default: 0, or "token_latency_ms" in --config.
+    #[arg(long, value_name = "MS")]
+    token_latency_ms: Option<u64>,
     /// Serve HTTPS with a CA generated at start, plus the mTLS endpoint alias (RFC 8705) on a
     /// second port, where clients may present a certificate for tls_client_auth or
     /// self_signed_tls_client_auth and get certificate-bound tokens. Clients must trust the CA:
@@ -60,6 +64,9 @@ pub async fn run(args: MockArgs) -> ExitCode {
     }
     if let Some(secs) = args.token_lifetime {
         config.token_lifetime_secs = secs;
+    }
+    if let Some(ms) = args.token_latency_ms {
+        config.token_latency_ms = ms;
     }
     if !config.tls && (args.ca_out.is_some() || args.mtls_port.is_some()) {
         eprintln!(

@@ -37,6 +37,9 @@ pub struct MockConfig {
     /// array member. Default: the issuer, which is the `aud` of tokens requested without an
     /// `audience` or `resource` (and without a client `default_audience`).
     pub api_audience: Option<String>,
+    /// Milliseconds the token endpoint waits before it answers each request, whatever the outcome:
+    /// the round trip of a real identity provider, for benchmarks. Default 0.
+    pub token_latency_ms: u64,
 }
 
 impl Default for MockConfig {
@@ -51,6 +54,7 @@ impl Default for MockConfig {
             auth_methods_supported: None,
             assertion_clock_skew_secs: 0,
             api_audience: None,
+            token_latency_ms: 0,
         }
     }
 }

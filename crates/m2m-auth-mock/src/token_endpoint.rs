@@ -71,6 +71,10 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -
     shared.count_token_request();
     let (parts, body) = request.into_parts();
     let mut recorder = Recorder::new(Arc::clone(&shared), &parts);
+    // A real identity provider's round trip (configured; 0 by default), before any answer.
+    if shared.config.token_latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(shared.config.token_latency_ms)).await;
+    }
     let connection = Connection::of(&parts);
     let thumbprint = connection
         .client_cert()
