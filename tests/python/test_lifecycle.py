@@ -319,7 +319,8 @@ class TokenLog:
         assert distinct <= requests <= distinct + 1, f"{requests} requests for {distinct} tokens"
         stats = client.stats()
         assert stats["failures"] == 0, stats
-        assert stats["fetches"] == requests, stats
+        # A refresh started just before the callers stopped may not have reached the server yet.
+        assert requests <= stats["fetches"] <= requests + 1, stats
 
 
 def test_tokens_rotate_under_16_threads_without_anyone_getting_an_expired_one(
