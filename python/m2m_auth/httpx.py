@@ -24,7 +24,7 @@ import httpx
 from m2m_auth._http import TokenSource, bearer, origin_of, rejected
 from m2m_auth._native import TokenClient
 
-__all__ = ["BearerAuth"]
+__all__ = ["BearerAuth", "CoreTransport"]
 
 
 class BearerAuth(httpx.Auth):
@@ -90,3 +90,39 @@ class BearerAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return f"BearerAuth({self._source.client!r})"
+
+
+class CoreTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """An httpx transport (sync and async) that sends each request through the m2m-auth core, with the token:
+    the client certificate is presented, as a certificate-bound token (RFC 8705) needs, and a rejected token
+    is replaced once::
+
+        httpx.Client(transport=client.httpx_transport())
+        httpx.AsyncClient(transport=client.httpx_transport())
+
+    Requests through it need no ``auth``; redirects are followed by the core within the origin."""
+
+    def __init__(self, client: TokenClient) -> None:
+        self._client = client
+
+    @staticmethod
+    def _parts(request: httpx.Request) -> tuple[list[tuple[str, str]], float]:
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() != "authorization"]
+        timeouts = request.extensions.get("timeout", {})
+        seconds = sum(t for t in timeouts.values() if t) or 30.0
+        return headers, seconds
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        headers, seconds = self._parts(request)
+        answer = self._client.call(
+            request.method, str(request.url), headers=headers, body=request.read(), timeout=seconds
+        )
+        return httpx.Response(answer.status, headers=answer.headers, content=answer.body, request=request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        headers, seconds = self._parts(request)
+        body = await request.aread()
+        answer = await self._client.call_async(
+            request.method, str(request.url), headers=headers, body=body, timeout=seconds
+        )
+        return httpx.Response(answer.status, headers=answer.headers, content=answer.body, request=request)

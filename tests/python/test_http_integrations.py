@@ -292,3 +292,19 @@ def test_call_presents_the_certificate_a_bound_token_needs() -> None:
         assert asyncio.run(run()) == 200
         # Without the certificate (the main port asks for none) the bound token is refused.
         assert bound.call("GET", f"{tls.api_url}/payments").status == 401
+
+        # requests and httpx, through the core's transport.
+        with requests.Session() as session:
+            session.mount(tls.mtls_api_url, bound.requests_adapter())
+            r = session.post(f"{tls.mtls_api_url}/payments", json={"amount": 4})
+        assert r.status_code == 200, r.text
+        assert r.json()["bound"] is True and r.json()["body"] == '{"amount": 4}'
+        with httpx.Client(transport=bound.httpx_transport()) as http:
+            assert http.get(f"{tls.mtls_api_url}/payments").json()["bound"] is True
+
+        async def run_httpx() -> Any:
+            async with httpx.AsyncClient(transport=bound.httpx_transport()) as http:
+                return (await http.put(f"{tls.mtls_api_url}/payments", content=b"x")).json()
+
+        answer_async = asyncio.run(run_httpx())
+        assert answer_async["bound"] is True and answer_async["method"] == "PUT"

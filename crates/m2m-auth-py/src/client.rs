@@ -328,6 +328,18 @@ impl PyTokenClient {
         integration(slf, "m2m_auth.httpx", "BearerAuth", kwargs)
     }
 
+    /// A `requests` transport adapter through the core (certificate-bound tokens):
+    /// `m2m_auth.requests.CoreAdapter(client)`.
+    fn requests_adapter<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        integration(slf, "m2m_auth.requests", "CoreAdapter", None)
+    }
+
+    /// An `httpx` transport (sync and async) through the core (certificate-bound tokens):
+    /// `m2m_auth.httpx.CoreTransport(client)`.
+    fn httpx_transport<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        integration(slf, "m2m_auth.httpx", "CoreTransport", None)
+    }
+
     /// This client as an `aiohttp` middleware for `origins`:
     /// `m2m_auth.aiohttp.BearerAuthMiddleware(client, origins=…, **kwargs)`.
     #[pyo3(signature = (**kwargs))]
