@@ -79,3 +79,31 @@ class TokenSource:
 
 def bearer(token: str) -> str:
     return f"Bearer {token}"
+
+
+class Authorizer:
+    """The base of every integration: the client, what to ask tokens for (``scopes``, ``audience``,
+    ``resources``, ``extra_params``; default: the client's own settings), and where they may go
+    (``origins``; default: anywhere)."""
+
+    def __init__(
+        self,
+        client: TokenClient,
+        *,
+        scopes: Sequence[str] | None = None,
+        audience: str | None = None,
+        resources: Sequence[str] | None = None,
+        extra_params: Mapping[str, str] | None = None,
+        origins: str | Iterable[str] | None = None,
+    ) -> None:
+        self._source = TokenSource(
+            client,
+            scopes=scopes,
+            audience=audience,
+            resources=resources,
+            extra_params=extra_params,
+            origins=origins,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._source.client!r})"

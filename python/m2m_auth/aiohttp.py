@@ -21,13 +21,13 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, hdrs
 
-from m2m_auth._http import TokenSource, bearer, rejected
+from m2m_auth._http import Authorizer, bearer, rejected
 from m2m_auth._native import TokenClient
 
 __all__ = ["BearerAuthMiddleware"]
 
 
-class BearerAuthMiddleware:
+class BearerAuthMiddleware(Authorizer):
     """``Authorization: Bearer <token>`` from a :class:`~m2m_auth.TokenClient` on requests to ``origins``.
 
     ``scopes``, ``audience``, ``resources``, ``extra_params``: what to ask the token for (default: the
@@ -43,13 +43,13 @@ class BearerAuthMiddleware:
         resources: Sequence[str] | None = None,
         extra_params: Mapping[str, str] | None = None,
     ) -> None:
-        self._source = TokenSource(
+        super().__init__(
             client,
+            origins=origins,
             scopes=scopes,
             audience=audience,
             resources=resources,
             extra_params=extra_params,
-            origins=origins,
         )
 
     async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
@@ -67,9 +67,6 @@ class BearerAuthMiddleware:
         self._source.drop(token)
         request.headers[hdrs.AUTHORIZATION] = bearer(await self._source.token_async())
         return await handler(request)
-
-    def __repr__(self) -> str:
-        return f"BearerAuthMiddleware({self._source.client!r})"
 
 
 def _replayable(request: ClientRequest) -> bool:

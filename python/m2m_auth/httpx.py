@@ -17,40 +17,21 @@ when a redirect leaves the origin, and the retry goes only to the origin the tok
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Generator
 
 import httpx
 
-from m2m_auth._http import TokenSource, bearer, origin_of, rejected
+from m2m_auth._http import Authorizer, bearer, origin_of, rejected
 from m2m_auth._native import TokenClient
 
 __all__ = ["BearerAuth", "CoreTransport"]
 
 
-class BearerAuth(httpx.Auth):
+class BearerAuth(httpx.Auth, Authorizer):
     """An ``httpx.Auth`` that sends ``Authorization: Bearer <token>`` from a :class:`~m2m_auth.TokenClient`.
 
     ``scopes``, ``audience``, ``resources``, ``extra_params``: what to ask the token for (default: the
     client's own settings). ``origins``: if given, only requests to these origins get the token."""
-
-    def __init__(
-        self,
-        client: TokenClient,
-        *,
-        scopes: Sequence[str] | None = None,
-        audience: str | None = None,
-        resources: Sequence[str] | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        origins: str | Iterable[str] | None = None,
-    ) -> None:
-        self._source = TokenSource(
-            client,
-            scopes=scopes,
-            audience=audience,
-            resources=resources,
-            extra_params=extra_params,
-            origins=origins,
-        )
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if not self._source.may_authorize(str(request.url)):
@@ -87,9 +68,6 @@ class BearerAuth(httpx.Auth):
             # A streamed body was consumed by the first attempt; only bytes can be sent again.
             and isinstance(request.stream, httpx.ByteStream)
         )
-
-    def __repr__(self) -> str:
-        return f"BearerAuth({self._source.client!r})"
 
 
 class CoreTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):

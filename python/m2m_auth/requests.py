@@ -16,7 +16,7 @@ was sent to. ``pip install m2m-auth[requests]``.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -25,7 +25,7 @@ import requests.structures
 import requests.utils
 from requests.auth import AuthBase
 
-from m2m_auth._http import TokenSource, bearer, origin_of, rejected
+from m2m_auth._http import Authorizer, bearer, origin_of, rejected
 from m2m_auth._native import TokenClient
 
 __all__ = ["BearerAuth", "CoreAdapter"]
@@ -33,31 +33,12 @@ __all__ = ["BearerAuth", "CoreAdapter"]
 _RETRIED = "_m2m_auth_retried"
 
 
-class BearerAuth(AuthBase):
+class BearerAuth(AuthBase, Authorizer):
     """A ``requests`` auth that sends ``Authorization: Bearer <token>`` from a :class:`~m2m_auth.TokenClient`.
 
     ``scopes``, ``audience``, ``resources``, ``extra_params``: what to ask the token for (default: the
     client's own settings). ``origins``: if given, only requests to these origins (``"https://api.example"``)
     get the token."""
-
-    def __init__(
-        self,
-        client: TokenClient,
-        *,
-        scopes: Sequence[str] | None = None,
-        audience: str | None = None,
-        resources: Sequence[str] | None = None,
-        extra_params: Mapping[str, str] | None = None,
-        origins: str | Iterable[str] | None = None,
-    ) -> None:
-        self._source = TokenSource(
-            client,
-            scopes=scopes,
-            audience=audience,
-            resources=resources,
-            extra_params=extra_params,
-            origins=origins,
-        )
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         url = r.url or ""
@@ -98,9 +79,6 @@ class BearerAuth(AuthBase):
         retried.history.append(response)
         retried.request = fresh
         return retried
-
-    def __repr__(self) -> str:
-        return f"BearerAuth({self._source.client!r})"
 
 
 class CoreAdapter(requests.adapters.BaseAdapter):

@@ -3,30 +3,19 @@
 //! variable and flag; key material never reaches the output.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
+
+mod common;
+use common::{cli, run};
 
 use m2m_auth_mock::testkeys::{GeneratedKey, generate_signing_key};
 use m2m_auth_mock::{MockConfig, MockServer, RegisteredClient};
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_m2m-auth");
-
-fn cli() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("M2M_") {
-            cmd.env_remove(k);
-        }
-    }
+fn cli_token() -> Command {
+    let mut cmd = cli();
     cmd.arg("token");
     cmd
-}
-
-fn run(cmd: &mut Command) -> (Output, String, String) {
-    let out = cmd.output().expect("run m2m-auth");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, stdout, stderr)
 }
 
 /// A file in a directory of this test process, removed with it.
@@ -78,7 +67,7 @@ async fn private_key_jwt_from_a_key_file_or_the_environment() {
     let dir = TempDir::new("key");
     let key_file = dir.file("key.pem", &key.traditional_pem);
 
-    let (out, stdout, stderr) = run(cli()
+    let (out, stdout, stderr) = run(cli_token()
         .args([
             "--token-url",
             &server.token_url(),
@@ -95,7 +84,7 @@ async fn private_key_jwt_from_a_key_file_or_the_environment() {
     let request = server.requests().pop().expect("request");
     assert_eq!(request.auth_method.as_deref(), Some("private_key_jwt"));
 
-    let (out, stdout, stderr) = run(cli()
+    let (out, stdout, stderr) = run(cli_token()
         .env("M2M_TOKEN_URL", server.token_url())
         .env("M2M_CLIENT_ID", "svc-cli-key")
         .env("M2M_PRIVATE_KEY", &key.pkcs8_pem)
@@ -113,7 +102,7 @@ async fn a_wrong_key_is_an_oauth_error_and_a_bad_key_file_a_config_error() {
     let other = generate_signing_key("ES256").expect("key");
     let dir = TempDir::new("wrong");
     let other_file = dir.file("other.pem", &other.pkcs8_pem);
-    let (out, _, stderr) = run(cli()
+    let (out, _, stderr) = run(cli_token()
         .args([
             "--token-url",
             &server.token_url(),
@@ -127,7 +116,7 @@ async fn a_wrong_key_is_an_oauth_error_and_a_bad_key_file_a_config_error() {
     assert!(!stderr.contains(secret_part(&other.pkcs8_pem)));
 
     let not_a_key = dir.file("not-a-key.pem", "hello");
-    let (out, _, stderr) = run(cli()
+    let (out, _, stderr) = run(cli_token()
         .args(["--token-url", &server.token_url(), "--client-id", "svc"])
         .arg("--private-key-file")
         .arg(&not_a_key));
@@ -135,7 +124,7 @@ async fn a_wrong_key_is_an_oauth_error_and_a_bad_key_file_a_config_error() {
     assert!(stderr.contains("M2M_PRIVATE_KEY_FILE"), "{stderr}");
     assert!(stderr.contains("--private-key-file"), "{stderr}");
 
-    let (out, _, stderr) = run(cli()
+    let (out, _, stderr) = run(cli_token()
         .args(["--token-url", &server.token_url(), "--client-id", "svc"])
         .args(["--client-secret-file", "/dev/null"])
         .arg("--private-key-file")
@@ -168,7 +157,7 @@ async fn tls_client_auth_with_certificate_files_and_a_private_ca() {
         dir.file("svc.key", &key),
         dir.file("ca.pem", &server.ca_pem().expect("ca")),
     );
-    let (out, stdout, stderr) = run(cli()
+    let (out, stdout, stderr) = run(cli_token()
         .args(["--issuer", &server.issuer(), "--client-id", "svc-cli-mtls"])
         .arg("--client-cert-file")
         .arg(&cert_file)
@@ -180,7 +169,7 @@ async fn tls_client_auth_with_certificate_files_and_a_private_ca() {
     assert!(claims["cnf"]["x5t#S256"].is_string(), "bound: {claims}");
     assert!(!stdout.contains(secret_part(&key)) && !stderr.contains(secret_part(&key)));
 
-    let (out, _, stderr) = run(cli()
+    let (out, _, stderr) = run(cli_token()
         .args(["--issuer", &server.issuer(), "--client-id", "svc-cli-mtls"])
         .arg("--client-cert-file")
         .arg(&cert_file));

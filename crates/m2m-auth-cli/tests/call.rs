@@ -1,31 +1,20 @@
 //! `m2m-auth call URL` against the mock's protected API.
 
-use std::process::{Command, Output};
+use std::process::Command;
+
+mod common;
+use common::{cli, run};
 
 use m2m_auth_mock::{MockConfig, MockServer};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_m2m-auth");
-
 fn call(server: &MockServer) -> Command {
-    let mut cmd = Command::new(BIN);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("M2M_") {
-            cmd.env_remove(k);
-        }
-    }
+    let mut cmd = cli();
     cmd.arg("call")
         .env("M2M_TOKEN_URL", server.token_url())
         .env("M2M_CLIENT_ID", "demo-client")
         .env("M2M_CLIENT_SECRET", "demo-secret");
     cmd
-}
-
-fn run(cmd: &mut Command) -> (Output, String, String) {
-    let out = cmd.output().expect("run m2m-auth");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, stdout, stderr)
 }
 
 async fn mock() -> MockServer {

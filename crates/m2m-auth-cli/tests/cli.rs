@@ -2,32 +2,16 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 
 use m2m_auth_mock::testkeys::self_signed_certificate;
 use m2m_auth_mock::{MockConfig, MockServer, RegisteredClient, SELF_SIGNED_TLS_CLIENT_AUTH};
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_m2m-auth");
+mod common;
+use common::*;
+
 const SECRET: &str = "demo-secret";
-
-/// A command with a clean environment: no M2M_* variable of the machine leaks into a test.
-fn cli() -> Command {
-    let mut cmd = Command::new(BIN);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("M2M_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
-}
-
-fn run(cmd: &mut Command) -> (Output, String, String) {
-    let out = cmd.output().expect("run m2m-auth");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, stdout, stderr)
-}
 
 async fn mock() -> MockServer {
     MockServer::start(MockConfig::default())
