@@ -176,3 +176,31 @@ async fn tls_client_auth_with_certificate_files_and_a_private_ca() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("M2M_CLIENT_KEY_FILE"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_secret_jwt_signs_with_the_secret_and_never_sends_it() {
+    let server = MockServer::start(MockConfig::default())
+        .await
+        .expect("mock");
+    server
+        .register_client(
+            RegisteredClient::new("svc-cli-hs", "hs-cli-secret-value")
+                .with_auth_methods(["client_secret_jwt"]),
+        )
+        .expect("register");
+    let (out, stdout, stderr) = run(cli_token()
+        .env("M2M_TOKEN_URL", server.token_url())
+        .env("M2M_CLIENT_ID", "svc-cli-hs")
+        .env("M2M_CLIENT_SECRET", "hs-cli-secret-value")
+        .env("M2M_AUTH_METHOD", "client_secret_jwt"));
+    assert!(out.status.success(), "{stderr}");
+    server.verify_access_token(stdout.trim()).expect("a token");
+    let request = server.requests().pop().expect("request");
+    assert_eq!(request.auth_method.as_deref(), Some("client_secret_jwt"));
+    assert!(
+        request
+            .form
+            .iter()
+            .all(|(_, v)| !v.contains("hs-cli-secret-value"))
+    );
+}
