@@ -9,6 +9,7 @@ const errors = require('./errors')
 const { fromNative, ConfigError } = errors
 const { tokenParams } = require('./http')
 const { authorizedFetch } = require('./fetch')
+const { TokenMirror } = require('./mirror')
 
 // The type of every option, checked here so that a mistake names the option as the caller wrote it.
 const OPTION_TYPES = {
@@ -120,6 +121,7 @@ const WRAP = Symbol('wrap native client')
 
 class TokenClient {
   #native
+  #mirror = new TokenMirror()
 
   /**
    * @param {object} options tokenUrl, clientId, clientSecret, and optionally authMethod, scopes, audience,
@@ -127,7 +129,7 @@ class TokenClient {
    */
   constructor(options = {}, nativeClient = undefined) {
     if (options === WRAP) {
-      this.#native = nativeClient
+      this.#native = nativeClient(this.#mirror.listener())
       return
     }
     const { onEvent, _panicOnFetch, ...opts } = checked(options, OPTION_TYPES, 'TokenClient option', 'options')
@@ -138,7 +140,7 @@ class TokenClient {
       if (Buffer.isBuffer(value)) opts[key] = value.toString('utf8')
       else if (value !== null && typeof value === 'object') opts[key] = JSON.stringify(value)
     }
-    this.#native = call(() => new native.NativeTokenClient(opts, eventListener(onEvent)))
+    this.#native = call(() => new native.NativeTokenClient(opts, eventListener(onEvent), this.#mirror.listener()))
   }
 
   /** A client for a SecureAuth Connect workspace: { tenant, region, workspace, clientId, clientSecret, ... }. */
@@ -172,11 +174,18 @@ class TokenClient {
   /** A client configured from the M2M_* environment variables. */
   static fromEnv(options = {}) {
     const { onEvent } = checked(options, { onEvent: 'function' }, 'fromEnv option', 'options')
-    return new TokenClient(WRAP, call(() => native.NativeTokenClient.fromEnv(eventListener(onEvent))))
+    return new TokenClient(WRAP, (onToken) => call(() => native.NativeTokenClient.fromEnv(eventListener(onEvent), onToken)))
   }
 
   /** The access token (a string); cached while fresh. */
   async getToken(params) {
+    if (params === undefined) {
+      const mirrored = this.#mirror.current
+      if (mirrored !== undefined) {
+        this.#mirror.hits += 1
+        return mirrored
+      }
+    }
     const p = nativeParams(params)
     const cached = call(() => this.#native.cachedToken(p))
     if (cached !== null && cached !== undefined) return cached
@@ -234,14 +243,17 @@ class TokenClient {
     if (token !== undefined && typeof token !== 'string') {
       throw new ConfigError('invalidate(token): token must be a string', { field: 'token' })
     }
-    return this.#native.invalidate(token)
+    const dropped = this.#native.invalidate(token)
+    if (token === undefined || dropped) this.#mirror.drop(this.#native.tokenSeq)
+    else if (token === this.#mirror.current) this.#mirror.drop()
+    return dropped
   }
 
   /** Counters: hits, misses, fetches, failures, lastError. */
   stats() {
     const s = this.#native.stats()
     return {
-      hits: s.hits, misses: s.misses, fetches: s.fetches, refreshes: s.refreshes, failures: s.failures,
+      hits: s.hits + this.#mirror.hits, misses: s.misses, fetches: s.fetches, refreshes: s.refreshes, failures: s.failures,
       lastError: s.lastError ?? null,
     }
   }

@@ -9,7 +9,7 @@ use m2m_auth::{ClientOptions, SecretString, TokenClient, TokenClientBuilder, Tok
 
 use crate::api::{NativeApiRequest, NativeApiResponse};
 use crate::error::{guarded, guarded_sync, to_napi};
-use crate::events::{EventCallback, event_hook};
+use crate::events::{EventCallback, event_hook, token_watcher};
 
 /// Client settings, as the JS options object. Durations are in milliseconds, the JS convention.
 #[napi(object)]
@@ -150,9 +150,26 @@ pub struct NativeTokenClient {
     inner: TokenClient,
 }
 
+/// The JS callbacks a client reports to: its events (`onEvent`, NODE_DEBUG) and the changes of its default
+/// token, which `index.js` mirrors to answer cache hits without a native call.
+fn with_callbacks(
+    mut builder: TokenClientBuilder,
+    on_event: Option<EventCallback>,
+    on_token: Option<EventCallback>,
+) -> TokenClientBuilder {
+    if let Some(callback) = on_event {
+        builder = builder.on_event(event_hook(callback));
+    }
+    if let Some(callback) = on_token {
+        builder = builder.watch_token(token_watcher(callback));
+    }
+    builder
+}
+
 fn build(
     options: NativeClientOptions,
     on_event: Option<EventCallback>,
+    on_token: Option<EventCallback>,
 ) -> napi::Result<NativeTokenClient> {
     let base = match (&options.tenant, &options.region, &options.workspace) {
         (None, None, None) => TokenClientBuilder::new(),
@@ -181,10 +198,8 @@ fn build(
         )
         .map_err(to_napi)?,
     };
-    let mut builder = options.into_core().apply(base).map_err(to_napi)?;
-    if let Some(callback) = on_event {
-        builder = builder.on_event(event_hook(callback));
-    }
+    let builder = options.into_core().apply(base).map_err(to_napi)?;
+    let builder = with_callbacks(builder, on_event, on_token);
     Ok(NativeTokenClient {
         inner: builder.build().map_err(to_napi)?,
     })
@@ -233,22 +248,25 @@ impl NativeTokenClient {
 
 #[napi]
 impl NativeTokenClient {
-    /// `onEvent` receives each event as JSON text: {level, kind, clientId, message}.
+    /// `onEvent` receives each event as JSON text: {level, kind, clientId, message}; `onToken` each change of
+    /// the default token as JSON text: {seq, token, serveForMs}.
     #[napi(constructor)]
     pub fn new(
         options: NativeClientOptions,
         on_event: Option<EventCallback>,
+        on_token: Option<EventCallback>,
     ) -> napi::Result<Self> {
-        guarded_sync(|| build(options, on_event))
+        guarded_sync(|| build(options, on_event, on_token))
     }
 
     #[napi(factory)]
-    pub fn from_env(on_event: Option<EventCallback>) -> napi::Result<Self> {
+    pub fn from_env(
+        on_event: Option<EventCallback>,
+        on_token: Option<EventCallback>,
+    ) -> napi::Result<Self> {
         guarded_sync(|| {
-            let mut builder = m2m_auth::env::builder_from_env().map_err(to_napi)?;
-            if let Some(callback) = on_event {
-                builder = builder.on_event(event_hook(callback));
-            }
+            let builder = m2m_auth::env::builder_from_env().map_err(to_napi)?;
+            let builder = with_callbacks(builder, on_event, on_token);
             Ok(Self {
                 inner: builder.build().map_err(to_napi)?,
             })
@@ -295,6 +313,12 @@ impl NativeTokenClient {
                 true
             }
         }
+    }
+
+    /// The sequence number of the default token's last change (what the last `onToken` update carried).
+    #[napi(getter)]
+    pub fn token_seq(&self) -> f64 {
+        self.inner.token_seq() as f64
     }
 
     #[napi]

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Instant;
 
@@ -24,6 +25,7 @@ use crate::params::TokenParams;
 use crate::slot::{Joined, Slot};
 use crate::stats::{Counters, Stats};
 use crate::token::Token;
+use crate::watch::{TokenUpdate, serve_for};
 
 /// An OAuth 2.0 client credentials token client. Cheap to clone: clones share the cache.
 #[derive(Clone)]
@@ -44,6 +46,8 @@ struct Inner {
     runtime: OnceLock<Handle>,
     /// For API calls (`crate::call`), built on first use.
     api_http: OnceLock<reqwest::Client>,
+    /// Changes of the default token, for a watcher (see `crate::watch`).
+    token_seq: AtomicU64,
 }
 
 impl TokenClient {
@@ -94,6 +98,7 @@ impl TokenClient {
                 counters: Counters::default(),
                 runtime,
                 api_http: OnceLock::new(),
+                token_seq: AtomicU64::new(0),
             }),
         })
     }
@@ -149,6 +154,7 @@ impl TokenClient {
         self.for_each_slot(|slot| {
             slot.clear();
         });
+        self.inner.default_token_changed(None);
     }
 
     /// Drops `access_token` if it is still cached, e.g. after an API answered 401 to it. Many callers that
@@ -157,6 +163,10 @@ impl TokenClient {
     pub fn invalidate_token(&self, access_token: &str) -> bool {
         let mut dropped = false;
         self.for_each_slot(|slot| dropped |= slot.clear_if(access_token));
+        if dropped {
+            self.inner
+                .default_token_changed(self.inner.default_slot.current());
+        }
         dropped
     }
 
@@ -168,6 +178,11 @@ impl TokenClient {
         let cfg = &self.inner.cfg;
         let http = crate::call::api_http_client(cfg.client_cert.as_ref(), cfg.ca_bundle.as_ref())?;
         Ok(self.inner.api_http.get_or_init(|| http))
+    }
+
+    /// The number of changes of the default token so far: what the last [`crate::TokenUpdate`] carried.
+    pub fn token_seq(&self) -> u64 {
+        self.inner.token_seq.load(Ordering::SeqCst)
     }
 
     pub fn stats(&self) -> Stats {
@@ -364,6 +379,9 @@ async fn fetch(
         Ok(token) => {
             let token = Arc::new(token);
             slot.store(Arc::clone(&token));
+            if std::ptr::eq(slot, &*inner.default_slot) {
+                inner.default_token_changed(slot.current());
+            }
             Ok(token)
         }
         Err(e) => {
@@ -393,6 +411,31 @@ async fn fetch(
             );
             Err(e)
         }
+    }
+}
+
+impl Inner {
+    /// Tells the watcher, if any, what the default token now is.
+    fn default_token_changed(&self, token: Option<Arc<Token>>) {
+        let seq = self.token_seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let Some(watcher) = &self.cfg.token_watcher else {
+            return;
+        };
+        let serve_for = token.as_deref().map_or(std::time::Duration::ZERO, |t| {
+            serve_for(
+                t,
+                self.cfg.expiry_skew,
+                self.cfg.refresh_ratio,
+                Instant::now(),
+            )
+        });
+        let update = TokenUpdate {
+            seq,
+            token,
+            serve_for,
+        };
+        // A panicking watcher is the binding's bug; it must not take the fetch down with it.
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| (watcher.0)(update)));
     }
 }
 

@@ -14,6 +14,7 @@ use crate::retry::RetryPolicy;
 use crate::secret::SecretString;
 use crate::signing_key::SigningKey;
 use crate::tls::{CaBundle, ClientCertificate};
+use crate::watch::TokenWatcher;
 
 /// Default time a request to the token endpoint may take, connection included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,6 +52,7 @@ pub struct TokenClientBuilder {
     pub(crate) retry: Option<RetryPolicy>,
     pub(crate) refresh_ratio: Option<f64>,
     pub(crate) event_hook: Option<EventHook>,
+    pub(crate) token_watcher: Option<TokenWatcher>,
     pub(crate) runtime: Option<tokio::runtime::Handle>,
     pub(crate) panic_on_fetch: bool,
 }
@@ -207,6 +209,12 @@ impl TokenClientBuilder {
         self
     }
 
+    /// Receives every change of the default token (see [`crate::TokenUpdate`]).
+    pub fn watch_token(mut self, watcher: TokenWatcher) -> Self {
+        self.token_watcher = Some(watcher);
+        self
+    }
+
     /// The runtime for background refreshes started from synchronous calls ([`crate::TokenClient::cached`]).
     /// Without it the client uses the runtime of its first asynchronous call.
     pub fn runtime(mut self, handle: tokio::runtime::Handle) -> Self {
@@ -321,6 +329,7 @@ impl TokenClientBuilder {
             retry,
             refresh_ratio,
             event_hook: self.event_hook,
+            token_watcher: self.token_watcher,
             runtime: self.runtime,
             panic_on_fetch: self.panic_on_fetch,
         })
@@ -352,6 +361,7 @@ pub(crate) struct ClientConfig {
     pub retry: RetryPolicy,
     pub refresh_ratio: f64,
     pub event_hook: Option<EventHook>,
+    pub token_watcher: Option<TokenWatcher>,
     pub runtime: Option<tokio::runtime::Handle>,
     pub panic_on_fetch: bool,
 }

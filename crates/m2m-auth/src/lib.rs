@@ -37,6 +37,7 @@ mod slot;
 mod stats;
 mod tls;
 mod token;
+mod watch;
 
 pub use auth_method::AuthMethod;
 pub use call::{ApiRequest, ApiResponse, MAX_API_RESPONSE_BYTES};
@@ -55,6 +56,7 @@ pub use signing_key::{SigningAlg, SigningKey};
 pub use stats::Stats;
 pub use tls::{CaBundle, ClientCertificate};
 pub use token::Token;
+pub use watch::{TokenUpdate, TokenWatcher};
 
 /// Extracts a readable message from a caught panic; the bindings use it for their own `catch_unwind`.
 pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {

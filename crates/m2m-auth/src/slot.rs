@@ -42,6 +42,14 @@ impl Slot {
         (now + skew < token.expires_at()).then(|| Arc::clone(token))
     }
 
+    /// The current token, usable or not.
+    pub fn current(&self) -> Option<Arc<Token>> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     pub fn store(&self, token: Arc<Token>) {
         let mut guard = self.current.write().unwrap_or_else(PoisonError::into_inner);
         // A slower, older fetch must not replace a newer token.

@@ -149,3 +149,54 @@ fn a_token_outside_a_runtime_is_an_error_not_a_panic() {
         other => panic!("expected an internal error, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_watcher_sees_every_change_of_the_default_token_in_order() {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    let server = mock().await;
+    let seen: Arc<Mutex<Vec<m2m_auth::TokenUpdate>>> = Arc::default();
+    let client = TokenClient::builder()
+        .token_url(server.token_url())
+        .client_id("demo-client")
+        .client_secret(SECRET)
+        .watch_token(m2m_auth::TokenWatcher::new({
+            let seen = Arc::clone(&seen);
+            move |u| seen.lock().expect("lock").push(u)
+        }))
+        .build()
+        .expect("client");
+    let first = client.token().await.expect("token");
+    // Other scopes are another cache entry: not the default token.
+    let params = client
+        .params(Some(vec!["payments.read".into()]), None, None)
+        .expect("params");
+    client.token_for(&params).await.expect("token");
+    assert!(!client.invalidate_token("not-the-current-token"));
+    assert!(client.invalidate_token(first.access_token()));
+    let second = client.token().await.expect("token");
+    client.invalidate();
+
+    let seen = seen.lock().expect("lock");
+    let summary: Vec<(u64, Option<String>)> = seen
+        .iter()
+        .map(|u| (u.seq, u.token.as_ref().map(|t| t.access_token().to_owned())))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, Some(first.access_token().to_owned())),
+            (2, None),
+            (3, Some(second.access_token().to_owned())),
+            (4, None),
+        ]
+    );
+    assert_eq!(client.token_seq(), 4);
+    // An hour-long token may be served from a mirror until 80% of its life (refresh-ahead).
+    let serve = seen[0].serve_for;
+    assert!(
+        serve > Duration::from_secs(2_800) && serve <= Duration::from_secs(2_880),
+        "{serve:?}"
+    );
+}

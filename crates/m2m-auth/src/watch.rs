@@ -1,0 +1,55 @@
+//! Watching the client's default token: a binding that answers cache hits without crossing into the core
+//! (Node, where a native call costs more than the whole hit should) keeps a mirror of the current token, and
+//! the core tells it, each time the token changes, the token and how long it may be handed out without
+//! asking the core again. The decisions stay here; the mirror only follows them.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::token::Token;
+
+/// A change of the default token.
+#[derive(Debug, Clone)]
+pub struct TokenUpdate {
+    /// Increases with every change; an update older than one already applied is to be ignored.
+    pub seq: u64,
+    /// The new current token, or `None` once it was dropped.
+    pub token: Option<Arc<Token>>,
+    /// How long the token may be served from the mirror: until a background refresh is due, or it is within
+    /// the skew of expiry, whichever comes first. After that, ask the core.
+    pub serve_for: Duration,
+}
+
+/// Receives every [`TokenUpdate`]. Called on the thread that made the change: keep it short.
+#[derive(Clone)]
+pub struct TokenWatcher(pub Arc<dyn Fn(TokenUpdate) + Send + Sync>);
+
+impl TokenWatcher {
+    pub fn new(f: impl Fn(TokenUpdate) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+}
+
+impl fmt::Debug for TokenWatcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenWatcher")
+    }
+}
+
+/// How long `token` may be served without the core: until refresh-ahead is due or the skew begins.
+pub(crate) fn serve_for(
+    token: &Token,
+    skew: Duration,
+    refresh_ratio: f64,
+    now: Instant,
+) -> Duration {
+    let skew = skew.min(token.lifetime() / 10);
+    let use_by = token.expires_at().checked_sub(skew).unwrap_or(now);
+    let refresh_at = if refresh_ratio >= 1.0 {
+        use_by
+    } else {
+        token.received_at() + token.lifetime().mul_f64(refresh_ratio)
+    };
+    refresh_at.min(use_by).saturating_duration_since(now)
+}
