@@ -16,7 +16,7 @@ PROFILE ?= debug
 export M2M_AUTH_BUILD_PROFILE := $(PROFILE)
 export CARGO_TERM_COLOR := never
 
-.PHONY: help setup setup-python setup-node demo test lint test-rust test-python test-node clean
+.PHONY: help setup setup-python setup-node demo test lint test-rust test-python test-node clean bench
 
 help:
 	@echo "make demo   - set up and run the demo (Python and Node) against the bundled mock server"
@@ -65,3 +65,7 @@ test: lint test-rust test-python test-node
 
 clean:
 	rm -rf $(VENV) node_modules node/*.node target
+
+# Benchmarks against the peers (bench/README.md): its own venv and npm install, release builds, ~5-10 min.
+bench:
+	PYTHON=$(PYTHON) bash bench/run.sh

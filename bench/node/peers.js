@@ -1,0 +1,129 @@
+'use strict'
+// The Node implementations compared: m2m-auth, its peers used as their own docs show, and the floor.
+//
+// Each implementation's `create(ep)` resolves to one fresh client (empty cache) as `{ get }`: `get()` is the
+// one call a service makes to get the current token, awaited. Discovery (openid-client, oauth4webapi)
+// happens in `create`, as a service does it once at start-up.
+//
+// Hand-written caches re-fetch once the token has expired (no early margin), as the Python ones do.
+
+const path = require('node:path')
+
+// m2m-auth: the release build staged by bench/run.sh (package files + the release .node addon).
+const M2M_AUTH = path.resolve(__dirname, '../.build/m2m-auth-node')
+
+const floor = {
+  name: 'floor',
+  label: 'floor: awaited async function returning a property',
+  floor: true,
+  async create () {
+    const holder = { token: 'eyJ.floor.token' }
+    async function getToken () { return holder.token }
+    return { get: getToken }
+  },
+}
+
+const m2mAuth = {
+  name: 'm2m-auth',
+  label: 'm2m-auth await getToken()',
+  module: M2M_AUTH,
+  async create (ep) {
+    const { TokenClient } = require(M2M_AUTH)
+    const client = new TokenClient({ tokenUrl: ep.tokenUrl, clientId: ep.clientId, clientSecret: ep.clientSecret })
+    return { get: () => client.getToken() }
+  },
+}
+
+const simpleOauth2 = {
+  name: 'simple-oauth2',
+  label: 'simple-oauth2 ClientCredentials',
+  module: 'simple-oauth2',
+  async create (ep) {
+    const { ClientCredentials } = require('simple-oauth2')
+    const url = new URL(ep.tokenUrl)
+    const client = new ClientCredentials({
+      client: { id: ep.clientId, secret: ep.clientSecret },
+      auth: { tokenHost: url.origin, tokenPath: url.pathname },
+    })
+    let accessToken
+    async function getToken () {
+      if (!accessToken || accessToken.expired()) accessToken = await client.getToken({})
+      return accessToken.token.access_token
+    }
+    return { get: getToken }
+  },
+}
+
+const openidClient = {
+  name: 'openid-client',
+  label: 'openid-client 6 + hand-written cache',
+  module: 'openid-client',
+  esm: true,
+  async create (ep) {
+    const client = await import('openid-client')
+    // Plain http:// is refused unless allowed; the mock is on loopback.
+    const config = await client.discovery(new URL(ep.issuer), ep.clientId, ep.clientSecret, undefined, {
+      execute: [client.allowInsecureRequests],
+    })
+    let cached
+    async function getToken () {
+      if (!cached || cached.expiresAt <= Date.now()) {
+        const tokens = await client.clientCredentialsGrant(config)
+        cached = { token: tokens.access_token, expiresAt: Date.now() + tokens.expiresIn() * 1000 }
+      }
+      return cached.token
+    }
+    return { get: getToken }
+  },
+}
+
+const oauth4webapi = {
+  name: 'oauth4webapi',
+  label: 'oauth4webapi + hand-written cache',
+  module: 'oauth4webapi',
+  esm: true,
+  async create (ep) {
+    const oauth = await import('oauth4webapi')
+    const insecure = { [oauth.allowInsecureRequests]: true } // plain http:// on loopback
+    const issuer = new URL(ep.issuer)
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure))
+    const client = { client_id: ep.clientId }
+    const clientAuth = oauth.ClientSecretPost(ep.clientSecret)
+    let cached
+    async function getToken () {
+      if (!cached || cached.expiresAt <= Date.now()) {
+        const response = await oauth.clientCredentialsGrantRequest(as, client, clientAuth, new URLSearchParams(), insecure)
+        const result = await oauth.processClientCredentialsResponse(as, client, response)
+        cached = { token: result.access_token, expiresAt: Date.now() + result.expires_in * 1000 }
+      }
+      return cached.token
+    }
+    return { get: getToken }
+  },
+}
+
+const vendorSnippet = {
+  name: 'vendor-snippet',
+  label: 'vendor snippet: fetch + naive cache',
+  async create (ep) {
+    let cached
+    async function getToken () {
+      if (cached && Date.now() < cached.expiresAt) return cached.token
+      const res = await fetch(ep.tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: ep.clientId, client_secret: ep.clientSecret }),
+      })
+      if (!res.ok) throw new Error(`token endpoint answered ${res.status}`)
+      const body = await res.json()
+      cached = { token: body.access_token, expiresAt: Date.now() + body.expires_in * 1000 }
+      return cached.token
+    }
+    return { get: getToken }
+  },
+}
+
+const ALL = [floor, m2mAuth, simpleOauth2, openidClient, oauth4webapi, vendorSnippet]
+const BY_NAME = Object.fromEntries(ALL.map((impl) => [impl.name, impl]))
+
+module.exports = { ALL, BY_NAME, M2M_AUTH }

@@ -1,0 +1,365 @@
+"""The benchmark's metrics for one Python implementation (see bench/README.md).
+
+Each returns a JSON-ready dict; the caller records an exception as that metric's failure."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from itertools import repeat
+from pathlib import Path
+from typing import Any, Callable
+
+# Cached get: the median of BATCHES batches of about BATCH_SECONDS each.
+BATCHES = 7
+BATCH_SECONDS = 0.2
+# Cold herd: stop waiting for the callers after this long (a peer that fetches one caller at a time needs
+# N round trips; the process ends with the callers still waiting, reported as timed out).
+HERD_TIMEOUT = 10.0
+# Rotation: callers, token lifetime, lifetimes looped; a call slower than SLOW_MS waited on the network. New
+# tokens that callers first got within ROTATION_GAP seconds of each other belong to one rotation. Between
+# calls each caller pauses PAUSE seconds, as a service does other work between requests (and so that the
+# callers do not fight over the GIL, which alone would make calls slow).
+CALLERS = 8
+LIFETIME_SECS = 2
+ROTATIONS = 3
+SLOW_MS = 5.0
+ROTATION_GAP = LIFETIME_SECS / 4
+PAUSE = 0.001
+# The mock's tokens carry `exp` in whole seconds (iat rounded down), so a token fetched up to a second
+# before its client-side expiry may be past `exp`: a token counts as expired only after exp + 1 s.
+EXP_TOLERANCE_SECS = 1.0
+# Footprint: fresh processes per measurement.
+IMPORT_RUNS = 7
+RSS_RUNS = 3
+
+HERE = Path(__file__).resolve().parent
+
+
+class Mock:
+    """The admin API of the `m2m-auth mock` server: counters, reset and token lifetime."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else b"" if method == "POST" else None
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"content-type": "application/json"}
+        )
+        with self._opener.open(request, timeout=10) as resp:
+            return json.loads(resp.read())
+
+    def reset(self) -> None:
+        """Counters to zero and the token lifetime back to the configured one."""
+        self._call("POST", "/mock/reset")
+
+    def token_requests(self) -> int:
+        return int(self._call("GET", "/mock/stats")["token_requests"])
+
+    def set_token_lifetime(self, secs: int) -> None:
+        self._call("POST", "/mock/token-lifetime", {"secs": secs})
+
+
+def _error(e: BaseException) -> str:
+    return f"{type(e).__name__}: {e}"[:300]
+
+
+# ---------------------------------------------------------------------------------------------- cached get
+
+
+def cached_get(cls: Any, ep: Any) -> dict[str, Any]:
+    """Nanoseconds per call of a cached token: median of BATCHES batches."""
+    impl = cls(ep)
+    if cls.mode == "async":
+        per_call = asyncio.run(_cached_async(impl.get))
+    else:
+        per_call = _cached_sync(impl.get)
+    return {"ns": statistics.median(per_call), "batches_ns": per_call}
+
+
+def _batches(run: Callable[[int], int]) -> list[float]:
+    """Calibrates a batch to about BATCH_SECONDS, then runs BATCHES of them: ns per call of each."""
+    n = 1000
+    elapsed = run(n)
+    while elapsed < 20_000_000:  # 20 ms, then scale to BATCH_SECONDS
+        n *= 10
+        elapsed = run(n)
+    n = max(1000, int(n * BATCH_SECONDS * 1e9 / elapsed))
+    gc.collect()
+    return [run(n) / n for _ in range(BATCHES)]
+
+
+def _cached_sync(get: Callable[[], str]) -> list[float]:
+    assert get(), "no token"
+
+    def run(n: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in repeat(None, n):
+            get()
+        return time.perf_counter_ns() - start
+
+    return _batches(run)
+
+
+async def _cached_async(get: Callable[[], Any]) -> list[float]:
+    assert await get(), "no token"
+
+    async def run_async(n: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in repeat(None, n):
+            await get()
+        return time.perf_counter_ns() - start
+
+    n = 1000
+    elapsed = await run_async(n)
+    while elapsed < 20_000_000:
+        n *= 10
+        elapsed = await run_async(n)
+    n = max(1000, int(n * BATCH_SECONDS * 1e9 / elapsed))
+    gc.collect()
+    return [await run_async(n) / n for _ in range(BATCHES)]
+
+
+# ----------------------------------------------------------------------------------------------- cold herd
+
+
+def cold_herd(cls: Any, ep: Any, mock: Mock, n: int) -> dict[str, Any]:
+    """N first callers at once on an empty cache: token requests the endpoint saw, time until all had one.
+
+    Runs in a fresh process (herd.py), so that callers still waiting at HERD_TIMEOUT end with it instead
+    of sending requests into the next measurement."""
+    mock.reset()
+    args = [str(HERE / "herd.py"), cls.name, str(n), ep.token_url, ep.client_id, ep.client_secret]
+    result = json.loads(_child(args, timeout=HERD_TIMEOUT + 60))
+    time.sleep(0.05)  # a request that a timed-out caller had in flight reaches the counters
+    return {"n": n, "token_requests": mock.token_requests(), **result}
+
+
+def herd_in_process(cls: Any, ep: Any, n: int) -> dict[str, Any]:
+    """The herd itself (called by herd.py): the outcome of each caller, and the wall time."""
+    impl = cls(ep)
+    if cls.mode == "async":
+        outcomes, wall, timed_out = asyncio.run(_herd_async(impl.get, n))
+    else:
+        outcomes, wall, timed_out = _herd_threads(impl.get, n)
+    errors = [o[1] for o in outcomes if o[0] == "error"]
+    tokens = {o[1] for o in outcomes if o[0] == "ok"}
+    return {
+        "wall_ms": wall * 1e3,
+        "ok": n - len(errors) - timed_out,
+        "errors": len(errors),
+        "timed_out": timed_out,
+        "distinct_tokens": len(tokens),
+        "error_sample": errors[0] if errors else None,
+    }
+
+
+def _herd_threads(get: Callable[[], str], n: int) -> tuple[list[tuple[str, str]], float, int]:
+    outcomes: list[tuple[str, str]] = [("timeout", "")] * n
+    finished = [0.0] * n
+    barrier = threading.Barrier(n + 1)
+
+    def caller(i: int) -> None:
+        barrier.wait()
+        try:
+            outcomes[i] = ("ok", get())
+        except Exception as e:  # a peer that is not thread-safe: recorded, not raised
+            outcomes[i] = ("error", _error(e))
+        finished[i] = time.perf_counter()
+
+    threads = [threading.Thread(target=caller, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    start = time.perf_counter()
+    barrier.wait()
+    deadline = start + HERD_TIMEOUT
+    for t in threads:
+        t.join(max(0.0, deadline - time.perf_counter()))
+    timed_out = sum(t.is_alive() for t in threads)
+    wall = max(finished) - start if timed_out == 0 else HERD_TIMEOUT
+    return outcomes, wall, timed_out
+
+
+async def _herd_async(get: Callable[[], Any], n: int) -> tuple[list[tuple[str, str]], float, int]:
+    async def caller() -> tuple[str, str]:
+        try:
+            return ("ok", await get())
+        except Exception as e:
+            return ("error", _error(e))
+
+    start = time.perf_counter()
+    try:
+        outcomes = await asyncio.wait_for(asyncio.gather(*(caller() for _ in range(n))), HERD_TIMEOUT)
+    except asyncio.TimeoutError:
+        return [("timeout", "")] * n, HERD_TIMEOUT, n
+    return list(outcomes), time.perf_counter() - start, 0
+
+
+# ------------------------------------------------------------------------------------------------ rotation
+
+
+class _Caller:
+    """What one rotation caller saw."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.max_ns = 0
+        self.slow = 0
+        self.expired = 0
+        self.errors = 0
+        self.error_sample: str | None = None
+
+
+class _Tokens:
+    """Every token the callers received: its `exp`, and when a caller first had it."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, tuple[float, float]] = {}
+
+    def expired(self, token: str) -> bool:
+        """Whether the JWT's exp (+ EXP_TOLERANCE_SECS) has passed now; notes a token not seen before."""
+        entry = self.seen.get(token)
+        if entry is None:
+            payload = token.split(".")[1]
+            payload += "=" * (-len(payload) % 4)
+            exp = float(json.loads(base64.urlsafe_b64decode(payload))["exp"])
+            entry = self.seen.setdefault(token, (exp, time.perf_counter()))
+        return time.time() > entry[0] + EXP_TOLERANCE_SECS
+
+    def rotations(self, first: str) -> int:
+        """How many times the callers moved to new tokens: new tokens first had within ROTATION_GAP of
+        each other (a peer's callers each fetching their own at expiry) are one rotation."""
+        times = sorted(t for token, (_, t) in self.seen.items() if token != first)
+        return sum(1 for i, t in enumerate(times) if i == 0 or t - times[i - 1] > ROTATION_GAP)
+
+
+def _call(get: Callable[[], str], caller: _Caller, tokens: _Tokens) -> None:
+    start = time.perf_counter_ns()
+    try:
+        token = get()
+    except Exception as e:
+        caller.errors += 1
+        caller.error_sample = caller.error_sample or _error(e)
+        token = None
+    _record(caller, time.perf_counter_ns() - start, token, tokens)
+
+
+def _record(caller: _Caller, elapsed_ns: int, token: str | None, tokens: _Tokens) -> None:
+    caller.calls += 1
+    caller.max_ns = max(caller.max_ns, elapsed_ns)
+    caller.slow += elapsed_ns > SLOW_MS * 1e6
+    caller.expired += token is not None and tokens.expired(token)
+
+
+def rotation(cls: Any, ep: Any, mock: Mock) -> dict[str, Any]:
+    """CALLERS callers loop for ROTATIONS token lifetimes of LIFETIME_SECS (plus a quarter, so that a
+    client that fetches only at expiry reaches its last one too)."""
+    mock.reset()
+    mock.set_token_lifetime(LIFETIME_SECS)
+    duration = LIFETIME_SECS * (ROTATIONS + 0.25)
+    tokens = _Tokens()
+    callers = [_Caller() for _ in range(CALLERS)]
+    try:
+        impl = cls(ep)
+        if cls.mode == "async":
+            first, requests = asyncio.run(_rotation_async(impl.get, mock, duration, callers, tokens))
+        else:
+            first, requests = _rotation_threads(impl.get, mock, duration, callers, tokens)
+    finally:
+        mock.reset()
+    rotations = tokens.rotations(first)
+    errors = [c.error_sample for c in callers if c.error_sample]
+    return {
+        "callers": CALLERS,
+        "seconds": duration,
+        "calls": sum(c.calls for c in callers),
+        "max_ms": max(c.max_ns for c in callers) / 1e6,
+        "slow_calls": sum(c.slow for c in callers),
+        "callers_waited": sum(c.slow > 0 for c in callers),
+        "token_requests": requests,
+        "rotations": rotations,
+        "requests_per_rotation": requests / rotations if rotations else None,
+        "expired": sum(c.expired for c in callers),
+        "errors": sum(c.errors for c in callers),
+        "callers_failed": sum(c.expired + c.errors > 0 for c in callers),
+        "error_sample": errors[0] if errors else None,
+    }
+
+
+def _rotation_threads(
+    get: Callable[[], str], mock: Mock, duration: float, callers: list[_Caller], tokens: _Tokens
+) -> tuple[str, int]:
+    first = get()  # the first token; requests are counted from here
+    base = mock.token_requests()
+    end = time.perf_counter() + duration
+
+    def loop(caller: _Caller) -> None:
+        while time.perf_counter() < end:
+            _call(get, caller, tokens)
+            time.sleep(PAUSE)
+
+    threads = [threading.Thread(target=loop, args=(c,), daemon=True) for c in callers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(duration + 60)
+    return first, mock.token_requests() - base
+
+
+async def _rotation_async(
+    get: Callable[[], Any], mock: Mock, duration: float, callers: list[_Caller], tokens: _Tokens
+) -> tuple[str, int]:
+    first = await get()  # the first token; requests are counted from here
+    base = mock.token_requests()
+    end = time.perf_counter() + duration
+
+    async def loop(caller: _Caller) -> None:
+        while time.perf_counter() < end:
+            start = time.perf_counter_ns()
+            try:
+                token = await get()
+            except Exception as e:
+                caller.errors += 1
+                caller.error_sample = caller.error_sample or _error(e)
+                token = None
+            _record(caller, time.perf_counter_ns() - start, token, tokens)
+            await asyncio.sleep(PAUSE)
+
+    await asyncio.gather(*(loop(c) for c in callers))
+    return first, mock.token_requests() - base
+
+
+# ----------------------------------------------------------------------------------------------- footprint
+
+
+def _child(args: list[str], timeout: float = 120) -> str:
+    """Runs the bench venv's Python with `args`; returns the last line it printed."""
+    out = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0 or not out.stdout.strip():
+        raise RuntimeError(f"exit {out.returncode}: {out.stderr.strip()[-300:]}")
+    return out.stdout.strip().splitlines()[-1]
+
+
+def import_ms(module: str) -> dict[str, Any]:
+    """Time to import `module` in a fresh interpreter (after start-up), median of IMPORT_RUNS."""
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    _child(["-c", code])  # warm the file cache
+    runs = [float(_child(["-c", code])) * 1e3 for _ in range(IMPORT_RUNS)]
+    return {"module": module, "ms": statistics.median(runs), "runs_ms": runs}
+
+
+def rss_kib(name: str, ep: Any) -> dict[str, Any]:
+    """RSS added by one client that got its token, in a fresh process (footprint.py), median of RSS_RUNS."""
+    args = [str(HERE / "footprint.py"), name, ep.token_url, ep.client_id, ep.client_secret]
+    runs = [int(_child(args)) for _ in range(RSS_RUNS)]
+    return {"kib": statistics.median(runs), "runs_kib": runs}

@@ -1,0 +1,105 @@
+"""Runs every metric for every Python implementation against the running mock; writes one JSON file.
+
+    python run.py --mock-url http://127.0.0.1:PORT --out ../.build/python.json [--wheel PATH]
+
+A metric that fails for an implementation is recorded as {"error": "..."}; the run goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+import metrics
+from peers import ALL, IMPORTS, Endpoint
+
+CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"  # registered in bench/mock-config.json
+HERD_SIZES = (64, 1000)
+
+
+def log(msg: str) -> None:
+    print(f"[python] {msg}", file=sys.stderr, flush=True)
+
+
+def attempt(what: str, fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
+    """fn(*args), logged; an exception becomes {"error": ...}."""
+    started = time.perf_counter()
+    try:
+        result = fn(*args)
+    except Exception as e:
+        log(f"  {what}: FAILED {type(e).__name__}: {e}")
+        traceback.print_exc(file=sys.stderr)
+        return {"error": f"{type(e).__name__}: {e}"[:300]}
+    log(f"  {what}: {json.dumps(_brief(result))} ({time.perf_counter() - started:.1f} s)")
+    return result
+
+
+def _brief(result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: round(v, 1) if isinstance(v, float) else v
+        for k, v in result.items()
+        if not k.endswith("s_ns") and not k.startswith("runs_")
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mock-url", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--wheel", help="the m2m-auth wheel, for its size")
+    parser.add_argument("--only", help="comma-separated implementation names (default: all)")
+    args = parser.parse_args()
+    # requests/urllib3 warn about full connection pools under 1000 threads; that is the library's business.
+    logging.basicConfig(level=logging.ERROR)
+
+    mock = metrics.Mock(args.mock_url)
+    ep = Endpoint(f"{mock.url}/oauth2/token", CLIENT_ID, CLIENT_SECRET)
+    only = set(args.only.split(",")) if args.only else None
+    impls = []
+    for cls in ALL:
+        if only and cls.name not in only:
+            continue
+        log(f"{cls.name}")
+        entry: dict[str, Any] = {"name": cls.name, "label": cls.label, "mode": cls.mode, "floor": cls.floor}
+        entry["cached_get"] = attempt("cached get", metrics.cached_get, cls, ep)
+        if not cls.floor:
+            entry["herd"] = {
+                str(n): attempt(f"cold herd N={n}", metrics.cold_herd, cls, ep, mock, n) for n in HERD_SIZES
+            }
+            entry["rotation"] = attempt("rotation", metrics.rotation, cls, ep, mock)
+        if cls.name in IMPORTS:
+            entry["import"] = attempt("import", metrics.import_ms, IMPORTS[cls.name])
+            entry["rss"] = attempt("rss", metrics.rss_kib, cls.name, ep)
+        impls.append(entry)
+
+    result = {
+        "language": "python",
+        "runtime": f"Python {platform.python_version()} ({platform.python_implementation()})",
+        "package_bytes": Path(args.wheel).stat().st_size if args.wheel else None,
+        "package_file": Path(args.wheel).name if args.wheel else None,
+        "settings": {
+            "batches": metrics.BATCHES,
+            "batch_seconds": metrics.BATCH_SECONDS,
+            "herd_sizes": list(HERD_SIZES),
+            "herd_timeout_secs": metrics.HERD_TIMEOUT,
+            "rotation_callers": metrics.CALLERS,
+            "rotation_lifetime_secs": metrics.LIFETIME_SECS,
+            "rotation_rotations": metrics.ROTATIONS,
+            "slow_ms": metrics.SLOW_MS,
+            "exp_tolerance_secs": metrics.EXP_TOLERANCE_SECS,
+        },
+        "impls": impls,
+    }
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    log(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

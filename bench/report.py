@@ -1,0 +1,421 @@
+"""Turns the Python and Node measurements into bench/results.json, results.md (tables), results.png (chart).
+
+    python report.py --python .build/python.json --node .build/node.json --out-dir . \\
+        --phases setup=SECONDS,python=SECONDS,node=SECONDS --latency-ms 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless
+import matplotlib.pyplot as plt  # noqa: E402
+
+M2M = {"m2m-auth", "m2m-auth-async"}
+LANGS = (("python", "Python"), ("node", "Node"))
+
+
+# ------------------------------------------------------------------------------------------------ machine
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    os_name = platform.system()
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                os_name = line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    try:
+        rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        rustc = None
+    mem = None
+    try:
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem / 2**30, 1) if mem else None,
+        "os": f"{os_name} (kernel {platform.release()}, {platform.machine()})",
+        "rustc": rustc,
+    }
+
+
+# ----------------------------------------------------------------------------------------------- analysis
+
+
+def ok(metric: Any) -> bool:
+    return isinstance(metric, dict) and "error" not in metric
+
+
+def analyse(lang: dict[str, Any]) -> None:
+    """Adds the ratios of each cached get to the floor (of the same kind: sync or async) and to the fastest
+    peer (not m2m-auth, not a floor)."""
+    impls = lang["impls"]
+    floors = {i["mode"]: i["cached_get"]["ns"] for i in impls if i["floor"] and ok(i["cached_get"])}
+    peers = [i for i in impls if not i["floor"] and i["name"] not in M2M and ok(i["cached_get"])]
+    fastest = min(peers, key=lambda i: i["cached_get"]["ns"]) if peers else None
+    lang["fastest_peer"] = fastest["name"] if fastest else None
+    for i in impls:
+        cg = i["cached_get"]
+        if not ok(cg):
+            continue
+        floor = floors.get(i["mode"]) or floors.get("sync")
+        cg["x_floor"] = cg["ns"] / floor if floor else None
+        cg["x_fastest_peer"] = cg["ns"] / fastest["cached_get"]["ns"] if fastest else None
+
+
+def impl(lang: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((i for i in lang["impls"] if i["name"] == name), None)
+
+
+def targets(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The targets of issue 6, each with what was measured and whether it is met."""
+    rows: list[dict[str, Any]] = []
+
+    def add(target: str, measured: str, met: bool | None) -> None:
+        rows.append({"target": target, "measured": measured, "met": met})
+
+    py, node = data.get("python"), data.get("node")
+    if py:
+        m = impl(py, "m2m-auth")
+        cg = m["cached_get"] if m else None
+        peers = [i for i in py["impls"] if not i["floor"] and i["name"] not in M2M and ok(i["cached_get"])]
+        if cg and ok(cg):
+            best = min(peers, key=lambda i: i["cached_get"]["ns"]) if peers else None
+            if best:
+                add(
+                    "Python get_token() cached: faster than every peer",
+                    f"{cg['ns']:.0f} ns vs {best['name']} {best['cached_get']['ns']:.0f} ns (fastest peer)",
+                    cg["ns"] < best["cached_get"]["ns"],
+                )
+            add("Python get_token() cached: ≤ 100 ns", f"{cg['ns']:.0f} ns", cg["ns"] <= 100)
+            if cg.get("x_floor"):
+                add(
+                    "Python get_token() cached: within 4× of the floor",
+                    f"{cg['x_floor']:.1f}×",
+                    cg["x_floor"] <= 4,
+                )
+        else:
+            add("Python get_token() cached", "failed", False)
+    if node:
+        m = impl(node, "m2m-auth")
+        cg = m["cached_get"] if m else None
+        if cg and ok(cg):
+            best = node.get("fastest_peer")
+            best_ns = impl(node, best)["cached_get"]["ns"] if best else None
+            if best_ns:
+                add(
+                    "Node await getToken() cached: no slower than the fastest peer",
+                    f"{cg['ns']:.0f} ns vs {best} {best_ns:.0f} ns",
+                    cg["ns"] <= best_ns,
+                )
+            if cg.get("x_floor"):
+                add(
+                    "Node await getToken() cached: within 2× of the floor",
+                    f"{cg['x_floor']:.1f}×",
+                    cg["x_floor"] <= 2,
+                )
+        else:
+            add("Node await getToken() cached", "failed", False)
+    for lang_key, lang_name in LANGS:
+        lang = data.get(lang_key)
+        if not lang:
+            continue
+        for name in ("m2m-auth", "m2m-auth-async"):
+            m = impl(lang, name)
+            if not m:
+                continue
+            call = {"python": {"m2m-auth": "get_token()", "m2m-auth-async": "get_token_async()"}, "node": {}}
+            who = f"{lang_name} {call[lang_key].get(name, 'getToken()')}"
+            for n, herd in m.get("herd", {}).items():
+                if ok(herd):
+                    add(
+                        f"Cold herd N={n}, {who}: exactly 1 token request",
+                        f"{herd['token_requests']} request(s), {herd['ok']}/{n} callers got a token",
+                        herd["token_requests"] == 1 and herd["ok"] == int(n),
+                    )
+                else:
+                    add(f"Cold herd N={n}, {who}: exactly 1 token request", "failed", False)
+            rot = m.get("rotation")
+            if ok(rot):
+                add(
+                    f"Rotation, {who}: 0 callers waited on the network after the first token",
+                    f"{rot['callers_waited']} of {rot['callers']} callers, {rot['slow_calls']} calls > "
+                    f"{lang['settings']['slow_ms']:g} ms, max {rot['max_ms']:.1f} ms",
+                    rot["callers_waited"] == 0,
+                )
+                per = rot["requests_per_rotation"]
+                add(
+                    f"Rotation, {who}: 1 token request per rotation",
+                    f"{rot['token_requests']} requests / {rot['rotations']} rotations",
+                    per is not None and abs(per - 1.0) < 1e-9,
+                )
+            elif rot is not None:
+                add(f"Rotation, {who}", "failed", False)
+        m = impl(lang, "m2m-auth")
+        if m and ok(m.get("import")):
+            add(f"{lang_name} import time < 50 ms", f"{m['import']['ms']:.1f} ms", m["import"]["ms"] < 50)
+    return rows
+
+
+# ------------------------------------------------------------------------------------------------ tables
+
+
+def fmt_ns(ns: float) -> str:
+    return f"{ns:,.0f} ns" if ns < 10_000 else f"{ns / 1000:,.1f} µs"
+
+
+def fmt_x(x: float | None) -> str:
+    return "—" if x is None else f"{x:.1f}×"
+
+
+def fmt_ms(ms: float) -> str:
+    return f"{ms:.1f} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+def cell_error(metric: Any) -> str:
+    return f"failed: {metric.get('error', '?')[:60]}" if isinstance(metric, dict) else "—"
+
+
+def herd_cell(h: Any) -> str:
+    if not ok(h):
+        return cell_error(h)
+    if h["timed_out"]:
+        text = f"≥{h['token_requests']} req, >{fmt_ms(h['wall_ms'])} ({h['timed_out']} still waiting)"
+    else:
+        text = f"{h['token_requests']} req, {fmt_ms(h['wall_ms'])}"
+    if h["errors"]:
+        text += f", {h['errors']} errors"
+    return text
+
+
+def table(lang: dict[str, Any]) -> list[str]:
+    sizes = [str(n) for n in lang["settings"]["herd_sizes"]]
+    slow = f"{lang['settings']['slow_ms']:g}"
+    head = (
+        ["Implementation", "Cached get", "× floor", "× fastest peer"]
+        + [f"Cold herd N={n}" for n in sizes]
+        + ["Rotation: max call", f"calls > {slow} ms (callers)", "requests / rotation", "expired / errors"]
+        + ["Import", "RSS per client"]
+    )
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for i in lang["impls"]:
+        cg = i["cached_get"]
+        name = f"**{i['label']}**" if i["name"] in M2M else i["label"]
+        row = [name]
+        if ok(cg):
+            row += [
+                fmt_ns(cg["ns"]),
+                fmt_x(cg.get("x_floor")),
+                "—" if i["floor"] else fmt_x(cg.get("x_fastest_peer")),
+            ]
+        else:
+            row += [cell_error(cg), "—", "—"]
+        row += [herd_cell(i["herd"].get(n)) if "herd" in i else "—" for n in sizes]
+        rot = i.get("rotation")
+        if ok(rot):
+            per = rot["requests_per_rotation"]
+            row += [
+                fmt_ms(rot["max_ms"]),
+                f"{rot['slow_calls']} ({rot['callers_waited']} of {rot['callers']})",
+                f"{per:.1f} ({rot['token_requests']}/{rot['rotations']})" if per is not None else "—",
+                f"{rot['expired']} / {rot['errors']}"
+                + (f" ({rot['callers_failed']} callers)" if rot["callers_failed"] else ""),
+            ]
+        else:
+            row += [cell_error(rot)] + ["—"] * 3
+        imp, rss = i.get("import"), i.get("rss")
+        row.append(f"{imp['ms']:.1f} ms" if ok(imp) else cell_error(imp))
+        row.append(f"{rss['kib'] / 1024:.1f} MiB" if ok(rss) else cell_error(rss))
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def markdown(data: dict[str, Any]) -> str:
+    m, run = data["machine"], data["run"]
+    runtimes = ", ".join(data[k]["runtime"] for k, _ in LANGS if k in data)
+    phases = ", ".join(f"{k} {v:.0f} s" for k, v in run["phases"].items())
+    out = [
+        "# m2m-auth benchmark results",
+        "",
+        f"- **Date**: {data['date']}",
+        f"- **Machine**: {m['cpu']}, {m['cores']} cores"
+        + (f", {m['memory_gib']} GiB" if m["memory_gib"] else "")
+        + f"; {m['os']}",
+        f"- **Runtimes**: {runtimes}; {m['rustc'] or 'rustc ?'} (release builds)",
+        f"- **Token endpoint**: `m2m-auth mock` (release) on 127.0.0.1, {data['latency_ms']} ms per token "
+        "request, HTTP/1.1 keep-alive, Nagle off; ES256 JWTs",
+        f"- **Run time** of `make bench`: {run['total_seconds'] / 60:.1f} min ({phases})",
+        "",
+        "How each number is measured: [README.md](README.md). Bold rows are m2m-auth; “× floor” compares "
+        "with the floor of the same kind (sync method or awaited async function), “× fastest peer” with "
+        "the fastest non-m2m-auth implementation of that language in this run.",
+        "",
+        "## Targets (issue 6)",
+        "",
+        "| Target | Measured | Met |",
+        "|---|---|---|",
+    ]
+    for t in data["targets"]:
+        met = "met" if t["met"] else "**not met**"
+        out.append(f"| {t['target']} | {t['measured']} | {met} |")
+    for key, name in LANGS:
+        lang = data.get(key)
+        if not lang:
+            continue
+        s = lang["settings"]
+        size = lang["package_bytes"]
+        out += [
+            "",
+            f"## {name}",
+            "",
+            f"Cached get: median of {s['batches']} batches of ~{s['batch_seconds']} s. Cold herd: "
+            + ("threads (sync) or asyncio tasks (async)" if key == "python" else "Promises")
+            + f", {s['herd_timeout_secs']:g} s limit. Rotation: {s['rotation_callers']} callers for "
+            f"{s['rotation_rotations']}¼ lifetimes of {s['rotation_lifetime_secs']} s; expired = past JWT "
+            f"exp + {s['exp_tolerance_secs']:g} s.",
+            "",
+            *table(lang),
+            "",
+            f"Package: `{lang['package_file']}` {size / 2**20:.1f} MiB."
+            if size
+            else "Package size: not measured.",
+        ]
+    out += ["", "![Benchmark chart](results.png)", ""]
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------------------------- chart
+
+
+Bar = tuple[str, "float | None", str, str]  # label, value (None: failed), kind (m2m/floor/peer), text
+
+
+def bars(ax: Any, values: list[Bar], title: str, unit: str) -> None:
+    colors = {"m2m": "#1f77b4", "floor": "#555555", "peer": "#b0b0b0"}
+    ax.barh([v[0] for v in values], [v[1] or 0 for v in values], color=[colors[v[2]] for v in values])
+    ax.set_xscale("log")
+    ax.invert_yaxis()
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(unit)
+    for y, (_, v, _, text) in enumerate(values):
+        ax.text(v or 1, y, f" {text}", va="center", fontsize=8)
+    ax.margins(x=0.3)
+
+
+def kind(i: dict[str, Any]) -> str:
+    return "m2m" if i["name"] in M2M else "floor" if i["floor"] else "peer"
+
+
+def num(v: float) -> str:
+    return f"{v:,.0f}" if v >= 10 else f"{v:.2g}"
+
+
+def series(impls: list[dict[str, Any]], metric: str, field: str) -> list[Bar]:
+    """One bar per implementation that has `metric`: its `field`."""
+    out: list[Bar] = []
+    for i in impls:
+        if metric in i:
+            m = i[metric]
+            out.append(
+                (i["name"], m[field], kind(i), num(m[field]))
+                if ok(m)
+                else (i["name"], None, kind(i), "failed")
+            )
+    return out
+
+
+def herd_series(impls: list[dict[str, Any]]) -> list[Bar]:
+    out: list[Bar] = []
+    for i in impls:
+        for n, h in i.get("herd", {}).items():
+            label = f"{i['name']} N={n}"
+            if not ok(h):
+                out.append((label, None, kind(i), "failed"))
+            else:
+                text = f"≥{h['token_requests']}, timed out" if h["timed_out"] else str(h["token_requests"])
+                out.append((label, h["token_requests"], kind(i), text))
+    return out
+
+
+def chart(data: dict[str, Any], path: Path) -> None:
+    langs = [(k, n) for k, n in LANGS if k in data]
+    fig, axes = plt.subplots(len(langs), 4, figsize=(20, 4.2 * len(langs)), squeeze=False)
+    for row, (key, name) in enumerate(langs):
+        impls = data[key]["impls"]
+        bars(
+            axes[row][0],
+            series(impls, "cached_get", "ns"),
+            f"{name}: cached get (lower is better)",
+            "ns per call",
+        )
+        bars(
+            axes[row][1],
+            herd_series(impls),
+            f"{name}: cold herd: token requests (1 is ideal)",
+            "token requests",
+        )
+        bars(axes[row][2], series(impls, "rotation", "max_ms"), f"{name}: rotation: slowest call", "ms")
+        bars(axes[row][3], series(impls, "import", "ms"), f"{name}: import time", "ms")
+    m = data["machine"]
+    fig.suptitle(f"m2m-auth vs peers, {data['date']} — {m['cpu']}, {m['cores']} cores")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+# -------------------------------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--python", type=Path)
+    parser.add_argument("--node", type=Path)
+    parser.add_argument("--out-dir", type=Path, required=True)
+    parser.add_argument("--phases", default="", help="name=seconds,… (the run so far)")
+    parser.add_argument("--latency-ms", type=int, required=True)
+    args = parser.parse_args()
+
+    phases = {k: float(v) for k, v in (p.split("=") for p in args.phases.split(",") if p)}
+    data: dict[str, Any] = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "run": {"total_seconds": sum(phases.values()), "phases": phases},
+        "latency_ms": args.latency_ms,
+    }
+    for key, path in (("python", args.python), ("node", args.node)):
+        if path and path.exists():
+            data[key] = json.loads(path.read_text())
+            analyse(data[key])
+    data["targets"] = targets(data)
+
+    out = args.out_dir
+    (out / "results.json").write_text(json.dumps(data, indent=2) + "\n")
+    (out / "results.md").write_text(markdown(data))
+    chart(data, out / "results.png")
+    print(f"wrote {out / 'results.json'}, {out / 'results.md'}, {out / 'results.png'}")
+
+
+if __name__ == "__main__":
+    main()
