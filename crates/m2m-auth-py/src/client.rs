@@ -1,7 +1,8 @@
 //! `m2m_auth.TokenClient`: converts keyword arguments, releases the GIL while waiting, bridges asyncio, and
 //! maps errors. Every decision (caching, freshness, single flight) is the core's.
 
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -11,6 +12,7 @@ use m2m_auth::{TokenClient, TokenClientBuilder, TokenParams};
 use crate::api::{PyApiResponse, api_request};
 use crate::asyncio::spawn_for_asyncio;
 use crate::errors::to_py_err;
+use crate::mirror::Mirror;
 use crate::options::{Constructor, call_params, client_options, text};
 use crate::runtime;
 use crate::token::PyToken;
@@ -21,9 +23,10 @@ pub struct PyTokenClient {
     /// Kept to build the client again in a forked child (see `runtime`).
     builder: TokenClientBuilder,
     current: RwLock<(u64, TokenClient)>,
-    /// The Python string of the current default token, so that a cache hit returns an existing object
-    /// instead of building a new one per call. Keyed by the core's token (pointer identity).
-    last: Mutex<Option<(Arc<m2m_auth::Token>, Py<PyString>)>>,
+    /// The generation of `current`, readable without its lock for the cache-hit path.
+    generation: AtomicU64,
+    /// The default token as the core last reported it: cache hits are answered there.
+    mirror: Arc<Mirror>,
 }
 
 /// An object of one of the HTTP integrations (plain Python modules, importable only where their HTTP library
@@ -42,22 +45,27 @@ fn integration<'py>(
 }
 
 impl PyTokenClient {
-    /// Builds the core client on this process's runtime, with events going to `logging`.
-    fn core(builder: &TokenClientBuilder) -> PyResult<TokenClient> {
+    /// Builds the core client on this process's runtime, with events going to `logging` and changes of the
+    /// default token to `mirror`.
+    fn core(builder: &TokenClientBuilder, mirror: &Arc<Mirror>) -> PyResult<TokenClient> {
         builder
             .clone()
             .runtime(runtime::get()?.handle().clone())
             .on_event(crate::logging::hook())
+            .watch_token(mirror.watcher())
             .build()
             .map_err(to_py_err)
     }
 
     fn build(builder: TokenClientBuilder) -> PyResult<Self> {
-        let client = Self::core(&builder)?;
+        let mirror = Mirror::new();
+        let client = Self::core(&builder, &mirror)?;
+        let generation = runtime::generation();
         Ok(Self {
             builder,
-            current: RwLock::new((runtime::generation(), client)),
-            last: Mutex::new(None),
+            current: RwLock::new((generation, client)),
+            generation: AtomicU64::new(generation),
+            mirror,
         })
     }
 
@@ -71,10 +79,11 @@ impl PyTokenClient {
                 return Ok(guard.1.clone());
             }
         }
-        let fresh = Self::core(&self.builder)?;
+        self.mirror.reset();
+        let fresh = Self::core(&self.builder, &self.mirror)?;
         let mut guard = self.current.write().unwrap_or_else(PoisonError::into_inner);
         *guard = (generation, fresh.clone());
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        self.generation.store(generation, Ordering::SeqCst);
         Ok(fresh)
     }
 
@@ -98,15 +107,7 @@ impl PyTokenClient {
         if !default {
             return PyString::new(py, token.access_token()).unbind();
         }
-        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((t, s)) = last.as_ref()
-            && Arc::ptr_eq(t, &token)
-        {
-            return s.clone_ref(py);
-        }
-        let s = PyString::new(py, token.access_token()).unbind();
-        *last = Some((token, s.clone_ref(py)));
-        s
+        self.mirror.string_for(py, &token)
     }
 
     fn blocking_token(
@@ -191,6 +192,13 @@ impl PyTokenClient {
         py: Python<'_>,
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Py<PyString>> {
+        // The common call: the client's own token, still within what the core said it may be served for.
+        if kwargs.is_none_or(|k| k.is_empty())
+            && self.generation.load(Ordering::Relaxed) == runtime::generation()
+            && let Some(token) = self.mirror.hit(py)
+        {
+            return Ok(token);
+        }
         let (client, params) = self.client_and_params(kwargs)?;
         let token = self.blocking_token(py, &client, params.as_ref())?;
         Ok(self.token_str(py, token, params.is_none()))
@@ -259,9 +267,18 @@ impl PyTokenClient {
     fn invalidate(&self, token: Option<&str>) -> PyResult<bool> {
         let client = self.client()?;
         Ok(match token {
-            Some(t) => client.invalidate_token(t),
+            Some(t) => {
+                let dropped = client.invalidate_token(t);
+                if dropped {
+                    self.mirror.drop_token(Some(client.token_seq()));
+                } else if self.mirror.holds(t) {
+                    self.mirror.drop_token(None);
+                }
+                dropped
+            }
             None => {
                 client.invalidate();
+                self.mirror.drop_token(Some(client.token_seq()));
                 true
             }
         })
@@ -354,7 +371,7 @@ impl PyTokenClient {
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = self.client()?.stats();
         let d = PyDict::new(py);
-        d.set_item("hits", s.hits)?;
+        d.set_item("hits", s.hits + self.mirror.hits())?;
         d.set_item("misses", s.misses)?;
         d.set_item("fetches", s.fetches)?;
         d.set_item("refreshes", s.refreshes)?;

@@ -5,6 +5,7 @@ mod asyncio;
 mod client;
 mod errors;
 mod logging;
+mod mirror;
 mod mock;
 mod options;
 mod runtime;
