@@ -34,10 +34,13 @@ say "Python environment: $VENV (peers, maturin, matplotlib)"
 say "Node peers: bench/node (npm ci)"
 (cd "$BENCH/node" && npm ci --no-audit --no-fund --loglevel=error)
 
-say "Release builds: m2m-auth CLI (mock server) and Node addon"
-(cd "$ROOT" && cargo build --release --locked -p m2m-auth-cli -p m2m-auth-node)
+say "Release builds: m2m-auth CLI (mock server), Node addon, Python extension"
+# One cargo invocation for the three, so that their dependencies are compiled once with one feature set;
+# maturin then reuses them, rebuilding only the pyo3 crates and the extension for the wheel.
+(cd "$ROOT" && PYO3_PYTHON="$VENV/bin/python" cargo build --release --locked \
+    -p m2m-auth-cli -p m2m-auth-node -p m2m-auth-py)
 
-say "Release build: Python wheel, installed into $VENV"
+say "Python wheel (release), installed into $VENV"
 rm -rf "$BUILD/wheels"
 (cd "$ROOT" && "$VENV/bin/maturin" build --release --locked --quiet --out "$BUILD/wheels" -i "$VENV/bin/python")
 WHEEL=$(ls "$BUILD"/wheels/m2m_auth-*.whl)
