@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::PyString;
 
 use m2m_auth::{Token, TokenUpdate, TokenWatcher};
@@ -18,6 +19,9 @@ struct State {
     until: Instant,
     /// Made on the first hit, with the GIL; the watcher runs without it.
     string: Option<Py<PyString>>,
+    /// For `get_token_async()`: an event loop and a finished future of it holding `string`. A finished future
+    /// may be awaited any number of times, so every cache hit on that loop can return the same one.
+    done: Option<(Py<PyAny>, Py<PyAny>)>,
 }
 
 #[derive(Debug)]
@@ -34,6 +38,7 @@ impl Mirror {
                 token: None,
                 until: Instant::now(),
                 string: None,
+                done: None,
             }),
             hits: AtomicU64::new(0),
         })
@@ -58,34 +63,94 @@ impl Mirror {
             s.until = Instant::now() + update.serve_for;
             s.token = update.token;
             s.string = None;
+            s.done = None;
         })
+    }
+
+    /// The current token and its string (made now if need be), if it may be served without asking the core.
+    /// Python objects are made without the lock held: making one may run arbitrary code (a garbage
+    /// collection, a `__del__`) that could call back into this client.
+    fn serve(&self, py: Python<'_>) -> Option<(Arc<Token>, Py<PyString>)> {
+        let (token, string) = {
+            let s = self.lock();
+            let token = s.token.clone()?;
+            if Instant::now() >= s.until {
+                return None;
+            }
+            (token, s.string.as_ref().map(|p| p.clone_ref(py)))
+        };
+        let string = match string {
+            Some(string) => string,
+            None => {
+                let made = PyString::new(py, token.access_token()).unbind();
+                let mut s = self.lock();
+                if s.token.as_ref().is_some_and(|t| Arc::ptr_eq(t, &token)) && s.string.is_none() {
+                    s.string = Some(made.clone_ref(py));
+                }
+                made
+            }
+        };
+        Some((token, string))
     }
 
     /// The current token's string, if it may be served without asking the core.
     pub fn hit(&self, py: Python<'_>) -> Option<Py<PyString>> {
-        let mut s = self.lock();
-        let token = s.token.clone()?;
-        if Instant::now() >= s.until {
-            return None;
-        }
-        let string = s
-            .string
-            .get_or_insert_with(|| PyString::new(py, token.access_token()).unbind())
-            .clone_ref(py);
+        let (_, string) = self.serve(py)?;
         self.hits.fetch_add(1, Ordering::Relaxed);
         Some(string)
+    }
+
+    /// A finished future of the running event loop holding the current token's string, if it may be served
+    /// without asking the core: the same one for every hit on that loop until the token changes.
+    pub fn hit_async<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some((token, string)) = self.serve(py) else {
+            return Ok(None);
+        };
+        let running = running_loop(py)?;
+        let kept = self
+            .lock()
+            .done
+            .as_ref()
+            .map(|(l, f)| (l.clone_ref(py), f.clone_ref(py)));
+        if let Some((event_loop, future)) = kept
+            && event_loop.bind(py).is(&running)
+        {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(Some(future.into_bound(py)));
+        }
+        let future = running.call_method0("create_future")?;
+        future.call_method1("set_result", (string,))?;
+        let mut s = self.lock();
+        if s.token.as_ref().is_some_and(|t| Arc::ptr_eq(t, &token)) {
+            s.done = Some((running.unbind(), future.clone().unbind()));
+        }
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Ok(Some(future))
     }
 
     /// The Python string of `token`: the one kept for the mirrored token when it is that token, so that every
     /// call returns the same object for it; a new one otherwise.
     pub fn string_for(&self, py: Python<'_>, token: &Arc<Token>) -> Py<PyString> {
-        let mut s = self.lock();
-        if !s.token.as_ref().is_some_and(|t| Arc::ptr_eq(t, token)) {
-            return PyString::new(py, token.access_token()).unbind();
+        let kept = {
+            let s = self.lock();
+            if !s.token.as_ref().is_some_and(|t| Arc::ptr_eq(t, token)) {
+                None
+            } else {
+                Some(s.string.as_ref().map(|p| p.clone_ref(py)))
+            }
+        };
+        match kept {
+            Some(Some(string)) => string,
+            Some(None) => {
+                let made = PyString::new(py, token.access_token()).unbind();
+                let mut s = self.lock();
+                if s.token.as_ref().is_some_and(|t| Arc::ptr_eq(t, token)) && s.string.is_none() {
+                    s.string = Some(made.clone_ref(py));
+                }
+                made
+            }
+            None => PyString::new(py, token.access_token()).unbind(),
         }
-        s.string
-            .get_or_insert_with(|| PyString::new(py, token.access_token()).unbind())
-            .clone_ref(py)
     }
 
     /// Forgets the token. `seq`: the core's count of changes after the drop, so that no update from before it
@@ -97,6 +162,7 @@ impl Mirror {
         }
         s.token = None;
         s.string = None;
+        s.done = None;
     }
 
     /// Whether `access_token` is the token served from here.
@@ -113,10 +179,23 @@ impl Mirror {
         s.seq = 0;
         s.token = None;
         s.string = None;
+        s.done = None;
     }
 
     /// Hits answered here, for `stats()`.
     pub fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
     }
+}
+
+static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// `asyncio.get_running_loop()`, looked up once.
+fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    GET_RUNNING_LOOP
+        .get_or_try_init(py, || {
+            Ok::<_, PyErr>(py.import("asyncio")?.getattr("get_running_loop")?.unbind())
+        })?
+        .bind(py)
+        .call0()
 }
