@@ -26,7 +26,8 @@ def main() -> None:
     gc.collect()
     before = rss_kib()
     impl = cls(Endpoint(token_url, client_id, client_secret))
-    assert impl.get(), "no token"
+    if not impl.get():
+        raise RuntimeError("no token")
     gc.collect()
     print(rss_kib() - before)
 

@@ -100,7 +100,8 @@ def _batches(run: Callable[[int], int]) -> list[float]:
 
 
 def _cached_sync(get: Callable[[], str]) -> list[float]:
-    assert get(), "no token"
+    if not get():
+        raise RuntimeError("no token")
 
     def run(n: int) -> int:
         start = time.perf_counter_ns()
@@ -112,7 +113,8 @@ def _cached_sync(get: Callable[[], str]) -> list[float]:
 
 
 async def _cached_async(get: Callable[[], Any]) -> list[float]:
-    assert await get(), "no token"
+    if not await get():
+        raise RuntimeError("no token")
 
     async def run_async(n: int) -> int:
         start = time.perf_counter_ns()
