@@ -87,6 +87,24 @@ function checked(object, types, what, field) {
   return { ...object }
 }
 
+// Durations in milliseconds, checked here so that a mistake is worded in milliseconds (the core counts in
+// seconds). Those that may be zero turn the thing off (no backoff, no skew).
+const DURATIONS = {
+  timeoutMs: false, defaultLifetimeMs: false, retryDeadlineMs: false,
+  expirySkewMs: true, retryBackoffMs: true, retryMaxBackoffMs: true, maxRetryAfterMs: true,
+}
+
+function checkDurations(opts) {
+  for (const [key, zeroOk] of Object.entries(DURATIONS)) {
+    const v = opts[key]
+    if (v === undefined) continue
+    if (!(Number.isFinite(v) && (zeroOk ? v >= 0 : v > 0) && v <= 86_400_000)) {
+      const low = zeroOk ? 'from 0' : 'greater than 0 and at most'
+      throw new ConfigError(`${key} must be a number of milliseconds ${low} ${zeroOk ? 'to ' : ''}86400000, not ${v}`, { field: key })
+    }
+  }
+}
+
 function nativeParams(params) {
   if (params === undefined || params === null) return undefined
   return checked(params, PARAM_TYPES, 'token parameter', 'params')
@@ -133,6 +151,7 @@ class TokenClient {
       return
     }
     const { onEvent, _panicOnFetch, ...opts } = checked(options, OPTION_TYPES, 'TokenClient option', 'options')
+    checkDurations(opts)
     if (_panicOnFetch) opts.panicOnFetch = true
     // PEM and JWK material goes to the core as text.
     for (const key of ['privateKey', 'clientCert', 'clientKey', 'caBundle']) {

@@ -235,6 +235,8 @@ test('an out-of-range number is a ConfigError naming the option as it was passed
     const e = caughtSync(() => newClient(extra))
     assert.ok(e instanceof ConfigError, util.inspect(extra))
     if (e.field !== field) wrong.push(`${util.inspect(extra)} -> field ${JSON.stringify(e.field)}: ${e.message}`)
+    // Worded in the unit the caller used.
+    if (field.endsWith('Ms') && !e.message.startsWith(`${field} must be a number of milliseconds`)) wrong.push(e.message)
   }
   assert.deepEqual(wrong, [])
 })
