@@ -12,8 +12,9 @@ use url::Url;
 
 use crate::challenge::token_rejected;
 use crate::client::TokenClient;
+use crate::config::ClientConfig;
 use crate::error::{Error, Result};
-use crate::exchange::USER_AGENT;
+use crate::exchange::client_builder;
 
 /// Largest API answer read into memory.
 pub const MAX_API_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -53,23 +54,11 @@ pub struct ApiResponse {
     pub retried: bool,
 }
 
-/// The HTTP client for API calls: the client certificate and CA bundle of the token client, redirects
-/// followed (at most 10; reqwest removes credentials when one leaves the origin).
-pub(crate) fn api_http_client(
-    cert: Option<&crate::tls::ClientCertificate>,
-    ca: Option<&crate::tls::CaBundle>,
-) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
+/// The HTTP client for API calls: the token client's TLS settings, redirects followed (at most 10; reqwest
+/// removes credentials when one leaves the origin).
+pub(crate) fn api_http_client(cfg: &ClientConfig) -> Result<reqwest::Client> {
+    client_builder(cfg)
         .redirect(reqwest::redirect::Policy::limited(10))
-        .user_agent(USER_AGENT)
-        .tcp_nodelay(true);
-    if let Some(cert) = cert {
-        builder = builder.identity(cert.identity());
-    }
-    if let Some(bundle) = ca {
-        builder = builder.tls_certs_only(bundle.certificates());
-    }
-    builder
         .build()
         .map_err(|e| Error::Internal(format!("cannot build the API HTTP client: {e}")))
 }

@@ -175,8 +175,7 @@ impl TokenClient {
         if let Some(http) = self.inner.api_http.get() {
             return Ok(http);
         }
-        let cfg = &self.inner.cfg;
-        let http = crate::call::api_http_client(cfg.client_cert.as_ref(), cfg.ca_bundle.as_ref())?;
+        let http = crate::call::api_http_client(&self.inner.cfg)?;
         Ok(self.inner.api_http.get_or_init(|| http))
     }
 
@@ -293,10 +292,9 @@ impl TokenClient {
         now: Instant,
     ) {
         let cfg = &self.inner.cfg;
-        if cfg.refresh_ratio >= 1.0 {
+        let Some(refresh_at) = token.refresh_at(cfg.refresh_ratio) else {
             return;
-        }
-        let refresh_at = token.received_at() + token.lifetime().mul_f64(cfg.refresh_ratio);
+        };
         if now < refresh_at {
             return;
         }

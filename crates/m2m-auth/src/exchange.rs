@@ -13,12 +13,10 @@ use crate::retry::parse_retry_after;
 
 pub(crate) const USER_AGENT: &str = concat!("m2m-auth/", env!("CARGO_PKG_VERSION"));
 
-/// The HTTP client: no redirects (a redirect could carry credentials to another host, and RFC 6749 gives the
-/// token endpoint none), the client certificate and CA bundle when configured.
-pub(crate) fn http_client(cfg: &ClientConfig) -> Result<reqwest::Client> {
+/// What every HTTP client of a token client shares: the user agent, Nagle off, and the client certificate and
+/// CA bundle when configured — API calls present the same certificate as token requests.
+pub(crate) fn client_builder(cfg: &ClientConfig) -> reqwest::ClientBuilder {
     let mut builder = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(cfg.timeout)
         .user_agent(USER_AGENT)
         .tcp_nodelay(true);
     if let Some(cert) = &cfg.client_cert {
@@ -27,6 +25,15 @@ pub(crate) fn http_client(cfg: &ClientConfig) -> Result<reqwest::Client> {
     if let Some(bundle) = &cfg.ca_bundle {
         builder = builder.tls_certs_only(bundle.certificates());
     }
+    builder
+}
+
+/// The HTTP client for token requests and discovery: no redirects (a redirect could carry credentials to
+/// another host, and RFC 6749 gives the token endpoint none).
+pub(crate) fn http_client(cfg: &ClientConfig) -> Result<reqwest::Client> {
+    let builder = client_builder(cfg)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(cfg.timeout);
     builder.build().map_err(|e| {
         // With a client certificate, the likely cause is a key that does not belong to it.
         match &cfg.client_cert {

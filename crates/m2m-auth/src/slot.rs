@@ -33,13 +33,12 @@ pub(crate) struct Slot {
 }
 
 impl Slot {
-    /// The current token if it may still be handed out: it is not within `skew` of expiry. The skew is capped
-    /// at a tenth of the token's lifetime so that short-lived tokens remain usable for most of their life.
+    /// The current token if it may still be handed out: it is not within `skew` of expiry (see
+    /// [`Token::use_by`]).
     pub fn usable(&self, skew: Duration, now: Instant) -> Option<Arc<Token>> {
         let guard = self.current.read().unwrap_or_else(PoisonError::into_inner);
         let token = guard.as_ref()?;
-        let skew = skew.min(token.lifetime() / 10);
-        (now + skew < token.expires_at()).then(|| Arc::clone(token))
+        (now < token.use_by(skew)).then(|| Arc::clone(token))
     }
 
     /// The current token, usable or not.

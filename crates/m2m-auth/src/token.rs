@@ -73,6 +73,18 @@ impl Token {
         self.received_at
     }
 
+    /// The last instant the token may be handed out: `skew` before expiry, with the skew capped at a tenth of
+    /// the lifetime so that short-lived tokens remain usable for most of their life.
+    pub(crate) fn use_by(&self, skew: Duration) -> Instant {
+        self.expires_at() - skew.min(self.lifetime / 10)
+    }
+
+    /// When a background refresh is due: once `refresh_ratio` of the lifetime has passed; `None` when
+    /// refresh-ahead is off (a ratio of 1).
+    pub(crate) fn refresh_at(&self, refresh_ratio: f64) -> Option<Instant> {
+        (refresh_ratio < 1.0).then(|| self.received_at + self.lifetime.mul_f64(refresh_ratio))
+    }
+
     /// A short description without the token: `Token(type=Bearer, scope=…, expires_in=…s, access_token=[redacted; N chars])`.
     pub fn describe(&self) -> String {
         format!(

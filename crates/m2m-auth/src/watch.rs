@@ -44,12 +44,7 @@ pub(crate) fn serve_for(
     refresh_ratio: f64,
     now: Instant,
 ) -> Duration {
-    let skew = skew.min(token.lifetime() / 10);
-    let use_by = token.expires_at().checked_sub(skew).unwrap_or(now);
-    let refresh_at = if refresh_ratio >= 1.0 {
-        use_by
-    } else {
-        token.received_at() + token.lifetime().mul_f64(refresh_ratio)
-    };
+    let use_by = token.use_by(skew);
+    let refresh_at = token.refresh_at(refresh_ratio).unwrap_or(use_by);
     refresh_at.min(use_by).saturating_duration_since(now)
 }
