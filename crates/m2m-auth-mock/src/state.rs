@@ -46,6 +46,19 @@ pub struct RecordedRequest {
     pub outcome: String,
 }
 
+/// Headers as recorded requests keep them: lower-cased names in arrival order, values as sent.
+pub(crate) fn recorded_headers(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 /// Request counters, as `GET /mock/stats` reports them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MockStats {

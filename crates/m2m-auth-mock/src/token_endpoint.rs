@@ -17,7 +17,7 @@ use crate::grant;
 use crate::issue;
 use crate::jwk::certificate_thumbprint;
 use crate::oauth_error::OAuthError;
-use crate::state::{RecordedRequest, Shared};
+use crate::state::{RecordedRequest, Shared, recorded_headers};
 
 /// Token request bodies are a few hundred bytes; anything past this is refused unread.
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -31,16 +31,7 @@ struct Recorder {
 
 impl Recorder {
     fn new(shared: Arc<Shared>, parts: &Parts) -> Self {
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = recorded_headers(&parts.headers);
         let request = RecordedRequest {
             method: parts.method.as_str().to_owned(),
             path: parts.uri.path().to_owned(),

@@ -71,25 +71,15 @@ impl Mirror {
     /// Python objects are made without the lock held: making one may run arbitrary code (a garbage
     /// collection, a `__del__`) that could call back into this client.
     fn serve(&self, py: Python<'_>) -> Option<(Arc<Token>, Py<PyString>)> {
-        let (token, string) = {
+        let token = {
             let s = self.lock();
             let token = s.token.clone()?;
             if Instant::now() >= s.until {
                 return None;
             }
-            (token, s.string.as_ref().map(|p| p.clone_ref(py)))
+            token
         };
-        let string = match string {
-            Some(string) => string,
-            None => {
-                let made = PyString::new(py, token.access_token()).unbind();
-                let mut s = self.lock();
-                if s.token.as_ref().is_some_and(|t| Arc::ptr_eq(t, &token)) && s.string.is_none() {
-                    s.string = Some(made.clone_ref(py));
-                }
-                made
-            }
-        };
+        let string = self.string_for(py, &token);
         Some((token, string))
     }
 
@@ -131,26 +121,22 @@ impl Mirror {
     /// The Python string of `token`: the one kept for the mirrored token when it is that token, so that every
     /// call returns the same object for it; a new one otherwise.
     pub fn string_for(&self, py: Python<'_>, token: &Arc<Token>) -> Py<PyString> {
-        let kept = {
+        let mirrored = |s: &State| s.token.as_ref().is_some_and(|t| Arc::ptr_eq(t, token));
+        {
             let s = self.lock();
-            if !s.token.as_ref().is_some_and(|t| Arc::ptr_eq(t, token)) {
-                None
-            } else {
-                Some(s.string.as_ref().map(|p| p.clone_ref(py)))
+            if mirrored(&s)
+                && let Some(string) = &s.string
+            {
+                return string.clone_ref(py);
             }
-        };
-        match kept {
-            Some(Some(string)) => string,
-            Some(None) => {
-                let made = PyString::new(py, token.access_token()).unbind();
-                let mut s = self.lock();
-                if s.token.as_ref().is_some_and(|t| Arc::ptr_eq(t, token)) && s.string.is_none() {
-                    s.string = Some(made.clone_ref(py));
-                }
-                made
-            }
-            None => PyString::new(py, token.access_token()).unbind(),
         }
+        // Made without the lock held: making a Python object may run code that calls back into this client.
+        let made = PyString::new(py, token.access_token()).unbind();
+        let mut s = self.lock();
+        if mirrored(&s) && s.string.is_none() {
+            s.string = Some(made.clone_ref(py));
+        }
+        made
     }
 
     /// Forgets the token. `seq`: the core's count of changes after the drop, so that no update from before it

@@ -24,7 +24,7 @@ pub use log::ApiRequest;
 
 use crate::connection::Connection;
 use crate::jwk::certificate_thumbprint;
-use crate::state::Shared;
+use crate::state::{Shared, recorded_headers};
 use check::{ApiCall, Authorized};
 use error::ApiError;
 
@@ -40,16 +40,7 @@ struct Recorder {
 
 impl Recorder {
     fn new(shared: Arc<Shared>, parts: &Parts, connection: &Connection) -> Self {
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = recorded_headers(&parts.headers);
         let request = ApiRequest {
             method: parts.method.as_str().to_owned(),
             path: parts.uri.path().to_owned(),
