@@ -7,8 +7,8 @@ use std::time::Duration;
 use crate::auth_method::AuthMethod;
 use crate::config::{TokenClientBuilder, secureauth_issuer, secureauth_token_url};
 use crate::error::{Error, Result};
-use crate::signing_key::{SigningAlg, SigningKey};
-use crate::tls::{CaBundle, ClientCertificate};
+use crate::options::ClientOptions;
+use crate::secret::SecretString;
 
 pub const TOKEN_URL: &str = "M2M_TOKEN_URL";
 pub const ISSUER: &str = "M2M_ISSUER";
@@ -205,43 +205,47 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
         b = b.client_secret(secret);
         from.set("client_secret", variable);
     }
-    if let Some((value, variable)) = key {
-        let text = if variable == PRIVATE_KEY_FILE {
-            read_file(variable, &value)?
-        } else {
-            value.into_bytes()
+    // Keys, certificates and the CA bundle are loaded exactly as the bindings' options load them; only the
+    // names in errors change, to the variables.
+    let (key_variable, key) = match key {
+        Some((value, PRIVATE_KEY)) => (PRIVATE_KEY, (Some(SecretString::from(value)), None)),
+        Some((path, variable)) => (variable, (None, Some(path))),
+        None => (PRIVATE_KEY, (None, None)),
+    };
+    let has_key = key.0.is_some() || key.1.is_some();
+    let material = ClientOptions {
+        private_key: key.0,
+        private_key_file: key.1,
+        // Without a key these have nothing to apply to, and are ignored.
+        private_key_id: get(PRIVATE_KEY_ID)
+            .filter(|_| has_key)
+            .map(|v| v.trim().to_owned()),
+        signing_alg: get(SIGNING_ALG)
+            .filter(|_| has_key)
+            .map(|v| v.trim().to_owned()),
+        client_cert_file: cert.as_ref().map(|(c, _)| c.clone()),
+        client_key_file: cert.as_ref().map(|(_, k)| k.clone()),
+        ca_bundle_file: get(CA_BUNDLE_FILE),
+        ..ClientOptions::default()
+    };
+    b = material.apply(b).map_err(|e| {
+        let variable = match e.config_field() {
+            Some("private_key" | "private_key_file") => key_variable,
+            Some("private_key_id") => PRIVATE_KEY_ID,
+            Some("signing_alg") => SIGNING_ALG,
+            Some("client_cert" | "client_cert_file") => CLIENT_CERT_FILE,
+            Some("client_key" | "client_key_file") => CLIENT_KEY_FILE,
+            Some("ca_bundle" | "ca_bundle_file") => CA_BUNDLE_FILE,
+            _ => return e,
         };
-        let mut key = SigningKey::from_text(&text).map_err(|e| e.renamed(variable))?;
-        if let Some(kid) = get(PRIVATE_KEY_ID) {
-            key = key.with_kid(kid.trim());
-        }
-        if let Some(alg) = get(SIGNING_ALG) {
-            key = key
-                .with_alg(SigningAlg::parse(alg.trim(), SIGNING_ALG)?)
-                .map_err(|e| e.renamed(SIGNING_ALG))?;
-        }
-        b = b.private_key(key);
-        from.set("private_key", variable);
+        e.renamed(variable)
+    })?;
+    if has_key {
+        from.set("private_key", key_variable);
     }
-    if let Some((cert_path, key_path)) = cert {
-        let cert = ClientCertificate::from_pem(
-            &read_file(CLIENT_CERT_FILE, &cert_path)?,
-            &read_file(CLIENT_KEY_FILE, &key_path)?,
-        )
-        .map_err(|e| match e {
-            e @ Error::Config { .. } if e.config_field() == Some("client_key") => {
-                e.renamed(CLIENT_KEY_FILE)
-            }
-            other => other.renamed(CLIENT_CERT_FILE),
-        })?;
-        b = b.client_certificate(cert);
+    if cert.is_some() {
         from.set("client_cert", CLIENT_CERT_FILE);
         from.set("client_key", CLIENT_KEY_FILE);
-    }
-    if let Some(path) = get(CA_BUNDLE_FILE) {
-        let bundle = CaBundle::from_pem(&read_file(CA_BUNDLE_FILE, &path)?)
-            .map_err(|e| e.renamed(CA_BUNDLE_FILE))?;
-        b = b.ca_bundle(bundle);
     }
     if let Some(audience) = get(ASSERTION_AUDIENCE) {
         b = b.assertion_audience(audience.trim());
@@ -299,11 +303,6 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
         b = b.allow_insecure_http(allow);
     }
     Ok(b)
-}
-
-fn read_file(variable: &str, path: &str) -> Result<Vec<u8>> {
-    std::fs::read(path)
-        .map_err(|e| Error::config(variable, format!("{variable}: cannot read {path:?}: {e}")))
 }
 
 fn read_secret_file(path: &str) -> Result<String> {
