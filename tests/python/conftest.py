@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
@@ -24,6 +25,15 @@ def vectors_server() -> Iterator[MockAuthServer]:
     """The mock server configured with the shared vectors' clients."""
     with MockAuthServer(mock_config()) as server:
         yield server
+
+
+@pytest.fixture()
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """No M2M_* variable from the machine running the tests; monkeypatch restores them afterwards."""
+    for name in list(os.environ):
+        if name.startswith("M2M_"):
+            monkeypatch.delenv(name)
+    yield monkeypatch
 
 
 @pytest.fixture()

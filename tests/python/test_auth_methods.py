@@ -10,7 +10,6 @@ import base64
 import hashlib
 import json
 import logging
-import os
 import re
 import ssl
 import traceback
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import form_value, last_request, raised
+from helpers import header as header_value
 from m2m_auth import ConfigError, M2MAuthError, OAuthError, TokenClient, TransportError
 from m2m_auth.testing import MockAuthServer, generate_signing_key, self_signed_certificate
 
@@ -60,29 +61,6 @@ def key_body(pem: str) -> str:
     body = "".join(line for line in pem.splitlines() if line and not line.startswith("-----"))
     middle = len(body) // 2
     return body[middle - 20 : middle + 20]
-
-
-def last_request(server: MockAuthServer) -> dict[str, Any]:
-    requests = server.requests()
-    assert requests, "no request recorded"
-    return requests[-1]
-
-
-def form_value(request: dict[str, Any], name: str) -> str | None:
-    return next((v for k, v in request["form"] if k == name), None)
-
-
-def header_value(request: dict[str, Any], name: str) -> str | None:
-    return next((v for k, v in request["headers"] if k == name), None)
-
-
-def raised(fn: Callable[[], object]) -> BaseException:
-    """Runs `fn` and returns what it raised; fails if it raised nothing."""
-    try:
-        fn()
-    except BaseException as e:
-        return e
-    pytest.fail("expected an exception")
 
 
 def config_error(fn: Callable[[], object]) -> ConfigError:
@@ -151,15 +129,6 @@ def assert_assertion_wire(server: MockAuthServer, client_id: str, alg: str, aud:
     assert 0 < claims["exp"] - claims["iat"] <= 300, claims
     assert isinstance(claims["jti"], str) and len(claims["jti"]) >= 16
     return header
-
-
-@pytest.fixture()
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """No M2M_* variable from the machine running the tests; monkeypatch restores them afterwards."""
-    for name in list(os.environ):
-        if name.startswith("M2M_"):
-            monkeypatch.delenv(name)
-    yield monkeypatch
 
 
 @pytest.fixture()

@@ -10,7 +10,6 @@ import asyncio
 import base64
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -18,12 +17,13 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import m2m_auth
 import pytest
+from helpers import form_value, header, last_request, raised, wait_for
 from m2m_auth import (
     ConfigError,
     InternalError,
@@ -67,15 +67,6 @@ def new_client(make_client: ClientFactory) -> ClientFactory:
     return make
 
 
-def raised(fn: Callable[[], object]) -> BaseException:
-    """Runs `fn` and returns what it raised; fails if it raised nothing."""
-    try:
-        fn()
-    except BaseException as e:
-        return e
-    pytest.fail("expected an exception")
-
-
 def notes(e: BaseException) -> str:
     return " ".join(getattr(e, "__notes__", []))
 
@@ -96,42 +87,10 @@ def assert_not_in(value: object, needle: str, what: str) -> None:
         assert needle not in text, f"{what} shows {needle!r}: {text}"
 
 
-def last_request(server: MockAuthServer) -> dict[str, Any]:
-    requests = server.requests()
-    assert requests, "no request recorded"
-    return requests[-1]
-
-
-def form_value(request: dict[str, Any], name: str) -> str | None:
-    return next((v for k, v in request["form"] if k == name), None)
-
-
-def header(request: dict[str, Any], name: str) -> str | None:
-    return next((v for k, v in request["headers"] if k == name), None)
-
-
 def claims_of(access_token: str) -> dict[str, Any]:
     payload = access_token.split(".")[1]
     result: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     return result
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    """Polls `condition` until it holds; fails after `timeout` seconds (a hang fails instead of blocking)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
-
-@pytest.fixture()
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    """No M2M_* variable from the machine running the tests; monkeypatch restores them afterwards."""
-    for name in list(os.environ):
-        if name.startswith("M2M_"):
-            monkeypatch.delenv(name)
-    yield monkeypatch
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from helpers import wait_for
 from m2m_auth import InternalError, M2MAuthError, OAuthError, TokenClient
 from m2m_auth.testing import MockAuthServer
 
@@ -34,15 +35,6 @@ fork_warning = pytest.mark.filterwarnings(
     "ignore:This process .*is multi-threaded, use of fork\\(\\) may lead to deadlocks:DeprecationWarning"
 )
 CHILD_TIMEOUT = 30
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    """Polls `condition` until it holds; fails after `timeout` seconds (a hang fails instead of blocking)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 def m2m_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
