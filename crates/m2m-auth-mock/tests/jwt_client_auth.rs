@@ -12,7 +12,6 @@ use m2m_auth_mock::{
 };
 use serde_json::{Value, json};
 
-const CC: (&str, &str) = ("grant_type", "client_credentials");
 const JWT_ID: &str = "svc-jwt";
 const JWT_SECRET: &str = "jwt-secret-9f8e7d6c5b4a39281706";
 const PK_ID: &str = "svc-pk";

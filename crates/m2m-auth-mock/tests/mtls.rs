@@ -13,7 +13,6 @@ use m2m_auth_mock::{
 };
 use serde_json::json;
 
-const CC: (&str, &str) = ("grant_type", "client_credentials");
 const MTLS_ID: &str = "svc-mtls";
 const SUBJECT: &str = "CN=svc-mtls,O=Acme";
 const SELF_ID: &str = "svc-self";

@@ -5,8 +5,6 @@ mod common;
 use common::*;
 use m2m_auth_mock::{CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, RegisteredClient};
 
-const CC: (&str, &str) = ("grant_type", "client_credentials");
-
 #[tokio::test]
 async fn wrong_or_missing_content_type_is_invalid_request() {
     let server = start_default().await;

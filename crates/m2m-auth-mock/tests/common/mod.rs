@@ -15,6 +15,8 @@ use serde_json::Value;
 pub const DEMO_ID: &str = "demo-client";
 pub const DEMO_SECRET: &str = "demo-secret";
 pub const FORM: &str = "application/x-www-form-urlencoded";
+/// The grant every token request here asks for.
+pub const CC: (&str, &str) = ("grant_type", "client_credentials");
 
 pub async fn start_default() -> MockServer {
     MockServer::start(MockConfig::default())
