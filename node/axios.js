@@ -7,11 +7,12 @@
 //   const api = axios.create({ baseURL: 'https://api.example' })
 //   useBearerAuth(api, client)                       // or: useBearerAuth(api, client, { origins: [...] })
 //
-// axios (follow-redirects) drops the Authorization header when a redirect leaves the host, and the
-// interceptors run once per request, not per redirect hop, so the token goes only where the request went.
+// The interceptors run once per request, not per redirect hop, and follow-redirects keeps credentials on a
+// redirect to a subdomain or from http to https: a beforeRedirect hook takes the token, cookies and proxy
+// credentials off every hop that leaves the request's origin.
 
 const { ConfigError } = require('./errors')
-const { originOf, originSet, tokenRejected, replayable, tokenParams } = require('./http')
+const { originOf, originSet, keepsCredentials, CREDENTIAL_HEADERS, tokenRejected, replayable, tokenParams } = require('./http')
 
 // String keys: axios copies a config's own string keys (not symbols) into the config of a retry.
 const RETRIED = 'm2mAuthRetried'
@@ -38,10 +39,13 @@ function useBearerAuth (instance, client, options = {}) {
   const params = tokenParams(options)
 
   const onRequest = instance.interceptors.request.use(async (config) => {
-    if (allowed !== undefined && !allowed.has(originOf(requestUrl(instance, config)))) return config
+    const url = requestUrl(instance, config)
+    if (allowed !== undefined && !allowed.has(originOf(url))) return config
+    client.checkApiUrl(url.href)
     const token = await client.getToken(params)
     config[TOKEN] = token
     config.headers.set('Authorization', `Bearer ${token}`)
+    config.beforeRedirect = keepCredentialsHome(url, config.beforeRedirect)
     return config
   })
 
@@ -62,6 +66,22 @@ function useBearerAuth (instance, client, options = {}) {
   return () => {
     instance.interceptors.request.eject(onRequest)
     instance.interceptors.response.eject(onResponse)
+  }
+}
+
+/** A follow-redirects `beforeRedirect` hook that drops credentials on a hop away from `home`'s origin (and
+ *  on every hop after one), then runs the caller's own hook, if any. */
+function keepCredentialsHome (home, callersHook) {
+  let left = false
+  return (options, responseDetails, requestDetails) => {
+    const next = options.href ?? `${options.protocol}//${options.host ?? options.hostname}${options.path ?? ''}`
+    left = left || !keepsCredentials(home, next)
+    if (left && options.headers) {
+      for (const name of Object.keys(options.headers)) {
+        if (CREDENTIAL_HEADERS.includes(name.toLowerCase())) delete options.headers[name]
+      }
+    }
+    if (typeof callersHook === 'function') callersHook(options, responseDetails, requestDetails)
   }
 }
 

@@ -1,8 +1,10 @@
 'use strict'
 // client.fetch(): the global fetch with the access token. Redirects are followed here rather than by fetch, so
-// that the token goes only to the origin it was meant for, whatever the runtime's own rules.
+// that the token goes only to the origin it was meant for, whatever the runtime's own rules, and so do the
+// caller's own credentials (Cookie, Proxy-Authorization): a hop to another origin carries none of them.
 
-const { originOf, tokenRejected, replayable } = require('./http')
+const { ConfigError } = require('./errors')
+const { keepsCredentials, CREDENTIAL_HEADERS, tokenRejected, replayable } = require('./http')
 
 const MAX_REDIRECTS = 20
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
@@ -30,13 +32,16 @@ async function discard (response) {
   }
 }
 
-/** One pass: send, follow redirects (the token only within `tokenOrigin`), return the final response. */
-async function send (parts, token, tokenOrigin) {
+/** One pass: send, follow redirects (credentials only within the origin of `parts.url`), return the final
+ *  response. Once a hop has left the origin, no later hop carries credentials, even one that comes back. */
+async function send (parts, token) {
   let { url, method, body } = parts
+  let home = true
   for (let hop = 0; ; hop += 1) {
     const headers = new Headers(parts.headers)
-    if (originOf(url) === tokenOrigin) headers.set('authorization', `Bearer ${token}`)
-    else if (hop > 0) headers.delete('authorization')
+    home = home && keepsCredentials(parts.url, url)
+    if (home) headers.set('authorization', `Bearer ${token}`)
+    else for (const name of CREDENTIAL_HEADERS) headers.delete(name)
     const response = await fetch(url, {
       ...parts.rest, method, headers, body, redirect: parts.redirect === 'follow' ? 'manual' : parts.redirect,
     })
@@ -69,17 +74,20 @@ function withoutBodyHeaders (headers) {
 
 async function authorizedFetch (client, input, init, params) {
   const parts = requestParts(input, init ?? {})
-  const tokenOrigin = originOf(parts.url)
+  if (parts.headers.has('authorization')) {
+    throw new ConfigError('client.fetch() sends the client\'s token in Authorization; do not pass one', { field: 'headers' })
+  }
+  client.checkApiUrl(parts.url.href)
   const token = await client.getToken(params)
-  const first = await send(parts, token, tokenOrigin)
+  const first = await send(parts, token)
   const { response } = first
-  if (originOf(first.url) !== tokenOrigin || !replayable(parts.body) ||
+  if (!keepsCredentials(parts.url, first.url) || !replayable(parts.body) ||
       !tokenRejected(response.status, response.headers.get('www-authenticate'))) {
     return response
   }
   await discard(response)
   client.invalidate(token)
-  return (await send(parts, await client.getToken(params), tokenOrigin)).response
+  return (await send(parts, await client.getToken(params))).response
 }
 
 module.exports = { authorizedFetch }

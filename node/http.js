@@ -11,6 +11,15 @@ function originOf(url) {
   return `${u.protocol}//${u.hostname.toLowerCase()}:${port}`
 }
 
+/** The core's redirect rule: a request to `next` may carry what a request to `from` carried (the token, a
+ *  caller's cookies and credentials) only when both share an origin. */
+function keepsCredentials (from, next) {
+  return native.sameOrigin(String(from), String(next))
+}
+
+/** The headers that carry credentials: none of them follows a redirect to another origin. */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization']
+
 /** A set of origins from a string or strings; undefined means any origin. */
 function originSet(origins) {
   if (origins === undefined || origins === null) return undefined
@@ -44,4 +53,4 @@ function tokenParams({ scopes, audience, resources, extraParams } = {}) {
   return Object.keys(p).length === 0 ? undefined : p
 }
 
-module.exports = { originOf, originSet, tokenRejected, replayable, tokenParams }
+module.exports = { originOf, originSet, keepsCredentials, CREDENTIAL_HEADERS, tokenRejected, replayable, tokenParams }

@@ -264,8 +264,14 @@ class TokenClient {
     }
     const dropped = this.#native.invalidate(token)
     if (token === undefined || dropped) this.#mirror.drop(this.#native.tokenSeq)
-    else if (token === this.#mirror.current) this.#mirror.drop()
+    else if (this.#mirror.holds(token)) this.#mirror.drop()
     return dropped
+  }
+
+  /** `url`, normalised, if this client may send its token there: https, or plain http to loopback or with
+   *  allowInsecureHttp. Throws a ConfigError otherwise. Every HTTP integration asks before a request. */
+  checkApiUrl(url) {
+    return call(() => this.#native.checkApiUrl(String(url)))
   }
 
   /** Counters: hits, misses, fetches, failures, lastError. */

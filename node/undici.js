@@ -104,6 +104,7 @@ class Attempt {
 
   async send (handler) {
     try {
+      this.client.checkApiUrl(new URL(this.opts.path ?? '/', this.opts.origin).href)
       this.token = await this.client.getToken(this.params)
     } catch (err) {
       handler.onResponseError(null, err)

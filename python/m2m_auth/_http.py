@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from m2m_auth._native import TokenClient, token_rejected
+from m2m_auth._native import TokenClient, same_origin, token_rejected
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -66,15 +66,25 @@ class TokenSource:
         """Whether a request to ``url`` may carry the token: any origin, unless ``origins`` limits them."""
         return self._origins is None or origin_of(url) in self._origins
 
-    def token(self) -> str:
+    def token(self, url: str) -> str:
+        """The token for a request to ``url``; a ``ConfigError`` first, before any connection, if the token
+        may not go there (plain http to a host that is not loopback, unless ``allow_insecure_http``)."""
+        self.client.check_api_url(url)
         return self.client.get_token(**self._params)
 
-    async def token_async(self) -> str:
+    async def token_async(self, url: str) -> str:
+        self.client.check_api_url(url)
         return await self.client.get_token_async(**self._params)
 
     def drop(self, token: str) -> None:
         """Forget ``token`` (the API rejected it) unless a newer one already replaced it."""
         self.client.invalidate(token)
+
+
+def keeps_credentials(token_url: str, next_url: str) -> bool:
+    """The core's redirect rule: a request to ``next_url`` may carry what a request to ``token_url`` carried
+    (the token, a caller's cookies and credentials) only when both share an origin."""
+    return same_origin(token_url, next_url)
 
 
 def bearer(token: str) -> str:

@@ -55,7 +55,7 @@ class BearerAuthMiddleware(Authorizer):
     async def __call__(self, request: ClientRequest, handler: ClientHandlerType) -> ClientResponse:
         if not self._source.may_authorize(str(request.url)):
             return await handler(request)
-        token = await self._source.token_async()
+        token = await self._source.token_async(str(request.url))
         request.headers[hdrs.AUTHORIZATION] = bearer(token)
         response = await handler(request)
         if not rejected(response.status, response.headers.getall(hdrs.WWW_AUTHENTICATE, [])):
@@ -65,7 +65,7 @@ class BearerAuthMiddleware(Authorizer):
         await response.read()
         response.release()
         self._source.drop(token)
-        request.headers[hdrs.AUTHORIZATION] = bearer(await self._source.token_async())
+        request.headers[hdrs.AUTHORIZATION] = bearer(await self._source.token_async(str(request.url)))
         return await handler(request)
 
 

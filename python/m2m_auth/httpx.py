@@ -21,7 +21,7 @@ from collections.abc import AsyncGenerator, Generator
 
 import httpx
 
-from m2m_auth._http import Authorizer, bearer, origin_of, rejected
+from m2m_auth._http import Authorizer, bearer, keeps_credentials, rejected
 from m2m_auth._native import TokenClient
 
 __all__ = ["BearerAuth", "CoreTransport"]
@@ -37,33 +37,33 @@ class BearerAuth(httpx.Auth, Authorizer):
         if not self._source.may_authorize(str(request.url)):
             yield request
             return
-        token = self._source.token()
+        token = self._source.token(str(request.url))
         request.headers["Authorization"] = bearer(token)
         response = yield request
         if self._should_retry(request, response):
             response.read()
             self._source.drop(token)
-            request.headers["Authorization"] = bearer(self._source.token())
+            request.headers["Authorization"] = bearer(self._source.token(str(request.url)))
             yield request
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         if not self._source.may_authorize(str(request.url)):
             yield request
             return
-        token = await self._source.token_async()
+        token = await self._source.token_async(str(request.url))
         request.headers["Authorization"] = bearer(token)
         response = yield request
         if self._should_retry(request, response):
             await response.aread()
             self._source.drop(token)
-            request.headers["Authorization"] = bearer(await self._source.token_async())
+            request.headers["Authorization"] = bearer(await self._source.token_async(str(request.url)))
             yield request
 
     @staticmethod
     def _should_retry(request: httpx.Request, response: httpx.Response) -> bool:
         return (
             # After redirects, the answer may come from another origin, which never had the token.
-            origin_of(str(response.request.url)) == origin_of(str(request.url))
+            keeps_credentials(str(request.url), str(response.request.url))
             and rejected(response.status_code, response.headers.get_list("www-authenticate"))
             # A streamed body was consumed by the first attempt; only bytes can be sent again.
             and isinstance(request.stream, httpx.ByteStream)

@@ -8,9 +8,11 @@
     session.get("https://api.example/payments")
 
 On a ``401`` whose ``WWW-Authenticate`` says ``invalid_token``, the token is dropped and the request sent
-once more with a new one — if its body can be sent again (not a generator or file object). ``requests``
-itself drops the header when a redirect leaves the origin; the retry only ever goes to the origin the token
-was sent to. ``pip install m2m-auth[requests]``.
+once more with a new one — if its body can be sent again (not a generator or file object). When a redirect
+leaves the origin the token was sent to, the token stays behind (``requests`` alone would keep it on an
+http-to-https redirect); the retry only ever goes to the origin the token was sent to. Plain http to a host
+that is not loopback is refused with a ``ConfigError`` unless the client allows it
+(``allow_insecure_http``). ``pip install m2m-auth[requests]``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
 import requests.adapters
@@ -25,7 +28,7 @@ import requests.structures
 import requests.utils
 from requests.auth import AuthBase
 
-from m2m_auth._http import Authorizer, bearer, origin_of, rejected
+from m2m_auth._http import Authorizer, bearer, keeps_credentials, origin_of, rejected
 from m2m_auth._native import TokenClient
 
 __all__ = ["BearerAuth", "CoreAdapter"]
@@ -44,11 +47,12 @@ class BearerAuth(AuthBase, Authorizer):
         url = r.url or ""
         if not self._source.may_authorize(url):
             return r
-        token = self._source.token()
+        token = self._source.token(url)
         r.headers["Authorization"] = bearer(token)
         origin = origin_of(url)
 
         def retry_once(response: requests.Response, **kwargs: Any) -> requests.Response:
+            _keep_token_home(response, url)
             return self._retry_once(response, token, origin, **kwargs)
 
         r.register_hook("response", retry_once)  # type: ignore[no-untyped-call]  # untyped in types-requests
@@ -69,7 +73,7 @@ class BearerAuth(AuthBase, Authorizer):
             return response
         self._source.drop(token)
         fresh = request.copy()
-        fresh.headers["Authorization"] = bearer(self._source.token())
+        fresh.headers["Authorization"] = bearer(self._source.token(request.url or ""))
         setattr(fresh, _RETRIED, True)
         # Release the connection of the rejected answer before sending again (as requests' digest auth does).
         _ = response.content
@@ -125,6 +129,16 @@ class CoreAdapter(requests.adapters.BaseAdapter):
 
     def close(self) -> None:
         pass
+
+
+def _keep_token_home(response: requests.Response, token_url: str) -> None:
+    """Before ``requests`` follows a redirect that leaves the token's origin, take the token off the request
+    it copies for the next hop (``requests`` itself keeps it on an http-to-https redirect of the same host)."""
+    if not response.is_redirect or response.request is None:
+        return
+    target = urljoin(response.url, response.headers.get("location", ""))
+    if not keeps_credentials(token_url, target):
+        response.request.headers.pop("Authorization", None)
 
 
 def _challenges(response: requests.Response) -> list[str]:

@@ -24,13 +24,31 @@ const caseFiles = fs
   .filter((f) => f.endsWith('.json'))
   .sort()
 
+/** Calls getToken() without pause for `ms`: { calls, expired }, expired counting the calls handed a token whose
+ *  exp had passed when the call began (a token handed out in time cannot), so it must be 0. Every 50 calls
+ *  the loop lets the event loop run, as a busy service's would. */
+async function callsUntil (client, ms) {
+  const end = Date.now() + ms
+  let calls = 0
+  let expired = 0
+  while (Date.now() < end) {
+    const began = Date.now() / 1000
+    const token = await client.getToken()
+    calls += 1
+    const exp = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp
+    if (began >= exp) expired += 1
+    if (calls % 50 === 0) await new Promise((resolve) => setImmediate(resolve))
+  }
+  return { calls, expired }
+}
+
 // Every key the format knows. A key outside these fails the case, so that a new vector key is never
 // silently ignored by this runner.
 const KEYS = {
   case: ['description', 'client', 'build_error', 'server', 'register', 'steps', 'token_requests', 'wire'],
   client: [
     'client_id', 'client_secret', 'auth_method', 'scopes', 'audience', 'resources', 'extra_params',
-    'token_url', 'max_response_bytes', 'timeout_ms', 'refresh_ratio', 'retry',
+    'token_url', 'max_response_bytes', 'timeout_ms', 'refresh_ratio', 'expiry_skew_ms', 'retry',
     'private_key', 'private_key_id', 'signing_alg', 'assertion_audience', 'client_cert', 'ca_bundle', 'issuer',
   ],
   retry: ['max_attempts', 'initial_backoff_ms', 'max_backoff_ms', 'deadline_ms', 'max_retry_after_ms'],
@@ -46,6 +64,7 @@ const KEYS = {
     invalidate_token: ['do', 'of_step', 'times'],
     push_faults: ['do', 'faults'],
     get_token_concurrently: ['do', 'callers', 'expect'],
+    get_token_continuously: ['do', 'callers', 'ms', 'expect'],
     sleep: ['do', 'ms'],
   },
   expect: ['token', 'error'],
@@ -225,6 +244,7 @@ function clientOptions(c, server, secret, m) {
   if (c.max_response_bytes !== undefined) options.maxResponseBytes = c.max_response_bytes
   if (c.timeout_ms !== undefined) options.timeoutMs = c.timeout_ms
   if (c.refresh_ratio !== undefined) options.refreshRatio = c.refresh_ratio
+  if (c.expiry_skew_ms !== undefined) options.expirySkewMs = c.expiry_skew_ms
   if (c.retry !== undefined) {
     onlyKeys(c.retry, KEYS.retry, 'client.retry')
     const r = c.retry
@@ -547,6 +567,15 @@ async function runCaseOn(name, kase, server) {
           if (want.token !== undefined) checkToken(label, first, want.token, tokens)
           got = first
         }
+        break
+      }
+      case 'get_token_continuously': {
+        assert.deepEqual(step.expect, { never_expired: true }, `${label}: the expectation of get_token_continuously`)
+        const counts = await Promise.all(Array.from({ length: step.callers }, () => callsUntil(client, step.ms)))
+        const calls = counts.reduce((n, c) => n + c.calls, 0)
+        const expired = counts.reduce((n, c) => n + c.expired, 0)
+        assert.ok(calls > step.callers * 10, `${label}: only ${calls} calls`)
+        assert.equal(expired, 0, `${label}: ${expired} of ${calls} calls got an expired token`)
         break
       }
       case 'sleep':

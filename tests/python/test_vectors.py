@@ -57,13 +57,14 @@ CLIENT_KEYS = {
     "max_response_bytes",
     "timeout_ms",
     "refresh_ratio",
+    "expiry_skew_ms",
     "retry",
 }
 PRIVATE_KEY_KEYS = {"alg", "format"}
 CLIENT_CERT_KEYS = {"issue", "self_signed"}
 RETRY_KEYS = {"max_attempts", "initial_backoff_ms", "max_backoff_ms", "deadline_ms", "max_retry_after_ms"}
 STEP_KEYS = {"do", "expect", "scopes", "ms", "of_step", "times", "faults", "callers"}
-EXPECT_KEYS = {"token", "error"}
+EXPECT_KEYS = {"token", "error", "never_expired"}
 TOKEN_KEYS = {
     "token_type",
     "scope",
@@ -257,6 +258,8 @@ def build(case: dict[str, Any], server: MockAuthServer, m: Material) -> TokenCli
         kwargs["extra_params"] = list(c["extra_params"].items())
     if "timeout_ms" in c:
         kwargs["timeout"] = c["timeout_ms"] / 1000
+    if "expiry_skew_ms" in c:
+        kwargs["expiry_skew"] = c["expiry_skew_ms"] / 1000
     retry = c.get("retry", {})
     known("retry", retry, RETRY_KEYS)
     for key, kwarg in [
@@ -289,6 +292,28 @@ def check_error(label: str, e: BaseException, want: dict[str, Any], needles: lis
 
 def claims(access_token: str) -> dict[str, Any]:
     return b64url_json(access_token.split(".")[1])
+
+
+def calls_until(client: TokenClient, callers: int, seconds: float) -> tuple[int, int]:
+    """``callers`` threads call ``get_token()`` without pause for ``seconds``: (calls made, calls handed a
+    token whose ``exp`` had passed when the call began). A token handed out in time cannot have an earlier
+    ``exp`` than the call's beginning, so the second must be 0."""
+    end = time.monotonic() + seconds
+    counts: list[tuple[int, int]] = []
+
+    def one(_: int) -> tuple[int, int]:
+        calls = expired = 0
+        while time.monotonic() < end:
+            began = time.time()
+            token = client.get_token()
+            calls += 1
+            if began >= claims(token)["exp"]:
+                expired += 1
+        return calls, expired
+
+    with ThreadPoolExecutor(max_workers=callers) as pool:
+        counts = list(pool.map(one, range(callers)))
+    return sum(c for c, _ in counts), sum(e for _, e in counts)
 
 
 def check_token(label: str, t: Token, want: dict[str, Any], earlier: list[Token | None]) -> None:
@@ -472,6 +497,11 @@ def run_case(name: str, case: dict[str, Any], server: MockAuthServer) -> None:
                 assert len({t.access_token for t in good}) == 1, f"{label}: one token for all"
                 check_token(label, good[0], want.get("token", {}), tokens)
                 got = good[0]
+        elif action == "get_token_continuously":
+            assert want == {"never_expired": True}, f"{label}: the expectation of get_token_continuously"
+            calls, expired = calls_until(client, step["callers"], step["ms"] / 1000)
+            assert calls > step["callers"] * 10, f"{label}: only {calls} calls"
+            assert expired == 0, f"{label}: {expired} of {calls} calls got an expired token"
         elif action == "invalidate":
             client.invalidate()
         elif action == "invalidate_token":

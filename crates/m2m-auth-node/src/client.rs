@@ -9,7 +9,7 @@ use m2m_auth::{ClientOptions, SecretString, TokenClient, TokenClientBuilder, Tok
 
 use crate::api::{NativeApiRequest, NativeApiResponse};
 use crate::error::{guarded, guarded_sync, to_napi};
-use crate::events::{EventCallback, event_hook, token_watcher};
+use crate::events::{EventCallback, TokenCallback, event_hook, token_watcher};
 
 /// Client settings, as the JS options object. Durations are in milliseconds, the JS convention.
 #[napi(object)]
@@ -155,7 +155,7 @@ pub struct NativeTokenClient {
 fn with_callbacks(
     mut builder: TokenClientBuilder,
     on_event: Option<EventCallback>,
-    on_token: Option<EventCallback>,
+    on_token: Option<TokenCallback>,
 ) -> TokenClientBuilder {
     if let Some(callback) = on_event {
         builder = builder.on_event(event_hook(callback));
@@ -169,7 +169,7 @@ fn with_callbacks(
 fn build(
     options: NativeClientOptions,
     on_event: Option<EventCallback>,
-    on_token: Option<EventCallback>,
+    on_token: Option<TokenCallback>,
 ) -> napi::Result<NativeTokenClient> {
     let base = match (&options.tenant, &options.region, &options.workspace) {
         (None, None, None) => TokenClientBuilder::new(),
@@ -254,7 +254,7 @@ impl NativeTokenClient {
     pub fn new(
         options: NativeClientOptions,
         on_event: Option<EventCallback>,
-        on_token: Option<EventCallback>,
+        on_token: Option<TokenCallback>,
     ) -> napi::Result<Self> {
         guarded_sync(|| build(options, on_event, on_token))
     }
@@ -262,7 +262,7 @@ impl NativeTokenClient {
     #[napi(factory)]
     pub fn from_env(
         on_event: Option<EventCallback>,
-        on_token: Option<EventCallback>,
+        on_token: Option<TokenCallback>,
     ) -> napi::Result<Self> {
         guarded_sync(|| {
             let builder = m2m_auth::env::builder_from_env().map_err(to_napi)?;
@@ -300,6 +300,13 @@ impl NativeTokenClient {
                 .cached(params.as_ref())
                 .map(|t| t.access_token().to_owned()))
         })
+    }
+
+    /// `url`, normalised, if the client may send its token there (https, or plain http to loopback or with
+    /// `allowInsecureHttp`); else a ConfigError. The HTTP integrations ask before every request.
+    #[napi]
+    pub fn check_api_url(&self, url: String) -> napi::Result<String> {
+        Ok(self.inner.check_api_url(&url).map_err(to_napi)?.into())
     }
 
     /// Drops every cached token, or with `token` only that one if it is still cached. Returns whether a

@@ -10,6 +10,16 @@ mod mock;
 #[napi_derive::napi]
 pub const ERROR_TAG: &str = error::TAG;
 
+/// Whether a request to `b` may carry the credentials of a request to `a` (the same origin). The HTTP
+/// integrations ask it on every redirect; the rule is the core's.
+#[napi_derive::napi]
+pub fn same_origin(a: String, b: String) -> bool {
+    match (url::Url::parse(&a), url::Url::parse(&b)) {
+        (Ok(a), Ok(b)) => m2m_auth::url_policy::same_origin(&a, &b),
+        _ => false,
+    }
+}
+
 /// Whether an API's answer says the access token it was sent is no good (401 with a Bearer `invalid_token`
 /// challenge), so that the HTTP integrations drop it and replay the request once. The rule is the core's, so
 /// that Node and Python decide alike.

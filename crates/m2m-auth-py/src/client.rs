@@ -266,6 +266,12 @@ impl PyTokenClient {
         })
     }
 
+    /// `url`, normalised, if the client may send its token there (https, or plain http to loopback or with
+    /// `allow_insecure_http`); else a `ConfigError`. The HTTP integrations ask before every request.
+    fn check_api_url(&self, url: &str) -> PyResult<String> {
+        Ok(self.client()?.check_api_url(url).map_err(to_py_err)?.into())
+    }
+
     /// Drops the cached tokens; the next call fetches a new one. With `token` (the one an API rejected), drops
     /// it only if it is still cached, so that many callers rejecting one token cause one new fetch. Returns
     /// whether a token was dropped.

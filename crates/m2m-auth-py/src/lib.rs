@@ -21,6 +21,16 @@ fn token_rejected(status: u16, www_authenticate: Vec<String>) -> bool {
     m2m_auth::challenge::token_rejected(status, www_authenticate.iter().map(String::as_str))
 }
 
+/// Whether a request to `b` may carry the credentials of a request to `a` (the same origin). The HTTP
+/// integrations ask it on every redirect; the rule is the core's.
+#[pyfunction]
+fn same_origin(a: &str, b: &str) -> bool {
+    match (url::Url::parse(a), url::Url::parse(b)) {
+        (Ok(a), Ok(b)) => m2m_auth::url_policy::same_origin(&a, &b),
+        _ => false,
+    }
+}
+
 /// Called in the child after `os.fork()`; registered by `m2m_auth/__init__.py`.
 #[pyfunction]
 fn _after_fork_in_child() {
@@ -35,6 +45,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<mock::PyMockServer>()?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(token_rejected, m)?)?;
+    m.add_function(wrap_pyfunction!(same_origin, m)?)?;
     m.add_function(wrap_pyfunction!(mock::generate_signing_key, m)?)?;
     m.add_function(wrap_pyfunction!(mock::self_signed_certificate, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -60,7 +60,7 @@ impl Mirror {
                 return;
             }
             s.seq = update.seq;
-            s.until = Instant::now() + update.serve_for;
+            s.until = update.serve_until;
             s.token = update.token;
             s.string = None;
             s.done = None;

@@ -1,8 +1,9 @@
 //! Calling a protected API with the client's token: what `m2m-auth call` does, and what a binding can use when
 //! the token is bound to the client certificate (RFC 8705 §3) and so must travel over a connection that
-//! presents it. The token goes on the request; redirects are followed within the origin only (reqwest drops
-//! the Authorization header when a redirect leaves it); a 401 `invalid_token` drops the token and the request
-//! is sent once more with a new one.
+//! presents it. The token goes on the request, only to an https URL (or plain http to loopback, or where
+//! allowed); redirects are followed within the origin only — one that leaves it is answered to the caller as
+//! it came, so that no credential (the token, a cookie, a proxy's) travels to another origin; a 401
+//! `invalid_token` drops the token and the request is sent once more with a new one.
 
 use std::time::Duration;
 
@@ -12,9 +13,10 @@ use url::Url;
 
 use crate::challenge::token_rejected;
 use crate::client::TokenClient;
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, MAX_DURATION, bounded};
 use crate::error::{Error, Result};
 use crate::exchange::client_builder;
+use crate::url_policy::{check_api_url, same_origin};
 
 /// Largest API answer read into memory.
 pub const MAX_API_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -54,16 +56,39 @@ pub struct ApiResponse {
     pub retried: bool,
 }
 
-/// The HTTP client for API calls: the token client's TLS settings, redirects followed (at most 10; reqwest
-/// removes credentials when one leaves the origin).
+/// Most redirects one API call follows.
+const MAX_REDIRECTS: usize = 10;
+
+/// The HTTP client for API calls: the token client's TLS settings, and redirects followed only within the
+/// origin of the request (at most [`MAX_REDIRECTS`]).
 pub(crate) fn api_http_client(cfg: &ClientConfig) -> Result<reqwest::Client> {
+    let policy = reqwest::redirect::Policy::custom(|attempt| {
+        let leaves = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| !same_origin(first, attempt.url()));
+        if leaves {
+            attempt.stop()
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else {
+            attempt.follow()
+        }
+    });
     client_builder(cfg)
-        .redirect(reqwest::redirect::Policy::limited(10))
+        .redirect(policy)
         .build()
         .map_err(|e| Error::Internal(format!("cannot build the API HTTP client: {e}")))
 }
 
 impl TokenClient {
+    /// `url` parsed, if this client may send its token there: https, or plain http to loopback or with
+    /// `allow_insecure_http` (see [`crate::url_policy::check_api_url`]). Every integration asks this before
+    /// it gets a token for a request.
+    pub fn check_api_url(&self, url: &str) -> Result<Url> {
+        check_api_url(url, self.allows_insecure_http())
+    }
+
     /// Sends `request` with the client's token (see the module docs). HTTP error statuses are answers, not
     /// errors; errors are a bad request, no connection, or no token.
     pub async fn call(&self, request: &ApiRequest) -> Result<ApiResponse> {
@@ -74,15 +99,19 @@ impl TokenClient {
                     format!("{:?} is not an HTTP method", request.method),
                 )
             })?;
-        let url = Url::parse(&request.url)
-            .map_err(|e| Error::config("url", format!("{:?} is not a URL: {e}", request.url)))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(Error::config("url", format!("{url} is not an http(s) URL")));
-        }
+        let url = self.check_api_url(&request.url)?;
+        bounded(request.timeout, "timeout", false, MAX_DURATION)?;
         let mut headers = reqwest::header::HeaderMap::new();
         for (name, value) in &request.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| Error::config("headers", format!("{name:?} is not a header name")))?;
+            if name == AUTHORIZATION {
+                // The token is this call's Authorization; a second one would be ambiguous at best.
+                return Err(Error::config(
+                    "headers",
+                    "headers must not contain Authorization: call() sends the client's token in it",
+                ));
+            }
             let value = HeaderValue::from_str(value).map_err(|_| {
                 Error::config(
                     "headers",
@@ -96,8 +125,7 @@ impl TokenClient {
             .send_api(&method, &url, &headers, request, token.access_token())
             .await?;
         // Only the origin the token was sent to can reject it; a redirect elsewhere never carried it.
-        let same_origin = Url::parse(&first.url).is_ok_and(|u| u.origin() == url.origin());
-        let rejected = same_origin
+        let rejected = Url::parse(&first.url).is_ok_and(|u| same_origin(&u, &url))
             && token_rejected(
                 first.status,
                 first

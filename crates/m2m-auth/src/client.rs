@@ -18,14 +18,14 @@ use crate::config::{ClientConfig, TokenClientBuilder, secureauth_issuer, securea
 use crate::endpoint::Endpoint;
 use crate::env::builder_from_env;
 use crate::error::{Error, Result};
-use crate::events::{EventKind, EventLevel, emit};
+use crate::events::{EventKind, EventLevel};
 use crate::exchange::http_client;
 use crate::fetch::{fetch_with_retries, refresh_retry_delay};
 use crate::params::TokenParams;
 use crate::slot::{Joined, Slot};
 use crate::stats::{Counters, Stats};
 use crate::token::Token;
-use crate::watch::{TokenUpdate, serve_for};
+use crate::watch::{TokenUpdate, serve_until};
 
 /// An OAuth 2.0 client credentials token client. Cheap to clone: clones share the cache.
 #[derive(Clone)]
@@ -40,7 +40,10 @@ struct Inner {
     default_params: TokenParams,
     /// The slot of the client's own parameters, kept apart so that the common call needs no map look-up.
     default_slot: Arc<Slot>,
-    other_slots: Mutex<HashMap<TokenParams, Arc<Slot>>>,
+    /// The slots of per-call parameters, with when each was last used: at most [`MAX_OTHER_SLOTS`], the
+    /// least recently used dropped first, so that parameters made per request cannot grow it without end.
+    other_slots: Mutex<HashMap<TokenParams, (Arc<Slot>, u64)>>,
+    slot_clock: AtomicU64,
     counters: Counters,
     /// Where background refreshes run when a synchronous call starts one.
     runtime: OnceLock<Handle>,
@@ -95,6 +98,7 @@ impl TokenClient {
                 default_params,
                 default_slot: Arc::default(),
                 other_slots: Mutex::default(),
+                slot_clock: AtomicU64::new(0),
                 counters: Counters::default(),
                 runtime,
                 api_http: OnceLock::new(),
@@ -198,6 +202,11 @@ impl TokenClient {
         self.inner.cfg.client_cert.is_some()
     }
 
+    /// Whether plain http to hosts other than loopback was allowed (`allow_insecure_http`).
+    pub fn allows_insecure_http(&self) -> bool {
+        self.inner.cfg.allow_insecure_http
+    }
+
     pub fn issuer(&self) -> Option<&str> {
         self.inner.cfg.issuer.as_ref().map(Url::as_str)
     }
@@ -238,7 +247,7 @@ impl TokenClient {
             .other_slots
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        for slot in slots.values() {
+        for (slot, _) in slots.values() {
             f(slot);
         }
     }
@@ -247,12 +256,38 @@ impl TokenClient {
         if *params == self.inner.default_params {
             return Arc::clone(&self.inner.default_slot);
         }
+        let used = self.inner.slot_clock.fetch_add(1, Ordering::Relaxed);
         let mut slots = self
             .inner
             .other_slots
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        Arc::clone(slots.entry(params.clone()).or_default())
+        if let Some((slot, last_used)) = slots.get_mut(params) {
+            *last_used = used;
+            return Arc::clone(slot);
+        }
+        if slots.len() >= MAX_OTHER_SLOTS
+            && let Some(oldest) = slots
+                .iter()
+                .min_by_key(|(_, (_, last_used))| *last_used)
+                .map(|(p, _)| p.clone())
+        {
+            // A caller still holding the dropped slot finishes with it; the next call starts afresh.
+            slots.remove(&oldest);
+        }
+        let slot = Arc::<Slot>::default();
+        slots.insert(params.clone(), (Arc::clone(&slot), used));
+        slot
+    }
+
+    /// How many per-call parameter sets have a slot now (at most [`MAX_OTHER_SLOTS`]).
+    #[doc(hidden)]
+    pub fn cached_param_sets(&self) -> usize {
+        self.inner
+            .other_slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     async fn get(&self, slot: &Arc<Slot>, params: &TokenParams) -> Result<Arc<Token>> {
@@ -272,13 +307,37 @@ impl TokenClient {
         let runtime = current.ok_or_else(|| {
             Error::Internal("m2m-auth must be called from within a tokio runtime".into())
         })?;
+        let skew = self.inner.cfg.expiry_skew;
         let deadline = now + self.inner.cfg.retry.deadline;
-        let joined = slot.join_or_start(self.inner.cfg.expiry_skew, |id| {
-            spawn_fetch(&runtime, &self.inner, slot, params, id, deadline, false)
-        });
-        match joined {
-            Joined::Ready(token) => Ok(token),
-            Joined::Wait(fetch) => fetch.await,
+        // A fetch whose runtime shut down under it is started again here, once, on the caller's runtime.
+        let mut rejoined = false;
+        loop {
+            let joined = slot.join_or_start(skew, |id| {
+                spawn_fetch(&runtime, &self.inner, slot, params, id, deadline, false)
+            });
+            let token = match joined {
+                Joined::Ready(token) => return Ok(token),
+                Joined::Wait(fetch) => match fetch.await {
+                    Err(Error::Internal(m)) if m == CANCELLED && !rejoined => {
+                        rejoined = true;
+                        continue;
+                    }
+                    other => other?,
+                },
+            };
+            // Whatever the token's lifetime, none is handed out past its use-by instant.
+            if Instant::now() >= token.use_by(skew) {
+                return Err(Error::invalid_response(
+                    Some(200),
+                    format!(
+                        "the token endpoint's answer came too late: the token had less than its expiry skew \
+                         left ({}ms of {}ms) when it arrived",
+                        token.expires_in().as_millis(),
+                        token.lifetime().as_millis()
+                    ),
+                ));
+            }
+            return Ok(token);
         }
     }
 
@@ -311,17 +370,34 @@ impl TokenClient {
         });
         if started {
             self.inner.counters.refresh();
-            emit(
-                cfg.event_hook.as_ref(),
+            cfg.emit(
                 EventLevel::Debug,
                 EventKind::RefreshStarted,
-                &cfg.client_id,
                 format!(
                     "refreshing the token ahead of expiry ({}s left)",
                     token.expires_in().as_secs()
                 ),
             );
         }
+    }
+}
+
+/// The most per-call parameter sets a client keeps a token for.
+pub const MAX_OTHER_SLOTS: usize = 256;
+
+/// What callers of a fetch whose task was dropped unfinished get (its runtime shut down).
+const CANCELLED: &str = "the token fetch was cancelled: the runtime it ran on shut down";
+
+/// Removes fetch `id` from its slot when dropped: when the fetch is done, and also when its task is dropped
+/// unfinished (its runtime shut down), so that a slot never keeps a fetch that nobody will complete.
+struct FinishOnDrop {
+    slot: Arc<Slot>,
+    id: u64,
+}
+
+impl Drop for FinishOnDrop {
+    fn drop(&mut self) {
+        self.slot.finish(self.id);
     }
 }
 
@@ -336,27 +412,31 @@ fn spawn_fetch(
     deadline: Instant,
     background: bool,
 ) -> BoxFuture<'static, Result<Arc<Token>>> {
+    let finish = FinishOnDrop {
+        slot: Arc::clone(slot),
+        id,
+    };
     let task = runtime.spawn({
         let inner = Arc::clone(inner);
-        let slot = Arc::clone(slot);
         let params = params.clone();
         async move {
-            let outcome = AssertUnwindSafe(fetch(&inner, &slot, &params, deadline, background))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|panic| {
-                    Err(Error::Internal(format!(
-                        "the token fetch panicked: {}",
-                        panic_message(panic)
-                    )))
-                });
-            slot.finish(id);
+            let outcome =
+                AssertUnwindSafe(fetch(&inner, &finish.slot, &params, deadline, background))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|panic| {
+                        Err(Error::Internal(format!(
+                            "the token fetch panicked: {}",
+                            panic_message(panic)
+                        )))
+                    });
+            drop(finish);
             outcome
         }
     });
     async move {
         task.await
-            .unwrap_or_else(|_| Err(Error::Internal("the token fetch was cancelled".into())))
+            .unwrap_or_else(|_| Err(Error::Internal(CANCELLED.into())))
     }
     .boxed()
 }
@@ -383,7 +463,7 @@ async fn fetch(
             Ok(token)
         }
         Err(e) => {
-            inner.counters.failure(e.to_string());
+            inner.counters.failure(cfg.redactor.redact(e.to_string()));
             let (level, kind, what) = if background {
                 if let Some(current) = slot.usable(cfg.expiry_skew, Instant::now()) {
                     slot.refresh_failed(Instant::now() + refresh_retry_delay(current.expires_in()));
@@ -400,13 +480,7 @@ async fn fetch(
                     "token request failed",
                 )
             };
-            emit(
-                cfg.event_hook.as_ref(),
-                level,
-                kind,
-                &cfg.client_id,
-                format!("{what}: {e}"),
-            );
+            cfg.emit(level, kind, format!("{what}: {e}"));
             Err(e)
         }
     }
@@ -419,18 +493,13 @@ impl Inner {
         let Some(watcher) = &self.cfg.token_watcher else {
             return;
         };
-        let serve_for = token.as_deref().map_or(std::time::Duration::ZERO, |t| {
-            serve_for(
-                t,
-                self.cfg.expiry_skew,
-                self.cfg.refresh_ratio,
-                Instant::now(),
-            )
+        let serve_until = token.as_deref().map_or_else(Instant::now, |t| {
+            serve_until(t, self.cfg.expiry_skew, self.cfg.refresh_ratio)
         });
         let update = TokenUpdate {
             seq,
             token,
-            serve_for,
+            serve_until,
         };
         // A panicking watcher is the binding's bug; it must not take the fetch down with it.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| (watcher.0)(update)));

@@ -4,16 +4,17 @@
 use std::fmt;
 use std::time::Duration;
 
-use url::{Host, Url};
+use url::Url;
 
 use crate::auth_method::{AuthMethod, Credential};
 use crate::error::{Error, Result};
-use crate::events::EventHook;
+use crate::events::{EventHook, EventKind, EventLevel, emit};
 use crate::params::check_extra_param;
 use crate::retry::RetryPolicy;
-use crate::secret::SecretString;
+use crate::secret::{Redactor, SecretString};
 use crate::signing_key::SigningKey;
 use crate::tls::{CaBundle, ClientCertificate};
+use crate::url_policy::check_endpoint_url;
 use crate::watch::TokenWatcher;
 
 /// Default time a request to the token endpoint may take, connection included.
@@ -27,6 +28,16 @@ pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 /// Share of a token's lifetime after which a background refresh starts.
 pub const DEFAULT_REFRESH_RATIO: f64 = 0.8;
+
+/// The longest any duration setting may be: a day. Longer is a mistake (a unit mix-up, `Duration::MAX`)
+/// that would overflow the clock arithmetic.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
+/// The longest default lifetime: ten years, as for `expires_in`.
+const MAX_DEFAULT_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+/// Most requests one fetch may make.
+const MAX_ATTEMPTS: u32 = 100;
+/// Largest token response cap: 64 MiB.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Builds a [`crate::TokenClient`]. Every setter takes plain values; all checks happen in [`Self::build`].
 #[derive(Clone, Default)]
@@ -277,27 +288,52 @@ impl TokenClientBuilder {
             ));
         }
         let scopes = normalize_scopes(self.scopes)?;
-        let timeout = positive(self.timeout.unwrap_or(DEFAULT_TIMEOUT), "timeout")?;
-        let default_lifetime = positive(
+        let timeout = bounded(
+            self.timeout.unwrap_or(DEFAULT_TIMEOUT),
+            "timeout",
+            false,
+            MAX_DURATION,
+        )?;
+        let expiry_skew = bounded(
+            self.expiry_skew.unwrap_or(DEFAULT_EXPIRY_SKEW),
+            "expiry_skew",
+            true,
+            MAX_DURATION,
+        )?;
+        let default_lifetime = bounded(
             self.default_lifetime.unwrap_or(DEFAULT_LIFETIME),
             "default_lifetime",
+            false,
+            MAX_DEFAULT_LIFETIME,
         )?;
+        let max_response_bytes = self
+            .max_response_bytes
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
+        if !(1..=MAX_RESPONSE_BYTES).contains(&max_response_bytes) {
+            return Err(Error::config(
+                "max_response_bytes",
+                format!(
+                    "max_response_bytes must be from 1 to {MAX_RESPONSE_BYTES}, not {max_response_bytes}"
+                ),
+            ));
+        }
         for (name, _) in &self.extra_params {
             check_extra_param(name)?;
         }
         let retry = self.retry.unwrap_or_default();
-        if retry.max_attempts == 0 {
+        if !(1..=MAX_ATTEMPTS).contains(&retry.max_attempts) {
             return Err(Error::config(
                 "max_attempts",
-                "max_attempts must be at least 1",
+                format!(
+                    "max_attempts must be from 1 to {MAX_ATTEMPTS}, not {}",
+                    retry.max_attempts
+                ),
             ));
         }
-        if retry.deadline.is_zero() {
-            return Err(Error::config(
-                "retry_deadline",
-                "retry_deadline must be greater than zero",
-            ));
-        }
+        bounded(retry.deadline, "retry_deadline", false, MAX_DURATION)?;
+        bounded(retry.initial_backoff, "retry_backoff", true, MAX_DURATION)?;
+        bounded(retry.max_backoff, "retry_max_backoff", true, MAX_DURATION)?;
+        bounded(retry.max_retry_after, "max_retry_after", true, MAX_DURATION)?;
         let refresh_ratio = self.refresh_ratio.unwrap_or(DEFAULT_REFRESH_RATIO);
         if !(refresh_ratio > 0.0 && refresh_ratio <= 1.0) {
             return Err(Error::config(
@@ -305,7 +341,9 @@ impl TokenClientBuilder {
                 format!("refresh_ratio must be greater than 0 and at most 1, not {refresh_ratio}"),
             ));
         }
+        let redactor = Redactor::new(&client_id, client_secret.as_ref());
         Ok(ClientConfig {
+            redactor,
             token_url,
             issuer,
             client_id,
@@ -321,11 +359,9 @@ impl TokenClientBuilder {
             resources: self.resources,
             extra_params: self.extra_params,
             timeout,
-            expiry_skew: self.expiry_skew.unwrap_or(DEFAULT_EXPIRY_SKEW),
+            expiry_skew,
             default_lifetime,
-            max_response_bytes: self
-                .max_response_bytes
-                .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
+            max_response_bytes,
             retry,
             refresh_ratio,
             event_hook: self.event_hook,
@@ -339,6 +375,8 @@ impl TokenClientBuilder {
 /// A configuration that passed every check.
 #[derive(Clone)]
 pub(crate) struct ClientConfig {
+    /// Keeps every form of the secret out of errors, events and stats.
+    pub redactor: Redactor,
     /// Given, or `None` until discovery finds it (see `crate::endpoint`).
     pub token_url: Option<Url>,
     pub issuer: Option<Url>,
@@ -373,14 +411,34 @@ fn required(value: Option<String>, field: &str) -> Result<String> {
     }
 }
 
-fn positive(d: Duration, field: &str) -> Result<Duration> {
-    if d.is_zero() {
-        Err(Error::config(
+/// `d` if it is within bounds: greater than zero (or zero, where `zero_ok`: it turns the thing off), and at
+/// most `max`.
+pub(crate) fn bounded(d: Duration, field: &str, zero_ok: bool, max: Duration) -> Result<Duration> {
+    if d.is_zero() && !zero_ok {
+        return Err(Error::config(
             field,
             format!("{field} must be greater than zero"),
-        ))
-    } else {
-        Ok(d)
+        ));
+    }
+    if d > max {
+        return Err(Error::config(
+            field,
+            format!("{field} must be at most {}s, not {d:?}", max.as_secs()),
+        ));
+    }
+    Ok(d)
+}
+
+impl ClientConfig {
+    /// Reports an event of this client, with the secret redacted from its message.
+    pub(crate) fn emit(&self, level: EventLevel, kind: EventKind, message: String) {
+        emit(
+            self.event_hook.as_ref(),
+            level,
+            kind,
+            &self.client_id,
+            self.redactor.redact(message),
+        );
     }
 }
 
@@ -406,43 +464,6 @@ pub(crate) fn normalize_scopes(scopes: Vec<String>) -> Result<Vec<String>> {
     out.sort();
     out.dedup();
     Ok(out)
-}
-
-/// An authorization server URL (`field` names the setting): https, or plain http only to loopback or when
-/// explicitly allowed — the credentials would otherwise travel in clear text.
-pub(crate) fn check_endpoint_url(raw: &str, field: &str, allow_insecure_http: bool) -> Result<Url> {
-    let url = Url::parse(raw.trim())
-        .map_err(|e| Error::config(field, format!("{field} {raw:?} is not a URL: {e}")))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        // Never print the URL here: its user-info is most likely a credential.
-        return Err(Error::config(
-            field,
-            format!(
-                "{field} must not contain user:password; pass client_id and client_secret instead"
-            ),
-        ));
-    }
-    if url.fragment().is_some() {
-        return Err(Error::config(
-            field,
-            format!("{field} {url} must not have a #fragment"),
-        ));
-    }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if allow_insecure_http || is_loopback(&url) => Ok(url),
-        "http" => Err(Error::config(
-            field,
-            format!(
-                "{field} {url} is plain http: the client credentials would travel in clear text. Use https, \
-                 or allow_insecure_http for a network you trust (loopback is always allowed)"
-            ),
-        )),
-        other => Err(Error::config(
-            field,
-            format!("{field} must be https, not {other}:"),
-        )),
-    }
 }
 
 /// The method to use, given the one asked for (if any) and the credentials present: a key means
@@ -492,15 +513,6 @@ fn check_credentials(
         }
     }
     Ok(method)
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    }
 }
 
 /// The token URL of a SecureAuth Connect workspace.
@@ -572,6 +584,82 @@ mod tests {
             field_of(no_secret.validate().err().expect("error")),
             "client_secret"
         );
+    }
+
+    #[test]
+    fn every_duration_is_bounded() {
+        let huge = Duration::MAX;
+        assert_eq!(
+            field_of(base().timeout(huge).validate().err().expect("error")),
+            "timeout"
+        );
+        assert_eq!(
+            field_of(base().expiry_skew(huge).validate().err().expect("error")),
+            "expiry_skew"
+        );
+        assert_eq!(
+            field_of(
+                base()
+                    .default_lifetime(huge)
+                    .validate()
+                    .err()
+                    .expect("error")
+            ),
+            "default_lifetime"
+        );
+        for (policy, field) in [
+            (
+                RetryPolicy {
+                    deadline: huge,
+                    ..RetryPolicy::default()
+                },
+                "retry_deadline",
+            ),
+            (
+                RetryPolicy {
+                    initial_backoff: huge,
+                    ..RetryPolicy::default()
+                },
+                "retry_backoff",
+            ),
+            (
+                RetryPolicy {
+                    max_backoff: huge,
+                    ..RetryPolicy::default()
+                },
+                "retry_max_backoff",
+            ),
+            (
+                RetryPolicy {
+                    max_retry_after: huge,
+                    ..RetryPolicy::default()
+                },
+                "max_retry_after",
+            ),
+            (
+                RetryPolicy {
+                    max_attempts: u32::MAX,
+                    ..RetryPolicy::default()
+                },
+                "max_attempts",
+            ),
+        ] {
+            assert_eq!(
+                field_of(base().retry(policy).validate().err().expect("error")),
+                field
+            );
+        }
+        assert_eq!(
+            field_of(
+                base()
+                    .max_response_bytes(usize::MAX)
+                    .validate()
+                    .err()
+                    .expect("error")
+            ),
+            "max_response_bytes"
+        );
+        assert!(base().timeout(MAX_DURATION).validate().is_ok());
     }
 
     #[test]

@@ -5,9 +5,11 @@ use reqwest::header::ACCEPT;
 use serde_json::Value;
 use url::Url;
 
-use crate::config::{ClientConfig, check_endpoint_url};
+use crate::config::ClientConfig;
+use crate::error::server_text;
 use crate::error::{Error, Result};
 use crate::exchange::exchange;
+use crate::url_policy::check_endpoint_url;
 
 /// Largest metadata document read.
 const MAX_METADATA_BYTES: usize = 256 * 1024;
@@ -90,7 +92,10 @@ fn parse_metadata(cfg: &ClientConfig, issuer: &Url, url: &Url, body: &[u8]) -> R
     if !same {
         return Err(Error::config(
             "issuer",
-            format!("discovery document {url} is for issuer {stated:?}, not {issuer}"),
+            format!(
+                "discovery document {url} is for issuer {:?}, not {issuer}",
+                server_text(stated)
+            ),
         ));
     }
     let endpoint = |value: Option<&Value>, name: &str| -> Result<Option<Url>> {

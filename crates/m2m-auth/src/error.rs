@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::secret::Redactor;
+
 /// What went wrong when getting a token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -188,21 +190,14 @@ impl Error {
         }
     }
 
-    /// Replaces every occurrence of `secret` in the texts of this error. Servers and HTTP stacks sometimes echo
-    /// what they were sent; whatever they echo, the secret must not reach a log through an error message.
-    pub(crate) fn scrub(self, secret: &str) -> Self {
-        // Very short secrets would match everywhere and make messages unreadable; they are rejected at build
-        // time anyway.
-        if secret.len() < 4 {
+    /// This error with every form of the secret that `redactor` knows replaced, in every text. Servers and
+    /// HTTP stacks sometimes echo what they were sent; whatever they echo, the secret must not reach a log
+    /// through an error message.
+    pub(crate) fn scrub(self, redactor: &Redactor) -> Self {
+        if redactor.is_empty() {
             return self;
         }
-        let clean = |s: String| {
-            if s.contains(secret) {
-                s.replace(secret, "[redacted]")
-            } else {
-                s
-            }
-        };
+        let clean = |s: String| redactor.redact(s);
         match self {
             Self::OAuth(mut e) => {
                 e.error = clean(e.error);
@@ -237,6 +232,23 @@ impl Error {
     }
 }
 
+/// Longest text from a server (`error_description`, `token_type`, …) that goes into a message.
+pub(crate) const MAX_SERVER_TEXT: usize = 300;
+
+/// Text a server sent, fit for a message or a log line: control characters (CR, LF, ANSI escapes, …) become
+/// spaces, so no one can forge log lines through it, and it is cut to [`MAX_SERVER_TEXT`] characters.
+pub(crate) fn server_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_SERVER_TEXT + 3));
+    for (n, c) in text.chars().enumerate() {
+        if n == MAX_SERVER_TEXT {
+            out.push('…');
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
@@ -261,6 +273,15 @@ mod tests {
     }
 
     #[test]
+    fn server_text_is_bounded_and_has_no_control_characters() {
+        let long = format!("{}\r\n\u{1b}[31mINFO forged", "x".repeat(50_000));
+        let clean = server_text(&long);
+        assert_eq!(clean.chars().count(), MAX_SERVER_TEXT + 1);
+        assert!(!clean.chars().any(char::is_control));
+        assert_eq!(server_text("a\nb\u{1b}c"), "a b c");
+    }
+
+    #[test]
     fn scrub_removes_the_secret_from_every_text() {
         let e = Error::from(OAuthError {
             error: "invalid_client".into(),
@@ -269,7 +290,7 @@ mod tests {
             status: 401,
             attempts: 1,
         })
-        .scrub("s3cr3t-value");
+        .scrub(&Redactor::new("svc", Some(&"s3cr3t-value".into())));
         let Error::OAuth(o) = &e else {
             panic!("kind changed")
         };

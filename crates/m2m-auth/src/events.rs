@@ -40,6 +40,8 @@ pub enum EventKind {
     RefreshStarted,
     /// A background refresh failed; the current token is still served.
     RefreshFailed,
+    /// A token's `exp` and `expires_in` disagree: this host's clock and the server's differ.
+    ClockSkew,
 }
 
 impl EventKind {
@@ -51,6 +53,7 @@ impl EventKind {
             Self::FetchFailed => "fetch_failed",
             Self::RefreshStarted => "refresh_started",
             Self::RefreshFailed => "refresh_failed",
+            Self::ClockSkew => "clock_skew",
         }
     }
 }

@@ -9,16 +9,22 @@ use url::Url;
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
+use crate::proxy::proxies_from_env;
 use crate::retry::parse_retry_after;
 
 pub(crate) const USER_AGENT: &str = concat!("m2m-auth/", env!("CARGO_PKG_VERSION"));
 
-/// What every HTTP client of a token client shares: the user agent, Nagle off, and the client certificate and
-/// CA bundle when configured — API calls present the same certificate as token requests.
+/// What every HTTP client of a token client shares: the user agent, Nagle off, the environment's proxies (never
+/// for loopback, see `crate::proxy`), and the client certificate and CA bundle when configured — API calls
+/// present the same certificate as token requests.
 pub(crate) fn client_builder(cfg: &ClientConfig) -> reqwest::ClientBuilder {
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
-        .tcp_nodelay(true);
+        .tcp_nodelay(true)
+        .no_proxy();
+    for proxy in proxies_from_env() {
+        builder = builder.proxy(proxy);
+    }
     if let Some(cert) = &cfg.client_cert {
         builder = builder.identity(cert.identity());
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::config::ClientConfig;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
-use crate::events::{EventKind, EventLevel, emit};
+use crate::events::{EventKind, EventLevel};
 use crate::params::TokenParams;
 use crate::request::{Failure, request_token};
 use crate::retry::is_retryable;
@@ -20,15 +20,7 @@ pub(crate) async fn fetch_with_retries(
     deadline: Instant,
 ) -> Result<Token> {
     let policy = &cfg.retry;
-    let say = |level, kind, message: String| {
-        emit(
-            cfg.event_hook.as_ref(),
-            level,
-            kind,
-            &cfg.client_id,
-            message,
-        )
-    };
+    let say = |level, kind, message: String| cfg.emit(level, kind, message);
     let mut attempt = 0u32;
     loop {
         attempt += 1;
@@ -51,6 +43,9 @@ pub(crate) async fn fetch_with_retries(
                 );
                 match request_token(http, cfg, &token_url, params, timeout).await {
                     Ok(token) => {
+                        if let Some(note) = &token.clock_note {
+                            say(EventLevel::Warn, EventKind::ClockSkew, note.clone());
+                        }
                         say(
                             EventLevel::Debug,
                             EventKind::TokenReceived,
@@ -65,10 +60,7 @@ pub(crate) async fn fetch_with_retries(
                 }
             }
         };
-        let error = match &cfg.client_secret {
-            Some(secret) => failure.error.scrub(secret.expose()),
-            None => failure.error,
-        };
+        let error = failure.error.scrub(&cfg.redactor);
         if !is_retryable(&error) || attempt >= policy.max_attempts {
             return Err(error.with_attempts(attempt));
         }

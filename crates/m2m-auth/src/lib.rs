@@ -29,6 +29,7 @@ mod exchange;
 mod fetch;
 mod options;
 mod params;
+mod proxy;
 mod request;
 mod retry;
 mod secret;
@@ -37,6 +38,7 @@ mod slot;
 mod stats;
 mod tls;
 mod token;
+pub mod url_policy;
 mod watch;
 
 pub use auth_method::AuthMethod;

@@ -14,7 +14,7 @@ use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::exchange::exchange;
 use crate::params::TokenParams;
-use crate::token::{ParseOptions, Token, parse_token_response};
+use crate::token::{ParseOptions, SentAt, Token, parse_token_response};
 
 /// The form fields of a token request, in the order they are sent. The secret travels only with
 /// `client_secret_post`; the JWT methods send a fresh assertion addressed to `token_url` (or the configured
@@ -133,6 +133,8 @@ pub(crate) async fn request_token(
         value.set_sensitive(true);
         request = request.header(AUTHORIZATION, value);
     }
+    // The token's lifetime counts from here (see `SentAt`).
+    let sent_at = SentAt::now();
     let answer = exchange(
         request,
         "token endpoint",
@@ -147,6 +149,7 @@ pub(crate) async fn request_token(
         &answer.body,
         &ParseOptions {
             default_lifetime: cfg.default_lifetime,
+            sent_at,
         },
     )
     .map_err(|error| Failure {

@@ -1,15 +1,22 @@
-//! A string that never shows itself: the client secret (and later private keys) live in this type so that
-//! no `Debug`, `Display` or log line can print them by accident.
+//! A string that never shows itself, and the redactor that keeps it out of every text the client writes. The
+//! client secret lives in [`SecretString`] so that no `Debug`, `Display` or log line can print it by
+//! accident, and its memory is zeroed when dropped.
 
 use std::fmt;
+use std::sync::Arc;
 
-/// A secret value. `Debug` and `Display` print `[redacted]`; read it with [`SecretString::expose`].
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use zeroize::Zeroizing;
+
+/// A secret value. `Debug` and `Display` print `[redacted]`; read it with [`SecretString::expose`]. Zeroed
+/// when dropped.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SecretString(String);
+pub struct SecretString(Zeroizing<String>);
 
 impl SecretString {
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(Zeroizing::new(value.into()))
     }
 
     /// The secret itself. Call only where it is sent to the token endpoint.
@@ -36,13 +43,88 @@ impl fmt::Display for SecretString {
 
 impl From<String> for SecretString {
     fn from(value: String) -> Self {
-        Self(value)
+        Self::new(value)
     }
 }
 
 impl From<&str> for SecretString {
     fn from(value: &str) -> Self {
-        Self(value.to_owned())
+        Self::new(value)
+    }
+}
+
+const REDACTED: &str = "[redacted]";
+
+/// Replaces the secret in texts, in every form in which the client sends it or a server may echo it: as is,
+/// form-encoded (`client_secret_post`, and inside `Basic`), percent-encoded with `%20`, the whole `Basic`
+/// credential in base64, and escaped as JSON and Rust strings are. However short the secret, it goes.
+#[derive(Clone, Default)]
+pub(crate) struct Redactor {
+    /// Longest first, so that a form containing another is replaced whole.
+    forms: Arc<[Zeroizing<String>]>,
+}
+
+impl Redactor {
+    pub fn new(client_id: &str, secret: Option<&SecretString>) -> Self {
+        let Some(secret) = secret.map(SecretString::expose).filter(|s| !s.is_empty()) else {
+            return Self::default();
+        };
+        let form = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let quoted = |s: String| s[1..s.len() - 1].to_owned();
+        let mut forms: Vec<Zeroizing<String>> = [
+            secret.to_owned(),
+            form(secret),
+            form(secret).replace('+', "%20"),
+            quoted(serde_json::Value::from(secret).to_string()),
+            quoted(format!("{secret:?}")),
+            STANDARD.encode(format!("{}:{}", form(client_id), form(secret))),
+            STANDARD.encode(format!("{client_id}:{secret}")),
+        ]
+        .into_iter()
+        .map(Zeroizing::new)
+        .collect();
+        forms.sort_by(|a, b| {
+            b.len()
+                .cmp(&a.len())
+                .then_with(|| a.as_str().cmp(b.as_str()))
+        });
+        forms.dedup();
+        Self {
+            forms: forms.into(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.forms.is_empty()
+    }
+
+    /// `text` with every form of the secret replaced by `[redacted]`, in one pass from the left (so that a
+    /// replacement is never searched again).
+    pub fn redact(&self, text: String) -> String {
+        if !self.forms.iter().any(|f| text.contains(f.as_str())) {
+            return text;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(c) = rest.chars().next() {
+            match self.forms.iter().find(|f| rest.starts_with(f.as_str())) {
+                Some(f) => {
+                    out.push_str(REDACTED);
+                    rest = &rest[f.len()..];
+                }
+                None => {
+                    out.push(c);
+                    rest = &rest[c.len_utf8()..];
+                }
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} forms)", self.forms.len())
     }
 }
 
@@ -56,5 +138,37 @@ mod tests {
         assert_eq!(format!("{s:?}"), "[redacted]");
         assert_eq!(format!("{s}"), "[redacted]");
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn every_form_of_the_secret_is_redacted() {
+        let secret = "p%s+w:d \"é\\";
+        let r = Redactor::new("svc id", Some(&secret.into()));
+        let form = form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>();
+        let basic = STANDARD.encode(format!("svc+id:{form}"));
+        for echoed in [
+            secret.to_owned(),
+            form.clone(),
+            form.replace('+', "%20"),
+            serde_json::Value::from(secret).to_string(),
+            format!("{secret:?}"),
+            basic,
+        ] {
+            let text = r.redact(format!("server said: {echoed} (end)"));
+            assert!(text.contains(REDACTED), "{echoed}: {text}");
+            assert!(!text.contains(secret) && !text.contains(&form), "{text}");
+            assert!(text.ends_with("(end)"), "{text}");
+        }
+    }
+
+    #[test]
+    fn short_secrets_are_redacted_too() {
+        let r = Redactor::new("svc", Some(&"x".into()));
+        assert_eq!(r.redact("axb".into()), "a[redacted]b");
+        assert_eq!(
+            Redactor::new("svc", None).redact("axb".into()),
+            "axb",
+            "no secret, nothing to redact"
+        );
     }
 }

@@ -54,7 +54,7 @@ impl Slot {
         // A slower, older fetch must not replace a newer token.
         if guard
             .as_ref()
-            .is_none_or(|old| old.received_at() <= token.received_at())
+            .is_none_or(|old| old.sent_at() <= token.sent_at())
         {
             *guard = Some(token);
         }

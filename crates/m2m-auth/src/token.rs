@@ -8,10 +8,31 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
-use crate::error::{Error, OAuthError, Result};
+use crate::error::{Error, OAuthError, Result, server_text};
 
 /// Longest `expires_in` accepted: ten years. Anything above is a server bug, and would overflow clocks.
 const MAX_EXPIRES_IN: u64 = 10 * 365 * 24 * 3600;
+
+/// How far a JWT's `exp` and `expires_in` may disagree before the clocks are taken to differ: servers round
+/// `exp` to whole seconds and take a moment to answer, but a minute is no rounding.
+const CLOCKS_AGREE_WITHIN: f64 = 60.0;
+
+/// When the request that got a token was sent. Its lifetime counts from here, not from when the answer was
+/// read: the server started counting before it answered, and the network and the parsing took time too.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SentAt {
+    pub mono: Instant,
+    pub wall: SystemTime,
+}
+
+impl SentAt {
+    pub fn now() -> Self {
+        Self {
+            mono: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+}
 
 /// An access token and what the server said about it.
 #[derive(Clone)]
@@ -21,9 +42,11 @@ pub struct Token {
     scope: Option<String>,
     /// `expires_in` exactly as the server sent it (None when it sent none).
     expires_in: Option<u64>,
+    /// From `sent_at` to expiry.
     lifetime: Duration,
-    received_at: Instant,
-    received_at_wall: SystemTime,
+    sent_at: SentAt,
+    /// Why the JWT's `exp` was not believed (this host's clock and the server's differ), for a warning.
+    pub(crate) clock_note: Option<String>,
 }
 
 impl Token {
@@ -47,14 +70,15 @@ impl Token {
         self.expires_in
     }
 
-    /// How long the token lives in all, from when it was received.
+    /// How long the token lives in all, from when its request was sent: `expires_in`, or the JWT's `exp`
+    /// when that comes first.
     pub fn lifetime(&self) -> Duration {
         self.lifetime
     }
 
     /// When it stops being valid, on the monotonic clock.
     pub fn expires_at(&self) -> Instant {
-        self.received_at + self.lifetime
+        self.sent_at.mono + self.lifetime
     }
 
     /// Time left until expiry (zero once expired).
@@ -64,13 +88,14 @@ impl Token {
 
     /// Wall-clock expiry as seconds since the Unix epoch, for display and for shared caches.
     pub fn expires_at_unix(&self) -> f64 {
-        (self.received_at_wall + self.lifetime)
+        (self.sent_at.wall + self.lifetime)
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64())
     }
 
-    pub(crate) fn received_at(&self) -> Instant {
-        self.received_at
+    /// When the request for this token was sent: of two tokens, the later sent is the newer.
+    pub(crate) fn sent_at(&self) -> Instant {
+        self.sent_at.mono
     }
 
     /// The last instant the token may be handed out: `skew` before expiry, with the skew capped at a tenth of
@@ -82,7 +107,7 @@ impl Token {
     /// When a background refresh is due: once `refresh_ratio` of the lifetime has passed; `None` when
     /// refresh-ahead is off (a ratio of 1).
     pub(crate) fn refresh_at(&self, refresh_ratio: f64) -> Option<Instant> {
-        (refresh_ratio < 1.0).then(|| self.received_at + self.lifetime.mul_f64(refresh_ratio))
+        (refresh_ratio < 1.0).then(|| self.sent_at.mono + self.lifetime.mul_f64(refresh_ratio))
     }
 
     /// A short description without the token: `Token(type=Bearer, scope=…, expires_in=…s, access_token=[redacted; N chars])`.
@@ -107,6 +132,7 @@ impl fmt::Debug for Token {
 #[derive(Debug, Clone)]
 pub(crate) struct ParseOptions {
     pub default_lifetime: Duration,
+    pub sent_at: SentAt,
 }
 
 /// Turns a token endpoint answer into a token or a typed error.
@@ -171,7 +197,8 @@ pub(crate) fn parse_token_response(
         Some(Value::String(s)) if s.eq_ignore_ascii_case("bearer") => s.clone(),
         Some(Value::String(s)) => {
             return Err(bad(format!(
-                "token_type {s:?} is not supported; m2m-auth uses Bearer tokens"
+                "token_type {:?} is not supported; m2m-auth uses Bearer tokens",
+                server_text(s)
             )));
         }
         Some(other) => {
@@ -184,24 +211,7 @@ pub(crate) fn parse_token_response(
     };
     let expires_in = match map.get("expires_in") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => match n.as_u64() {
-            Some(0) => return Err(bad("expires_in is 0".into())),
-            Some(secs) if secs > MAX_EXPIRES_IN => {
-                return Err(bad(format!("expires_in {secs} is absurdly large")));
-            }
-            Some(secs) => Some(secs),
-            None => {
-                return Err(bad(format!(
-                    "expires_in {n} is not a positive whole number of seconds"
-                )));
-            }
-        },
-        Some(other) => {
-            return Err(bad(format!(
-                "expires_in is a {}, not a number of seconds",
-                json_type(other)
-            )));
-        }
+        Some(v) => Some(expires_in_secs(v).map_err(bad)?),
     };
     let scope = match map.get("scope") {
         None | Some(Value::Null) => None,
@@ -214,28 +224,109 @@ pub(crate) fn parse_token_response(
         }
     };
 
-    let received_at = Instant::now();
-    let received_at_wall = SystemTime::now();
-    let lifetime = match expires_in {
-        Some(secs) => Duration::from_secs(secs),
-        None => {
-            jwt_remaining_lifetime(&access_token, received_at_wall).unwrap_or(opts.default_lifetime)
-        }
-    };
+    let (lifetime, clock_note) = lifetime(
+        expires_in,
+        jwt_exp(&access_token),
+        opts.sent_at.wall,
+        SystemTime::now(),
+        opts.default_lifetime,
+    );
     Ok(Token {
         access_token,
         token_type,
         scope,
         expires_in,
         lifetime,
-        received_at,
-        received_at_wall,
+        sent_at: opts.sent_at,
+        clock_note,
     })
 }
 
+/// `expires_in` in whole seconds. RFC 6749 says a number; some servers send `"3600"` or `3600.0`, which mean
+/// the same and are accepted. Anything else (negative, fractional, zero, absurd, not a number) is refused.
+fn expires_in_secs(v: &Value) -> std::result::Result<u64, String> {
+    let secs = match v {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 1.0 && *f <= MAX_EXPIRES_IN as f64)
+                .map(|f| f as u64)
+        }),
+        Value::String(s)
+            if !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            s.parse::<u64>().ok()
+        }
+        Value::String(_) => {
+            return Err("expires_in is a string that is not a whole number of seconds".into());
+        }
+        other => {
+            return Err(format!(
+                "expires_in is a {}, not a number of seconds",
+                json_type(other)
+            ));
+        }
+    };
+    match secs {
+        Some(0) => Err("expires_in is 0".into()),
+        Some(secs) if secs > MAX_EXPIRES_IN => Err(format!("expires_in {secs} is absurdly large")),
+        Some(secs) => Ok(secs),
+        None => Err(format!(
+            "expires_in {v} is not a positive whole number of seconds"
+        )),
+    }
+}
+
+/// How long a token lives from `sent` (when its request was sent), and why the JWT's `exp` was set aside, if
+/// it was. `expires_in` counts from `sent`; a JWT's `exp`, when it comes earlier, counts instead (servers
+/// round `exp` down to whole seconds, so `sent + expires_in` can be up to a second too late) — unless the two
+/// disagree by more than a minute or `exp` is already past on arrival: then this host's clock and the
+/// server's differ, and only `expires_in`, which needs no shared clock, can be believed.
+pub(crate) fn lifetime(
+    expires_in: Option<u64>,
+    exp: Option<f64>,
+    sent: SystemTime,
+    arrived: SystemTime,
+    default: Duration,
+) -> (Duration, Option<String>) {
+    let unix = |t: SystemTime| {
+        t.duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    };
+    let (sent, arrived) = (unix(sent), unix(arrived));
+    let Some(exp) = exp else {
+        return (expires_in.map_or(default, Duration::from_secs), None);
+    };
+    let exp_left = exp - sent;
+    let past = exp <= arrived;
+    match expires_in {
+        Some(secs) if past || (exp_left - secs as f64).abs() > CLOCKS_AGREE_WITHIN => (
+            Duration::from_secs(secs),
+            Some(format!(
+                "the token's exp is {:.0}s {} this host's clock, but expires_in says {secs}s: the clocks of \
+                 this host and the authorization server differ; expires_in counts",
+                (exp - arrived).abs(),
+                if past { "behind" } else { "ahead of" },
+            )),
+        ),
+        Some(secs) => (Duration::from_secs_f64(exp_left.min(secs as f64)), None),
+        None if past || exp_left > MAX_EXPIRES_IN as f64 => (
+            default,
+            Some(format!(
+                "the token's exp is {:.0}s {} this host's clock and there is no expires_in: the clocks of \
+                 this host and the authorization server may differ; the default lifetime of {}s counts",
+                (exp - arrived).abs(),
+                if past { "behind" } else { "ahead of" },
+                default.as_secs()
+            )),
+        ),
+        None => (Duration::from_secs_f64(exp_left), None),
+    }
+}
+
 fn oauth_error(map: &Map<String, Value>, status: u16) -> Option<OAuthError> {
-    let error = map.get("error")?.as_str()?.to_owned();
-    let text = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_owned);
+    // The server's words go into messages and logs: bounded, without control characters.
+    let error = server_text(map.get("error")?.as_str()?);
+    let text = |k: &str| map.get(k).and_then(Value::as_str).map(server_text);
     Some(OAuthError {
         error,
         error_description: text("error_description"),
@@ -245,18 +336,15 @@ fn oauth_error(map: &Map<String, Value>, status: u16) -> Option<OAuthError> {
     })
 }
 
-/// When the server sends no `expires_in`, a JWT access token still says when it expires.
-fn jwt_remaining_lifetime(token: &str, now: SystemTime) -> Option<Duration> {
+/// The `exp` claim of a JWT access token (seconds since the epoch), if the token is a JWT that has one.
+fn jwt_exp(token: &str) -> Option<f64> {
     let mut parts = token.split('.');
     let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
         return None;
     }
     let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-    let exp = claims.get("exp")?.as_u64()?;
-    let now = now.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    let remaining = exp.checked_sub(now)?;
-    (remaining > 0 && remaining <= MAX_EXPIRES_IN).then(|| Duration::from_secs(remaining))
+    claims.get("exp")?.as_f64().filter(|e| e.is_finite())
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -298,6 +386,7 @@ mod tests {
             body.as_bytes(),
             &ParseOptions {
                 default_lifetime: Duration::from_secs(300),
+                sent_at: SentAt::now(),
             },
         )
     }
@@ -358,11 +447,101 @@ mod tests {
         assert!(invalid(200, r#"{"token_type":"Bearer"}"#).contains("no access_token"));
         assert!(invalid(200, r#"{"access_token":"","token_type":"Bearer"}"#).contains("empty"));
         assert!(invalid(200, r#"{"access_token":"a","token_type":"mac"}"#).contains("mac"));
-        for bad in ["-1", "0", "1.5", "\"3600\"", "99999999999"] {
+        for bad in [
+            "-1",
+            "0",
+            "1.5",
+            "-3600.0",
+            "\"abc\"",
+            "\"-5\"",
+            "\" 60\"",
+            "\"\"",
+            "\"0\"",
+            "true",
+            "99999999999",
+            "1e300",
+        ] {
             let body =
                 format!(r#"{{"access_token":"a","token_type":"Bearer","expires_in":{bad}}}"#);
             assert!(invalid(200, &body).contains("expires_in"), "{bad}");
         }
+    }
+
+    #[test]
+    fn expires_in_as_an_integer_string_or_integral_float_is_accepted() {
+        for ok in ["3600", "\"3600\"", "3600.0"] {
+            let body = format!(r#"{{"access_token":"a","token_type":"Bearer","expires_in":{ok}}}"#);
+            let t = parse(200, &body).expect(ok);
+            assert_eq!(t.lifetime(), Duration::from_secs(3600), "{ok}");
+            assert_eq!(t.server_expires_in(), Some(3600), "{ok}");
+        }
+    }
+
+    fn at(secs: f64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs_f64(secs)
+    }
+
+    #[test]
+    fn lifetime_counts_from_the_send_and_takes_the_earlier_of_exp_and_expires_in() {
+        let default = Duration::from_secs(300);
+        // exp in whole seconds, rounded down by the server: 1.1 s left of a "2 s" token.
+        let (l, note) = lifetime(Some(2), Some(1002.0), at(1000.9), at(1000.95), default);
+        assert!((l.as_secs_f64() - 1.1).abs() < 1e-6, "{l:?}");
+        assert_eq!(note, None);
+        // expires_in the earlier one.
+        let (l, _) = lifetime(Some(60), Some(1100.0), at(1000.0), at(1000.1), default);
+        assert_eq!(l, Duration::from_secs(60));
+        // No expires_in: the exp alone.
+        let (l, note) = lifetime(None, Some(1120.0), at(1000.0), at(1000.1), default);
+        assert_eq!(l, Duration::from_secs(120));
+        assert_eq!(note, None);
+        // Neither: the default.
+        assert_eq!(
+            lifetime(None, None, at(1.0), at(1.0), default),
+            (default, None)
+        );
+    }
+
+    #[test]
+    fn clocks_that_differ_leave_expires_in_and_say_so() {
+        let default = Duration::from_secs(300);
+        // exp already past on arrival: this host's clock is ahead.
+        let (l, note) = lifetime(Some(3600), Some(900.0), at(1000.0), at(1000.1), default);
+        assert_eq!(l, Duration::from_secs(3600));
+        assert!(note.expect("a note").contains("clocks"));
+        // More than a minute apart.
+        let (l, note) = lifetime(
+            Some(3600),
+            Some(1000.0 + 3600.0 + 61.0),
+            at(1000.0),
+            at(1000.0),
+            default,
+        );
+        assert_eq!(l, Duration::from_secs(3600));
+        assert!(note.is_some());
+        let (l, note) = lifetime(
+            Some(3600),
+            Some(1000.0 + 3600.0 - 61.0),
+            at(1000.0),
+            at(1000.0),
+            default,
+        );
+        assert_eq!(l, Duration::from_secs(3600));
+        assert!(note.is_some());
+        // Within a minute: the earlier counts, no note.
+        let (l, note) = lifetime(
+            Some(3600),
+            Some(1000.0 + 3600.0 - 59.0),
+            at(1000.0),
+            at(1000.0),
+            default,
+        );
+        assert_eq!(l, Duration::from_secs(3600 - 59));
+        assert_eq!(note, None);
+        // No expires_in and a past exp: the default, with a note.
+        let (l, note) = lifetime(None, Some(10.0), at(1000.0), at(1000.0), default);
+        assert_eq!(l, default);
+        assert!(note.is_some());
     }
 
     #[test]

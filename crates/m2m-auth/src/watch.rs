@@ -16,9 +16,17 @@ pub struct TokenUpdate {
     pub seq: u64,
     /// The new current token, or `None` once it was dropped.
     pub token: Option<Arc<Token>>,
-    /// How long the token may be served from the mirror: until a background refresh is due, or it is within
-    /// the skew of expiry, whichever comes first. After that, ask the core.
-    pub serve_for: Duration,
+    /// Until when the token may be served from the mirror: until a background refresh is due, or it is within
+    /// the skew of expiry, whichever comes first. After that, ask the core. An instant, not a duration, so
+    /// that an update applied late (a busy event loop) cannot stretch it.
+    pub serve_until: Instant,
+}
+
+impl TokenUpdate {
+    /// How long from now the token may still be served from the mirror.
+    pub fn serve_for(&self) -> Duration {
+        self.serve_until.saturating_duration_since(Instant::now())
+    }
 }
 
 /// Receives every [`TokenUpdate`]. Called on the thread that made the change: keep it short.
@@ -37,14 +45,11 @@ impl fmt::Debug for TokenWatcher {
     }
 }
 
-/// How long `token` may be served without the core: until refresh-ahead is due or the skew begins.
-pub(crate) fn serve_for(
-    token: &Token,
-    skew: Duration,
-    refresh_ratio: f64,
-    now: Instant,
-) -> Duration {
+/// Until when `token` may be served without the core: until refresh-ahead is due or the skew begins.
+pub(crate) fn serve_until(token: &Token, skew: Duration, refresh_ratio: f64) -> Instant {
     let use_by = token.use_by(skew);
-    let refresh_at = token.refresh_at(refresh_ratio).unwrap_or(use_by);
-    refresh_at.min(use_by).saturating_duration_since(now)
+    token
+        .refresh_at(refresh_ratio)
+        .unwrap_or(use_by)
+        .min(use_by)
 }

@@ -194,7 +194,7 @@ async fn a_token_watcher_sees_every_change_of_the_default_token_in_order() {
     );
     assert_eq!(client.token_seq(), 4);
     // An hour-long token may be served from a mirror until 80% of its life (refresh-ahead).
-    let serve = seen[0].serve_for;
+    let serve = seen[0].serve_for();
     assert!(
         serve > Duration::from_secs(2_800) && serve <= Duration::from_secs(2_880),
         "{serve:?}"

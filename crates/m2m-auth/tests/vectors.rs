@@ -231,6 +231,9 @@ fn build_client(
     if let Some(r) = c.get("refresh_ratio").and_then(Value::as_f64) {
         b = b.refresh_ratio(r);
     }
+    if let Some(ms) = c.get("expiry_skew_ms").and_then(Value::as_u64) {
+        b = b.expiry_skew(Duration::from_millis(ms));
+    }
     if let Some(retry) = c.get("retry") {
         let mut p = RetryPolicy::default();
         let ms = |k: &str| {
@@ -357,6 +360,28 @@ fn check_token(name: &str, t: &Token, want: &Value, earlier: &[Option<Arc<Token>
     if let Some(other) = earlier_token("differs_from_step") {
         assert_ne!(t.access_token(), other, "{name}: expected a new token");
     }
+}
+
+/// Calls `client.token()` without pause for `run_for`: (calls made, calls handed a token whose `exp` had
+/// passed when the call began). The second must be 0: a token handed out at or after the call began, before
+/// its exp, cannot have an exp before that beginning.
+async fn calls_until(client: &TokenClient, run_for: Duration) -> (u64, u64) {
+    let end = std::time::Instant::now() + run_for;
+    let (mut calls, mut expired) = (0, 0);
+    while std::time::Instant::now() < end {
+        let began = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_secs_f64();
+        let token = client.token().await.expect("a token");
+        let exp = claims(token.access_token())["exp"].as_f64().expect("exp");
+        calls += 1;
+        if began >= exp {
+            expired += 1;
+        }
+        tokio::task::yield_now().await;
+    }
+    (calls, expired)
 }
 
 /// The decoded header and claims of a JWS.
@@ -657,6 +682,29 @@ async fn run_case(name: &str, case: &Value, shared: &MockServer, config: &MockCo
                     }
                     got = Some(first);
                 }
+            }
+            "get_token_continuously" => {
+                let callers = step["callers"].as_u64().expect("callers");
+                let run_for = Duration::from_millis(step["ms"].as_u64().expect("ms"));
+                assert_eq!(
+                    step["expect"],
+                    json!({"never_expired": true}),
+                    "{label}: the expectation of get_token_continuously"
+                );
+                let tasks: Vec<_> = (0..callers)
+                    .map(|_| {
+                        let c = client.clone();
+                        tokio::spawn(async move { calls_until(&c, run_for).await })
+                    })
+                    .collect();
+                let (mut calls, mut expired) = (0, 0);
+                for t in tasks {
+                    let (n, late) = t.await.expect("join");
+                    calls += n;
+                    expired += late;
+                }
+                assert!(calls > callers * 10, "{label}: only {calls} calls");
+                assert_eq!(expired, 0, "{label}: {expired} of {calls} calls got an expired token");
             }
             "sleep" => {
                 tokio::time::sleep(Duration::from_millis(step["ms"].as_u64().expect("ms"))).await;
