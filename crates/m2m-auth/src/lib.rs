@@ -43,7 +43,7 @@ mod watch;
 
 pub use auth_method::AuthMethod;
 pub use call::{ApiRequest, ApiResponse, MAX_API_RESPONSE_BYTES};
-pub use client::TokenClient;
+pub use client::{MAX_OTHER_SLOTS, TokenClient};
 pub use config::{
     DEFAULT_EXPIRY_SKEW, DEFAULT_LIFETIME, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
     TokenClientBuilder, secureauth_issuer, secureauth_token_url,

@@ -76,6 +76,7 @@ impl Redactor {
             form(secret),
             form(secret).replace('+', "%20"),
             quoted(serde_json::Value::from(secret).to_string()),
+            ascii_json(&quoted(serde_json::Value::from(secret).to_string())),
             quoted(format!("{secret:?}")),
             STANDARD.encode(format!("{}:{}", form(client_id), form(secret))),
             STANDARD.encode(format!("{client_id}:{secret}")),
@@ -122,6 +123,22 @@ impl Redactor {
     }
 }
 
+/// JSON text with every non-ASCII character escaped as `\uXXXX` (UTF-16, as JSON encoders that keep to ASCII
+/// write it).
+fn ascii_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
 impl fmt::Debug for Redactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Redactor({} forms)", self.forms.len())
@@ -151,6 +168,7 @@ mod tests {
             form.clone(),
             form.replace('+', "%20"),
             serde_json::Value::from(secret).to_string(),
+            "p%s+w:d \\\"\\u00e9\\\\".to_owned(),
             format!("{secret:?}"),
             basic,
         ] {

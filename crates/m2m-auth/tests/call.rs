@@ -83,11 +83,17 @@ async fn no_token_crosses_origins_on_a_redirect() {
         server.api_url(),
         form_urlencoded::byte_serialize(to.as_bytes()).collect::<String>()
     );
-    let answer = client.call(&ApiRequest::get(url.clone())).await.expect("call");
+    let answer = client
+        .call(&ApiRequest::get(url.clone()))
+        .await
+        .expect("call");
     // A redirect that leaves the origin is not followed: the caller gets it as it came.
     assert_eq!(answer.status, 307);
     assert_eq!(answer.url, url);
-    assert!(other.api_requests().is_empty(), "the other origin saw nothing");
+    assert!(
+        other.api_requests().is_empty(),
+        "the other origin saw nothing"
+    );
     assert!(!answer.retried);
     assert_eq!(server.token_requests(), 1);
 }

@@ -704,7 +704,10 @@ async fn run_case(name: &str, case: &Value, shared: &MockServer, config: &MockCo
                     expired += late;
                 }
                 assert!(calls > callers * 10, "{label}: only {calls} calls");
-                assert_eq!(expired, 0, "{label}: {expired} of {calls} calls got an expired token");
+                assert_eq!(
+                    expired, 0,
+                    "{label}: {expired} of {calls} calls got an expired token"
+                );
             }
             "sleep" => {
                 tokio::time::sleep(Duration::from_millis(step["ms"].as_u64().expect("ms"))).await;

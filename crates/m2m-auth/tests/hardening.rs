@@ -1,0 +1,144 @@
+//! The client survives what callers do to it: a runtime shut down mid-fetch, absurd settings, parameters made
+//! per request, and API calls that would send the token where it must not go.
+
+use std::time::Duration;
+
+use m2m_auth::{ApiRequest, Error, TokenClient};
+use m2m_auth_mock::{Fault, MockConfig, MockServer};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn demo(server: &MockServer) -> TokenClient {
+    TokenClient::builder()
+        .token_url(server.token_url())
+        .client_id("demo-client")
+        .client_secret("demo-secret")
+        .build()
+        .expect("client")
+}
+
+fn config_field(e: Error) -> String {
+    match e {
+        Error::Config { field, .. } => field,
+        other => panic!("expected a ConfigError, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_fetch_dropped_with_its_runtime_leaves_the_slot_usable() {
+    let server_rt = runtime();
+    let server = server_rt
+        .block_on(MockServer::start(MockConfig::default()))
+        .expect("mock");
+    server.push_faults(vec![Fault::delay(2_000)]);
+    let client = demo(&server);
+
+    // The fetch starts on a runtime that is shut down while the token endpoint is still answering.
+    let doomed = runtime();
+    let caller = client.clone();
+    doomed.spawn(async move {
+        let _ = caller.token().await;
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(server.token_requests(), 1, "the first fetch is in flight");
+    doomed.shutdown_background();
+
+    // Another runtime gets a token: the slot does not keep the fetch that nobody will finish.
+    let token = runtime()
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), client.token()).await })
+        .expect("no hang")
+        .expect("a token on another runtime");
+    assert!(!token.access_token().is_empty());
+    assert_eq!(server.token_requests(), 2);
+}
+
+#[test]
+fn huge_durations_are_config_errors_not_panics() {
+    let b = || {
+        TokenClient::builder()
+            .token_url("https://idp.example/t")
+            .client_id("svc")
+            .client_secret("secret")
+    };
+    assert_eq!(
+        config_field(b().timeout(Duration::MAX).build().expect_err("refused")),
+        "timeout"
+    );
+    assert_eq!(
+        config_field(b().expiry_skew(Duration::MAX).build().expect_err("refused")),
+        "expiry_skew"
+    );
+    assert_eq!(
+        config_field(
+            b().default_lifetime(Duration::MAX)
+                .build()
+                .expect_err("refused")
+        ),
+        "default_lifetime"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_call_parameter_sets_are_bounded() {
+    let server = MockServer::start(MockConfig::default())
+        .await
+        .expect("mock");
+    let client = demo(&server);
+    for i in 0..(m2m_auth::MAX_OTHER_SLOTS + 100) {
+        let params = client
+            .params(None, Some(format!("https://api-{i}.example")), None)
+            .expect("params");
+        assert!(client.cached(Some(&params)).is_none());
+    }
+    assert_eq!(client.cached_param_sets(), m2m_auth::MAX_OTHER_SLOTS);
+    assert_eq!(server.token_requests(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_calls_refuse_what_would_leak_the_token_before_connecting() {
+    let server = MockServer::start(MockConfig::default())
+        .await
+        .expect("mock");
+    let client = demo(&server);
+    // Plain http to a host that is not loopback: refused before any token or connection.
+    let e = client
+        .call(&ApiRequest::get("http://api.example/payments"))
+        .await
+        .expect_err("refused");
+    assert_eq!(config_field(e.clone()), "url");
+    assert!(e.to_string().contains("clear text"), "{e}");
+    assert_eq!(server.token_requests(), 0, "no token was even fetched");
+    // A caller's own Authorization header would be a second one.
+    let mut with_auth = ApiRequest::get(format!("{}/payments", server.api_url()));
+    with_auth
+        .headers
+        .push(("Authorization".into(), "Basic eDp5".into()));
+    assert_eq!(
+        config_field(client.call(&with_auth).await.expect_err("refused")),
+        "headers"
+    );
+    // An unbounded timeout.
+    let mut forever = ApiRequest::get(format!("{}/payments", server.api_url()));
+    forever.timeout = Duration::MAX;
+    assert_eq!(
+        config_field(client.call(&forever).await.expect_err("refused")),
+        "timeout"
+    );
+    assert!(server.api_requests().is_empty());
+    // Loopback over plain http is fine, and allow_insecure_http opens other hosts.
+    assert!(client.check_api_url(&server.api_url()).is_ok());
+    let open = TokenClient::builder()
+        .token_url(server.token_url())
+        .client_id("demo-client")
+        .client_secret("demo-secret")
+        .allow_insecure_http(true)
+        .build()
+        .expect("client");
+    assert!(open.check_api_url("http://api.example/payments").is_ok());
+}
