@@ -150,6 +150,9 @@ export declare class TokenClient {
   call(method: string, url: string, options?: CallOptions): Promise<ApiResponse>
   /** Drops cached tokens, or only `token` if it is still cached; returns whether one was dropped. */
   invalidate(token?: string): boolean
+  /** `url`, normalised, if this client may send its token there (https, or plain http to loopback or with
+   *  `allowInsecureHttp`); throws a ConfigError otherwise. */
+  checkApiUrl(url: string): string
   stats(): TokenStats
   /** The token endpoint; null until discovery (fromIssuer) has found it. */
   readonly tokenUrl: string | null

@@ -81,6 +81,10 @@ class TokenSource:
         self.client.invalidate(token)
 
 
+# The headers that carry credentials: none of them follows a redirect to another origin.
+CREDENTIAL_HEADERS = ("authorization", "cookie", "proxy-authorization")
+
+
 def keeps_credentials(token_url: str, next_url: str) -> bool:
     """The core's redirect rule: a request to ``next_url`` may carry what a request to ``token_url`` carried
     (the token, a caller's cookies and credentials) only when both share an origin."""

@@ -4,24 +4,29 @@ rejects it.
     import httpx
     from m2m_auth.httpx import BearerAuth
 
-    with httpx.Client(auth=BearerAuth(client)) as http:          # or client.httpx_auth()
+    auth = BearerAuth(client)                                     # or client.httpx_auth()
+    with httpx.Client(auth=auth, event_hooks=auth.event_hooks) as http:
         http.get("https://api.example/payments")
-    async with httpx.AsyncClient(auth=BearerAuth(client)) as http:
+    async with httpx.AsyncClient(auth=auth, event_hooks=auth.async_event_hooks) as http:
         await http.get("https://api.example/payments")
 
 On a ``401`` whose ``WWW-Authenticate`` says ``invalid_token``, the token is dropped and the request sent
-once more with a new one, if its body can be sent again (bytes, not a stream). ``httpx`` drops the header
-when a redirect leaves the origin, and the retry goes only to the origin the token was sent to.
+once more with a new one, if its body can be sent again (bytes, not a stream); the retry goes only to the
+origin the token was sent to. httpx runs an auth once per request, not per redirect hop; it keeps the
+token on an http-to-https redirect of the same host, and a caller's ``Proxy-Authorization`` on any.
+With ``follow_redirects=True``, give the client the auth's ``event_hooks`` (``async_event_hooks`` for
+``AsyncClient``): they take every credential off a hop that leaves the origin. Plain http to a host that
+is not loopback is refused with a ``ConfigError`` unless the client allows it (``allow_insecure_http``).
 ``pip install m2m-auth[httpx]``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 
 import httpx
 
-from m2m_auth._http import Authorizer, bearer, keeps_credentials, rejected
+from m2m_auth._http import CREDENTIAL_HEADERS, Authorizer, bearer, keeps_credentials, rejected
 from m2m_auth._native import TokenClient
 
 __all__ = ["BearerAuth", "CoreTransport"]
@@ -33,7 +38,18 @@ class BearerAuth(httpx.Auth, Authorizer):
     ``scopes``, ``audience``, ``resources``, ``extra_params``: what to ask the token for (default: the
     client's own settings). ``origins``: if given, only requests to these origins get the token."""
 
+    @property
+    def event_hooks(self) -> dict[str, list[Callable[[httpx.Request], None]]]:
+        """For ``httpx.Client(event_hooks=…)``: no credential follows a redirect to another origin."""
+        return {"request": [_keep_credentials_home]}
+
+    @property
+    def async_event_hooks(self) -> dict[str, list[Callable[[httpx.Request], Awaitable[None]]]]:
+        """For ``httpx.AsyncClient(event_hooks=…)``: no credential follows a redirect to another origin."""
+        return {"request": [_keep_credentials_home_async]}
+
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.extensions[_HOME] = str(request.url)
         if not self._source.may_authorize(str(request.url)):
             yield request
             return
@@ -47,6 +63,7 @@ class BearerAuth(httpx.Auth, Authorizer):
             yield request
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        request.extensions[_HOME] = str(request.url)
         if not self._source.may_authorize(str(request.url)):
             yield request
             return
@@ -68,6 +85,23 @@ class BearerAuth(httpx.Auth, Authorizer):
             # A streamed body was consumed by the first attempt; only bytes can be sent again.
             and isinstance(request.stream, httpx.ByteStream)
         )
+
+
+# The URL a request started at: httpx copies a request's extensions onto each redirect hop.
+_HOME = "m2m_auth.home"
+
+
+def _keep_credentials_home(request: httpx.Request) -> None:
+    """A request hook: on a hop away from the origin the request started at, drop every credential. A later
+    hop copies this one's headers, so once a chain has left, no hop of it carries them again."""
+    home = request.extensions.get(_HOME)
+    if home is not None and not keeps_credentials(home, str(request.url)):
+        for name in CREDENTIAL_HEADERS:
+            request.headers.pop(name, None)
+
+
+async def _keep_credentials_home_async(request: httpx.Request) -> None:
+    _keep_credentials_home(request)
 
 
 class CoreTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):

@@ -133,7 +133,7 @@ class CoreAdapter(requests.adapters.BaseAdapter):
 
 def _keep_token_home(response: requests.Response, token_url: str) -> None:
     """Before ``requests`` follows a redirect that leaves the token's origin, take the token off the request
-    it copies for the next hop (``requests`` itself keeps it on an http-to-https redirect of the same host)."""
+    it copies for the next hop (``requests`` keeps it on an http-to-https redirect of the same host)."""
     if not response.is_redirect or response.request is None:
         return
     target = urljoin(response.url, response.headers.get("location", ""))

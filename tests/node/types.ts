@@ -148,6 +148,8 @@ async function main(): Promise<void> {
     const expiresAt: Date = token.expiresAt
     const msLeft: number = token.expiresIn
     client.invalidate()
+    const normalised: string = client.checkApiUrl('https://api.example/x')
+    void normalised
     const stats: TokenStats = client.stats()
     const lastError: string | null = stats.lastError
     const counts: number = stats.hits + stats.misses + stats.fetches + stats.failures

@@ -311,6 +311,7 @@ impl TokenClient {
         let deadline = now + self.inner.cfg.retry.deadline;
         // A fetch whose runtime shut down under it is started again here, once, on the caller's runtime.
         let mut rejoined = false;
+        let mut late = 0;
         loop {
             let joined = slot.join_or_start(skew, |id| {
                 spawn_fetch(&runtime, &self.inner, slot, params, id, deadline, false)
@@ -325,19 +326,25 @@ impl TokenClient {
                     other => other?,
                 },
             };
-            // Whatever the token's lifetime, none is handed out past its use-by instant.
-            if Instant::now() >= token.use_by(skew) {
+            // Whatever the token's lifetime, none is handed out past its use-by instant. A caller that resumed
+            // too late (a busy machine) looks again: the slot has a newer token, a fetch in flight, or a new
+            // fetch starts. A server whose tokens keep arriving that way gets an error instead.
+            if Instant::now() < token.use_by(skew) {
+                return Ok(token);
+            }
+            late += 1;
+            if late >= MAX_LATE_TOKENS || Instant::now() >= deadline {
                 return Err(Error::invalid_response(
                     Some(200),
                     format!(
-                        "the token endpoint's answer came too late: the token had less than its expiry skew \
-                         left ({}ms of {}ms) when it arrived",
+                        "the token endpoint's tokens arrive too late to be used: {} times, a token had less \
+                         than its expiry skew left ({}ms of {}ms) when it could be handed out",
+                        late,
                         token.expires_in().as_millis(),
                         token.lifetime().as_millis()
                     ),
                 ));
             }
-            return Ok(token);
         }
     }
 
@@ -384,6 +391,9 @@ impl TokenClient {
 
 /// The most per-call parameter sets a client keeps a token for.
 pub const MAX_OTHER_SLOTS: usize = 256;
+
+/// How many fetched tokens a caller may find already past their use-by before it gives up.
+const MAX_LATE_TOKENS: u32 = 3;
 
 /// What callers of a fetch whose task was dropped unfinished get (its runtime shut down).
 const CANCELLED: &str = "the token fetch was cancelled: the runtime it ran on shut down";

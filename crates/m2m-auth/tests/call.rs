@@ -1,5 +1,5 @@
 //! `TokenClient::call` against the mock's protected API: the token goes on, a rejected one is replaced once,
-//! no token crosses origins on a redirect, and a certificate-bound token travels with its certificate.
+//! and a certificate-bound token travels with its certificate (redirects: `redirects.rs`).
 
 use m2m_auth::{ApiRequest, CaBundle, ClientCertificate, TokenClient};
 use m2m_auth_mock::{MockConfig, MockServer, RegisteredClient};
@@ -25,19 +25,6 @@ fn demo(server: &MockServer) -> TokenClient {
 
 fn json(body: &[u8]) -> Value {
     serde_json::from_slice(body).expect("json")
-}
-
-fn authorization_seen(server: &MockServer) -> Vec<Option<String>> {
-    server
-        .api_requests()
-        .iter()
-        .map(|r| {
-            r.headers
-                .iter()
-                .find(|(n, _)| n == "authorization")
-                .map(|(_, v)| v.clone())
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,31 +58,6 @@ async fn the_token_goes_on_and_a_rejected_one_is_replaced_once() {
         .expect("call");
     assert_eq!(refused.status, 401, "one retry, then the answer");
     assert_eq!(server.token_requests(), 3);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_token_crosses_origins_on_a_redirect() {
-    let (server, other) = (mock(false).await, mock(false).await);
-    let client = demo(&server);
-    let to = format!("{}/landing", other.api_url());
-    let url = format!(
-        "{}/redirect?status=307&to={}",
-        server.api_url(),
-        form_urlencoded::byte_serialize(to.as_bytes()).collect::<String>()
-    );
-    let answer = client
-        .call(&ApiRequest::get(url.clone()))
-        .await
-        .expect("call");
-    // A redirect that leaves the origin is not followed: the caller gets it as it came.
-    assert_eq!(answer.status, 307);
-    assert_eq!(answer.url, url);
-    assert!(
-        other.api_requests().is_empty(),
-        "the other origin saw nothing"
-    );
-    assert!(!answer.retried);
-    assert_eq!(server.token_requests(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
