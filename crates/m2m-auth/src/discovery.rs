@@ -72,7 +72,12 @@ pub(crate) async fn discover(
     ))
 }
 
-fn parse_metadata(cfg: &ClientConfig, issuer: &Url, url: &Url, body: &[u8]) -> Result<Metadata> {
+pub(crate) fn parse_metadata(
+    cfg: &ClientConfig,
+    issuer: &Url,
+    url: &Url,
+    body: &[u8],
+) -> Result<Metadata> {
     let invalid = |what: String| {
         Error::invalid_response(Some(200), format!("discovery document {url} {what}"))
     };

@@ -29,6 +29,8 @@ mod exchange;
 mod fetch;
 mod options;
 mod params;
+#[cfg(test)]
+mod proptests;
 mod proxy;
 mod request;
 mod retry;
