@@ -27,6 +27,8 @@ export interface MockConfig {
   api_audience?: string
   /** Seconds the server's clock runs ahead when it checks client assertions (to test a client's wrong clock). */
   assertion_clock_skew_secs?: number
+  /** Faults that strike token requests at random while none is queued. */
+  random_faults?: RandomFault[]
   clients?: MockClient[]
 }
 
@@ -43,6 +45,14 @@ export interface Fault {
   omit_expires_in?: boolean
   token_type?: string
   extra?: Record<string, unknown>
+  /** The status and headers go out, then the connection is dropped instead of the body. */
+  drop_connection?: boolean
+}
+
+/** A fault that strikes token requests at random (one in `one_in`) while none is queued: for soak tests. */
+export interface RandomFault {
+  one_in: number
+  fault: Fault
 }
 
 export interface RecordedRequest {

@@ -85,8 +85,8 @@ class MockAuthServer:
     def push_faults(self, faults: Sequence[Mapping[str, Any]]) -> None:
         """Make the next token requests misbehave, in order. A fault: ``count``, ``delay_ms``,
         ``body_delay_ms`` (headers at once, then the body stalls), ``headers``, ``status`` and ``body`` (a raw
-        answer), or ``expires_in``, ``omit_expires_in``, ``token_type``,
-        ``extra`` (changes to a real token answer)."""
+        answer), ``drop_connection`` (the headers, then the connection drops), or ``expires_in``,
+        ``omit_expires_in``, ``token_type``, ``extra`` (changes to a real token answer)."""
         self._native.push_faults(json.dumps(list(faults)))
 
     def requests(self) -> list[dict[str, Any]]:

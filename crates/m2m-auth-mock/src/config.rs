@@ -7,10 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth_method::{self, SUPPORTED_AUTH_METHODS, TLS_METHODS};
 use crate::error::MockError;
+use crate::faults::RandomFault;
 use crate::registered_client::RegisteredClient;
 
 /// How the mock authorization server is set up.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MockConfig {
     /// TCP port on 127.0.0.1; 0 picks any free port.
@@ -40,6 +41,8 @@ pub struct MockConfig {
     /// Milliseconds the token endpoint waits before it answers each request, whatever the outcome:
     /// the round trip of a real identity provider, for benchmarks. Default 0.
     pub token_latency_ms: u64,
+    /// Faults that strike token requests at random while no queued fault is pending (soak tests).
+    pub random_faults: Vec<RandomFault>,
 }
 
 impl Default for MockConfig {
@@ -55,6 +58,7 @@ impl Default for MockConfig {
             assertion_clock_skew_secs: 0,
             api_audience: None,
             token_latency_ms: 0,
+            random_faults: Vec::new(),
         }
     }
 }
@@ -112,6 +116,9 @@ impl MockConfig {
                     "auth_methods_supported: {m} needs a client certificate, so `tls: true`"
                 ));
             }
+        }
+        for random in &self.random_faults {
+            random.validate().map_err(MockError::Config)?;
         }
         let mut seen = BTreeSet::new();
         for (i, client) in self.clients.iter().enumerate() {

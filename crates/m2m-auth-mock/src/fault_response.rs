@@ -50,6 +50,20 @@ pub(crate) fn add_headers(response: &mut Response, fault: &Fault) {
     }
 }
 
+/// The status and headers of `response` and the first byte of a body, then the body fails: hyper drops the
+/// connection, and the client sees an answer that breaks off.
+pub(crate) fn drop_after_headers(response: Response) -> Response {
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    // The failure comes a moment later, so that hyper has flushed what came before it.
+    let broken =
+        futures::stream::iter([Ok(Bytes::from_static(b"{"))]).chain(futures::stream::once(async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Err(std::io::Error::other("fault: connection dropped"))
+        }));
+    Response::from_parts(parts, Body::from_stream(broken))
+}
+
 /// Splits the body so that its first byte goes out with the status and headers and the rest only after
 /// `delay`; the content length is dropped, so the answer is chunked like a streaming server's.
 pub(crate) async fn stall_body(response: Response, delay: Duration) -> Response {

@@ -36,6 +36,37 @@ pub struct Fault {
     pub token_type: Option<String>,
     /// Top-level fields merged into (and overriding) the token response JSON.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Send the status line and headers, then drop the connection instead of the body: a server or
+    /// proxy that fails mid-answer. The client sees a broken answer (a transport error).
+    pub drop_connection: bool,
+}
+
+/// A fault that strikes token requests at random, for soak tests: when no queued fault is pending, it
+/// applies to one request in `one_in` (on average).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomFault {
+    /// 20 strikes one request in twenty (5 %); at least 1.
+    pub one_in: u32,
+    pub fault: Fault,
+}
+
+impl RandomFault {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.one_in == 0 {
+            return Err("random fault one_in must be at least 1".to_owned());
+        }
+        self.fault.validate()
+    }
+
+    /// Whether it strikes this time.
+    pub(crate) fn strikes(&self) -> bool {
+        let mut bytes = [0u8; 4];
+        // The system's random source; should it fail, no fault is the safe outcome.
+        aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut bytes)
+            .is_ok()
+            && u32::from_le_bytes(bytes) % self.one_in == 0
+    }
 }
 
 impl Fault {

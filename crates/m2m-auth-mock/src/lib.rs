@@ -116,7 +116,7 @@ pub use auth_method::{
 pub use client_assertion::{CLOCK_LEEWAY_SECS, MAX_ASSERTION_LIFETIME_SECS};
 pub use config::MockConfig;
 pub use error::MockError;
-pub use faults::Fault;
+pub use faults::{Fault, RandomFault};
 pub use registered_client::RegisteredClient;
 pub use server::MockServer;
 pub use state::{MAX_RECORDED_REQUESTS, MockStats, RecordedRequest};

@@ -270,8 +270,15 @@ impl Shared {
         inner.faults.remaining()
     }
 
+    /// The next queued fault, else one of the configured random faults if it strikes.
     pub(crate) fn take_fault(&self) -> Option<Fault> {
-        self.lock().faults.take()
+        self.lock().faults.take().or_else(|| {
+            self.config
+                .random_faults
+                .iter()
+                .find(|r| r.strikes())
+                .map(|r| r.fault.clone())
+        })
     }
 
     pub(crate) fn pending_faults(&self) -> u64 {

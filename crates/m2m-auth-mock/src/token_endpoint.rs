@@ -142,6 +142,9 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -
 }
 
 async fn stalled(response: Response, fault: &Fault) -> Response {
+    if fault.drop_connection {
+        return fault_response::drop_after_headers(response);
+    }
     if fault.body_delay_ms == 0 {
         return response;
     }

@@ -323,3 +323,67 @@ fn faults_deserialize_with_defaults_and_reject_unknown_fields() {
     let err = serde_json::from_str::<Fault>(r#"{"stauts": 503}"#).unwrap_err();
     assert!(err.to_string().contains("unknown field `stauts`"), "{err}");
 }
+
+#[tokio::test]
+async fn random_faults_strike_while_no_queued_fault_is_pending() {
+    use m2m_auth_mock::{MockConfig, MockServer, RandomFault};
+    let always = MockConfig {
+        random_faults: vec![RandomFault {
+            one_in: 1,
+            fault: Fault::status(503),
+        }],
+        ..MockConfig::default()
+    };
+    let server = MockServer::start(always).await.expect("mock");
+    server.push_faults(vec![Fault::status(429)]);
+    let statuses = [
+        demo_post(&server, &[]).await.status,
+        demo_post(&server, &[]).await.status,
+        demo_post(&server, &[]).await.status,
+    ];
+    assert_eq!(
+        statuses,
+        [429, 503, 503],
+        "the queue first, then the random fault"
+    );
+
+    let rare = MockConfig {
+        random_faults: vec![RandomFault {
+            one_in: u32::MAX,
+            fault: Fault::status(503),
+        }],
+        ..MockConfig::default()
+    };
+    let server = MockServer::start(rare).await.expect("mock");
+    assert_eq!(demo_post(&server, &[]).await.status, 200);
+
+    let bad = r#"{"random_faults": [{"one_in": 0, "fault": {"status": 503}}]}"#;
+    assert!(MockConfig::from_json(bad).is_err());
+}
+
+#[tokio::test]
+async fn a_dropped_connection_breaks_the_answer_off_after_the_headers() {
+    let server = start_default().await;
+    server.push_faults(vec![Fault {
+        drop_connection: true,
+        ..Fault::default()
+    }]);
+    let response = http()
+        .post(server.token_url())
+        .header("content-type", FORM)
+        .body(form(&[
+            CC,
+            ("client_id", DEMO_ID),
+            ("client_secret", DEMO_SECRET),
+        ]))
+        .send()
+        .await
+        .expect("the headers arrive");
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.is_err(), "the body breaks off");
+    assert_eq!(
+        demo_post(&server, &[]).await.status,
+        200,
+        "the next is normal"
+    );
+}
