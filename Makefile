@@ -16,7 +16,7 @@ PROFILE ?= debug
 export M2M_AUTH_BUILD_PROFILE := $(PROFILE)
 export CARGO_TERM_COLOR := never
 
-.PHONY: help setup setup-python setup-node demo test lint test-rust test-python test-node clean bench
+.PHONY: help setup setup-python setup-node demo test lint test-rust test-python test-node clean bench soak
 
 help:
 	@echo "make demo   - set up and run the demo (Python and Node) against the bundled mock server"
@@ -69,3 +69,8 @@ clean:
 # Benchmarks against the peers (bench/README.md): its own venv and npm install, release builds, ~5-10 min.
 bench:
 	PYTHON=$(PYTHON) bash bench/run.sh
+
+# Ten minutes of 1000 Python and 1000 Node callers against 2 s tokens, 503s and dropped connections
+# (bench/soak/): 0 errors, 0 expired tokens, flat memory and descriptors; writes bench/soak.md.
+soak:
+	bash bench/soak/run.sh

@@ -14,6 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject as _;
 use serde_json::Value;
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 
@@ -78,13 +79,14 @@ impl SigningKey {
                 "private_key is encrypted; give the decrypted key (e.g. from your secret store)",
             ));
         }
-        let der = PrivateKeyDer::from_pem_slice(pem).map_err(|e| {
+        // The decoded key is zeroed when dropped; the key pair keeps its own copy (aws-lc clears it on free).
+        let der = Zeroizing::new(PrivateKeyDer::from_pem_slice(pem).map_err(|e| {
             Error::config(
                 FIELD,
                 format!("private_key is not a PEM private key (PKCS#8, PKCS#1 or SEC1): {e}"),
             )
-        })?;
-        let pair = match &der {
+        })?);
+        let pair = match &*der {
             PrivateKeyDer::Pkcs1(k) => rsa(RsaKeyPair::from_der(k.secret_pkcs1_der()))?,
             PrivateKeyDer::Sec1(k) => ec(EcdsaKeyPair::from_private_key_der(
                 &ECDSA_P256_SHA256_FIXED_SIGNING,
@@ -115,12 +117,14 @@ impl SigningKey {
     pub fn from_jwk(jwk: &str) -> Result<Self> {
         let jwk: Value = serde_json::from_str(jwk)
             .map_err(|e| Error::config(FIELD, format!("private_key is not valid JWK JSON: {e}")))?;
-        let member = |name: &str| -> Result<Vec<u8>> {
+        // Private members are zeroed when dropped.
+        let member = |name: &str| -> Result<Zeroizing<Vec<u8>>> {
             let text = jwk.get(name).and_then(Value::as_str).ok_or_else(|| {
                 Error::config(FIELD, format!("private_key JWK has no {name:?} member"))
             })?;
             URL_SAFE_NO_PAD
                 .decode(text.trim_end_matches('='))
+                .map(Zeroizing::new)
                 .map_err(|_| {
                     Error::config(
                         FIELD,
@@ -134,7 +138,10 @@ impl SigningKey {
                 let (p, q) = (member("p")?, member("q")?);
                 let (dp, dq, qi) = (member("dp")?, member("dq")?, member("qi")?);
                 rsa(RsaKeyPair::from_components(&KeyPairComponents {
-                    public_key: aws_lc_rs::rsa::PublicKeyComponents { n, e },
+                    public_key: aws_lc_rs::rsa::PublicKeyComponents {
+                        n: n.to_vec(),
+                        e: e.to_vec(),
+                    },
                     d,
                     p,
                     q,
@@ -152,8 +159,8 @@ impl SigningKey {
                     ));
                 }
                 let mut public = vec![0x04];
-                public.extend(member("x")?);
-                public.extend(member("y")?);
+                public.extend(member("x")?.iter());
+                public.extend(member("y")?.iter());
                 ec(EcdsaKeyPair::from_private_key_and_public_key(
                     &ECDSA_P256_SHA256_FIXED_SIGNING,
                     &member("d")?,

@@ -40,7 +40,8 @@ impl ClientCertificate {
                 format!("client_key is not a PEM private key: {e}"),
             )
         })?;
-        let mut both = key_pem.to_vec();
+        // A copy of the key, zeroed when dropped.
+        let mut both = zeroize::Zeroizing::new(key_pem.to_vec());
         both.push(b'\n');
         both.extend_from_slice(cert_pem);
         let identity = reqwest::Identity::from_pem(&both).map_err(|e| {
