@@ -127,3 +127,17 @@ test('the mirror never serves a token past its use-by, even after the event loop
   assert.notEqual(next, first.accessToken, 'an expired token came from the mirror')
   assert.equal(mock.server.tokenRequests(), 2)
 })
+
+test('clocks that differ are reported as a warning event', async () => {
+  mock.server.setTokenLifetime(60)
+  mock.server.pushFaults([{ expires_in: '3600' }]) // exp says 60 s, expires_in an hour: the clocks differ
+  const events = []
+  const client = demoClient(mock.server, { onEvent: (e) => events.push(e) })
+  const token = await client.fetchToken()
+  assert.ok(token.expiresIn > 3_500_000, 'expires_in counts')
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  const warnings = events.filter((e) => e.kind === 'clock_skew')
+  assert.equal(warnings.length, 1)
+  assert.equal(warnings[0].level, 'warn')
+  assert.match(warnings[0].message, /clocks/)
+})

@@ -154,3 +154,17 @@ def test_every_sent_form_of_the_secret_is_scrubbed_from_errors_logs_and_stats(
             assert f"you sent: {echo}" not in text
             if len(f) > 2:
                 assert f not in text, f"{f!r} in {text!r}"
+
+
+def test_clocks_that_differ_are_reported_as_a_warning(
+    server: MockAuthServer, make_client: Callable[..., TokenClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="m2m_auth")
+    server.set_token_lifetime(60)
+    server.push_faults([{"expires_in": "3600"}])  # exp says 60 s, expires_in an hour: the clocks differ
+    token = make_client().fetch_token()
+    assert token.expires_in > 3500, "expires_in counts"
+    warnings = [r for r in caplog.records if getattr(r, "m2m_event", None) == "clock_skew"]
+    assert len(warnings) == 1
+    assert warnings[0].levelno == logging.WARNING
+    assert "clocks" in warnings[0].getMessage()

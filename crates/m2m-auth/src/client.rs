@@ -370,8 +370,9 @@ impl TokenClient {
         else {
             return;
         };
-        // The refresh may take until the token expires; callers arriving after that join it.
-        let deadline = (now + cfg.retry.deadline).min(token.expires_at());
+        // A refresh gets the whole retry deadline, as any fetch: callers that find the token past its use-by
+        // join it and must not inherit a shorter one.
+        let deadline = now + cfg.retry.deadline;
         let started = slot.start_refresh(token, now, |id| {
             spawn_fetch(&runtime, &self.inner, slot, params, id, deadline, true)
         });

@@ -32,8 +32,6 @@ pub const DEFAULT_REFRESH_RATIO: f64 = 0.8;
 /// The longest any duration setting may be: a day. Longer is a mistake (a unit mix-up, `Duration::MAX`)
 /// that would overflow the clock arithmetic.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
-/// The longest default lifetime: ten years, as for `expires_in`.
-const MAX_DEFAULT_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 /// Most requests one fetch may make.
 const MAX_ATTEMPTS: u32 = 100;
 /// Largest token response cap: 64 MiB.
@@ -304,7 +302,7 @@ impl TokenClientBuilder {
             self.default_lifetime.unwrap_or(DEFAULT_LIFETIME),
             "default_lifetime",
             false,
-            MAX_DEFAULT_LIFETIME,
+            MAX_DURATION,
         )?;
         let max_response_bytes = self
             .max_response_bytes

@@ -2,7 +2,6 @@
 //! can move between languages without touching its deployment.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use crate::auth_method::AuthMethod;
 use crate::config::{TokenClientBuilder, secureauth_issuer, secureauth_token_url};
@@ -275,18 +274,13 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
         b = b.resources(resource.split_ascii_whitespace().map(str::to_owned));
     }
     if let Some(timeout) = get(TIMEOUT) {
-        let secs: f64 = timeout
-            .trim()
-            .parse()
-            .ok()
-            .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s < 86_400.0)
-            .ok_or_else(|| {
-                Error::config(
-                    TIMEOUT,
-                    format!("{TIMEOUT}={timeout:?} is not a number of seconds"),
-                )
-            })?;
-        b = b.timeout(Duration::from_secs_f64(secs));
+        let secs: f64 = timeout.trim().parse().map_err(|_| {
+            Error::config(
+                TIMEOUT,
+                format!("{TIMEOUT}={timeout:?} is not a number of seconds"),
+            )
+        })?;
+        b = b.timeout(crate::options::seconds(TIMEOUT, secs)?);
         from.set("timeout", TIMEOUT);
     }
     if let Some(flag) = get(ALLOW_INSECURE_HTTP) {
@@ -326,6 +320,7 @@ fn read_secret_file(path: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
+    use std::time::Duration;
 
     use super::*;
 

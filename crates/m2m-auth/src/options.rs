@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::auth_method::AuthMethod;
-use crate::config::TokenClientBuilder;
+use crate::config::{MAX_DURATION, TokenClientBuilder};
 use crate::error::{Error, Result};
 use crate::secret::SecretString;
 use crate::signing_key::{SigningAlg, SigningKey};
@@ -242,15 +242,16 @@ fn inline_or_file(
     }
 }
 
-/// A positive, finite number of seconds of at most a day.
+/// A positive, finite number of seconds of at most a day ([`MAX_DURATION`], the bound of every duration).
 pub fn seconds(field: &str, value: f64) -> Result<Duration> {
-    if value.is_finite() && value > 0.0 && value <= 86_400.0 {
+    let max = MAX_DURATION.as_secs_f64();
+    if value.is_finite() && value > 0.0 && value <= max {
         Ok(Duration::from_secs_f64(value))
     } else {
         Err(Error::config(
             field,
             format!(
-                "{field} must be a number of seconds greater than 0 and at most 86400, not {value}"
+                "{field} must be a number of seconds greater than 0 and at most {max}, not {value}"
             ),
         ))
     }

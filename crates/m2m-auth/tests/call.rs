@@ -1,27 +1,12 @@
 //! `TokenClient::call` against the mock's protected API: the token goes on, a rejected one is replaced once,
 //! and a certificate-bound token travels with its certificate (redirects: `redirects.rs`).
 
+mod common;
+
+use common::{demo, mock};
 use m2m_auth::{ApiRequest, CaBundle, ClientCertificate, TokenClient};
-use m2m_auth_mock::{MockConfig, MockServer, RegisteredClient};
+use m2m_auth_mock::RegisteredClient;
 use serde_json::Value;
-
-async fn mock(tls: bool) -> MockServer {
-    MockServer::start(MockConfig {
-        tls,
-        ..MockConfig::default()
-    })
-    .await
-    .expect("mock")
-}
-
-fn demo(server: &MockServer) -> TokenClient {
-    TokenClient::builder()
-        .token_url(server.token_url())
-        .client_id("demo-client")
-        .client_secret("demo-secret")
-        .build()
-        .expect("client")
-}
 
 fn json(body: &[u8]) -> Value {
     serde_json::from_slice(body).expect("json")

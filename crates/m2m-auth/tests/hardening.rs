@@ -3,8 +3,11 @@
 
 use std::time::Duration;
 
+mod common;
+
+use common::{demo, demo_builder, mock};
 use m2m_auth::{ApiRequest, Error, TokenClient};
-use m2m_auth_mock::{Fault, MockConfig, MockServer};
+use m2m_auth_mock::Fault;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -12,15 +15,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("runtime")
-}
-
-fn demo(server: &MockServer) -> TokenClient {
-    TokenClient::builder()
-        .token_url(server.token_url())
-        .client_id("demo-client")
-        .client_secret("demo-secret")
-        .build()
-        .expect("client")
 }
 
 fn config_field(e: Error) -> String {
@@ -33,9 +27,7 @@ fn config_field(e: Error) -> String {
 #[test]
 fn a_fetch_dropped_with_its_runtime_leaves_the_slot_usable() {
     let server_rt = runtime();
-    let server = server_rt
-        .block_on(MockServer::start(MockConfig::default()))
-        .expect("mock");
+    let server = server_rt.block_on(mock(false));
     server.push_faults(vec![Fault::delay(2_000)]);
     let client = demo(&server);
 
@@ -86,9 +78,7 @@ fn huge_durations_are_config_errors_not_panics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_call_parameter_sets_are_bounded() {
-    let server = MockServer::start(MockConfig::default())
-        .await
-        .expect("mock");
+    let server = mock(false).await;
     let client = demo(&server);
     for i in 0..(m2m_auth::MAX_OTHER_SLOTS + 100) {
         let params = client
@@ -102,9 +92,7 @@ async fn per_call_parameter_sets_are_bounded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_calls_refuse_what_would_leak_the_token_before_connecting() {
-    let server = MockServer::start(MockConfig::default())
-        .await
-        .expect("mock");
+    let server = mock(false).await;
     let client = demo(&server);
     // Plain http to a host that is not loopback: refused before any token or connection.
     let e = client
@@ -133,10 +121,7 @@ async fn api_calls_refuse_what_would_leak_the_token_before_connecting() {
     assert!(server.api_requests().is_empty());
     // Loopback over plain http is fine, and allow_insecure_http opens other hosts.
     assert!(client.check_api_url(&server.api_url()).is_ok());
-    let open = TokenClient::builder()
-        .token_url(server.token_url())
-        .client_id("demo-client")
-        .client_secret("demo-secret")
+    let open = demo_builder(&server)
         .allow_insecure_http(true)
         .build()
         .expect("client");

@@ -3,18 +3,12 @@
 
 use std::path::Path;
 
-use m2m_auth::{ApiRequest, CaBundle, TokenClient};
-use m2m_auth_mock::{MockConfig, MockServer};
-use serde_json::Value;
+mod common;
 
-async fn mock(tls: bool) -> MockServer {
-    MockServer::start(MockConfig {
-        tls,
-        ..MockConfig::default()
-    })
-    .await
-    .expect("mock")
-}
+use common::{demo_builder, mock};
+use m2m_auth::{ApiRequest, CaBundle};
+use m2m_auth_mock::MockServer;
+use serde_json::Value;
 
 fn port(server: &MockServer) -> String {
     url::Url::parse(&server.url())
@@ -32,10 +26,7 @@ async fn credentials_stay_with_their_origin() {
     .expect("redirects.json");
     let matrix: Value = serde_json::from_str(&text).expect("json");
     let (a, b, t) = (mock(false).await, mock(false).await, mock(true).await);
-    let client = TokenClient::builder()
-        .token_url(a.token_url())
-        .client_id("demo-client")
-        .client_secret("demo-secret")
+    let client = demo_builder(&a)
         .ca_bundle(CaBundle::from_pem(t.ca_pem().expect("ca").as_bytes()).expect("ca"))
         .build()
         .expect("client");
