@@ -236,17 +236,16 @@ proptest! {
     }
 
     #[test]
-    fn redaction_removes_every_sent_form(id in "[a-z-]{1,10}", secret in "\\PC{1,30}", noise in "[a-z ]{0,20}") {
+    fn redaction_removes_every_sent_form(id in "[a-z-]{1,10}", secret in "[^~\\p{C}]{1,30}", noise in "~{0,4}") {
+        // `~` is in no form of the secret, so each echo is replaced whole and the noise stays.
         let r = Redactor::new(&id, Some(&secret.as_str().into()));
         let form = form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>();
         let basic = basic_authorization(&id, &secret);
         let basic = basic.strip_prefix("Basic ").expect("scheme");
-        for echoed in [secret.clone(), form, basic.to_owned()] {
-            let text = format!("{noise}{echoed}{noise}");
-            let out = r.redact(text.clone());
-            prop_assert!(out.contains("[redacted]"), "{out}");
-            let gone = !out.contains(&text);
-            prop_assert!(gone, "{out}");
+        let json = serde_json::Value::from(secret.as_str()).to_string();
+        for echoed in [secret.clone(), form, basic.to_owned(), json[1..json.len() - 1].to_owned()] {
+            let out = r.redact(format!("{noise}{echoed}{noise}"));
+            prop_assert_eq!(out, format!("{noise}[redacted]{noise}"));
         }
     }
 }
