@@ -13,19 +13,21 @@ use futures::future::BoxFuture;
 use tokio::runtime::Handle;
 use url::Url;
 
-use crate::auth_method::AuthMethod;
+use crate::cache::freshness::refresh_retry_delay;
+use crate::cache::freshness::serve_until;
+use crate::cache::slot::{Joined, Slot};
+use crate::cache::stats::{Counters, Stats};
+use crate::cache::watch::TokenUpdate;
+use crate::config::env::builder_from_env;
+use crate::config::params::TokenParams;
 use crate::config::{ClientConfig, TokenClientBuilder, secureauth_issuer, secureauth_token_url};
+use crate::credentials::auth_method::AuthMethod;
 use crate::endpoint::Endpoint;
-use crate::env::builder_from_env;
+use crate::endpoint::attempts::request_with_retries;
 use crate::error::{Error, Result};
 use crate::events::{EventKind, EventLevel};
-use crate::exchange::http_client;
-use crate::fetch::{fetch_with_retries, refresh_retry_delay};
-use crate::params::TokenParams;
-use crate::slot::{Joined, Slot};
-use crate::stats::{Counters, Stats};
+use crate::http::transport::http_client;
 use crate::token::Token;
-use crate::watch::{TokenUpdate, serve_until};
 
 /// An OAuth 2.0 client credentials token client. Cheap to clone: clones share the cache.
 #[derive(Clone)]
@@ -179,7 +181,7 @@ impl TokenClient {
         if let Some(http) = self.inner.api_http.get() {
             return Ok(http);
         }
-        let http = crate::call::api_http_client(&self.inner.cfg)?;
+        let http = crate::http::call::api_http_client(&self.inner.cfg)?;
         Ok(self.inner.api_http.get_or_init(|| http))
     }
 
@@ -431,16 +433,21 @@ fn spawn_fetch(
         let inner = Arc::clone(inner);
         let params = params.clone();
         async move {
-            let outcome =
-                AssertUnwindSafe(fetch(&inner, &finish.slot, &params, deadline, background))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|panic| {
-                        Err(Error::Internal(format!(
-                            "the token fetch panicked: {}",
-                            panic_message(panic)
-                        )))
-                    });
+            let outcome = AssertUnwindSafe(fetch_and_store(
+                &inner,
+                &finish.slot,
+                &params,
+                deadline,
+                background,
+            ))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|panic| {
+                Err(Error::Internal(format!(
+                    "the token fetch panicked: {}",
+                    panic_message(panic)
+                )))
+            });
             drop(finish);
             outcome
         }
@@ -452,7 +459,9 @@ fn spawn_fetch(
     .boxed()
 }
 
-async fn fetch(
+/// One fetch: requests until one succeeds (`endpoint::attempts`), the token stored in the slot and the mirrors
+/// told; or the failure counted, reported, and — for a background refresh — the next one put off a while.
+async fn fetch_and_store(
     inner: &Inner,
     slot: &Slot,
     params: &TokenParams,
@@ -464,7 +473,7 @@ async fn fetch(
     if cfg.panic_on_fetch {
         panic!("panic_on_fetch test hook");
     }
-    match fetch_with_retries(&inner.http, cfg, &inner.endpoint, params, deadline).await {
+    match request_with_retries(&inner.http, cfg, &inner.endpoint, params, deadline).await {
         Ok(token) => {
             let token = Arc::new(token);
             slot.store(Arc::clone(&token));

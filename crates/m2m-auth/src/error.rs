@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::secret::Redactor;
+use crate::credentials::redact::Redactor;
 
 /// What went wrong when getting a token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -12,55 +12,62 @@
 //! println!("Authorization: Bearer {}", token.access_token());
 //! # Ok(()) }
 //! ```
+//!
+//! # The data path of a token request
+//!
+//! caller → binding (converts, releases the GIL / returns a Promise) → [`TokenClient`] (`client`) →
+//! its slot for the parameters (`cache::slot`: a usable token is a hit, done; `cache::freshness` says what
+//! usable means and when a refresh is due) → single flight (the first caller without a token starts the
+//! fetch, the others join it) → `endpoint::attempts` (requests until one succeeds, with the retry rules of
+//! `endpoint::retry`) → `endpoint` (the token URL, by `endpoint::discovery` when needed) →
+//! `endpoint::request` (the form and client authentication by `credentials`) over `http::transport` (the
+//! HTTP client: TLS, proxies, size caps) → `endpoint::response` (a token or a typed error) → stored in the
+//! slot → mirrors told (`cache::watch`) → caller. Errors and events leave through
+//! `credentials::redact`, which keeps the secret out of them.
+//!
+//! # Layout
+//!
+//! - `config`: the builder and the checked configuration, options as the bindings pass them, the
+//!   environment reader, per-call parameters.
+//! - `credentials`: the secret, private keys and client assertions, certificates, the redactor.
+//! - `endpoint`: where token requests go and what goes on the wire, the answer's parsing, retries.
+//! - `cache`: a slot per parameter set, the freshness rules, the watcher of the default token, stats.
+//! - `http`: the HTTP transport, proxies, API calls with the token, challenges, where credentials may go.
+
 #![forbid(unsafe_code)]
 
-mod assertion;
-mod auth_method;
-mod call;
-pub mod challenge;
+mod cache;
 mod client;
 mod config;
-mod discovery;
+mod credentials;
 mod endpoint;
-pub mod env;
 mod error;
 pub mod events;
-mod exchange;
-mod fetch;
-mod options;
-mod params;
+mod http;
 #[cfg(test)]
 mod proptests;
-mod proxy;
-mod request;
-mod retry;
-mod secret;
-mod signing_key;
-mod slot;
-mod stats;
-mod tls;
 mod token;
-pub mod url_policy;
-mod watch;
 
-pub use auth_method::AuthMethod;
-pub use call::{ApiRequest, ApiResponse, MAX_API_RESPONSE_BYTES};
+pub use cache::stats::Stats;
+pub use cache::watch::{TokenUpdate, TokenWatcher};
 pub use client::{MAX_OTHER_SLOTS, TokenClient};
+pub use config::env;
+pub use config::options::{ClientOptions, seconds};
+pub use config::params::TokenParams;
 pub use config::{
     DEFAULT_EXPIRY_SKEW, DEFAULT_LIFETIME, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
-    TokenClientBuilder, secureauth_issuer, secureauth_token_url,
+    MAX_DURATION, TokenClientBuilder, secureauth_issuer, secureauth_token_url,
 };
+pub use credentials::auth_method::AuthMethod;
+pub use credentials::secret::SecretString;
+pub use credentials::signing_key::{SigningAlg, SigningKey};
+pub use credentials::tls::{CaBundle, ClientCertificate};
+pub use endpoint::retry::RetryPolicy;
 pub use error::{Error, ErrorKind, OAuthError, Result};
 pub use events::{Event, EventHook, EventKind, EventLevel};
-pub use options::{ClientOptions, seconds};
-pub use params::TokenParams;
-pub use retry::RetryPolicy;
-pub use secret::SecretString;
-pub use signing_key::{SigningAlg, SigningKey};
-pub use stats::Stats;
-pub use tls::{CaBundle, ClientCertificate};
+pub use http::call::{ApiRequest, ApiResponse, MAX_API_RESPONSE_BYTES};
+pub use http::{challenge, url_policy};
 pub use token::Token;
-pub use watch::{TokenUpdate, TokenWatcher};
 
 /// Extracts a readable message from a caught panic; the bindings use it for their own `catch_unwind`.
 pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {

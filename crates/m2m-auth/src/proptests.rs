@@ -6,16 +6,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use proptest::prelude::*;
 use url::Url;
 
-use crate::challenge::{parse_challenges, token_rejected};
+use crate::cache::freshness::{SentAt, lifetime};
 use crate::config::TokenClientBuilder;
-use crate::discovery::parse_metadata;
+use crate::credentials::redact::Redactor;
+use crate::credentials::signing_key::SigningKey;
+use crate::endpoint::discovery::parse_metadata;
+use crate::endpoint::request::basic_authorization;
+use crate::endpoint::response::{ParseOptions, parse_token_response};
+use crate::endpoint::retry::parse_retry_after;
 use crate::error::Error;
-use crate::request::basic_authorization;
-use crate::retry::parse_retry_after;
-use crate::secret::Redactor;
-use crate::signing_key::SigningKey;
-use crate::token::{ParseOptions, SentAt, lifetime, parse_token_response};
-use crate::url_policy::{check_api_url, check_endpoint_url, is_loopback};
+use crate::http::challenge::{parse_challenges, token_rejected};
+use crate::http::url_policy::{check_api_url, check_endpoint_url, is_loopback};
 
 fn config() -> ProptestConfig {
     ProptestConfig {

@@ -11,12 +11,12 @@ use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, WWW_AUTHENTICATE};
 use url::Url;
 
-use crate::challenge::token_rejected;
 use crate::client::TokenClient;
 use crate::config::{ClientConfig, MAX_DURATION, bounded};
 use crate::error::{Error, Result};
-use crate::exchange::client_builder;
-use crate::url_policy::{check_api_url, same_origin};
+use crate::http::challenge::token_rejected;
+use crate::http::transport::client_builder;
+use crate::http::url_policy::{check_api_url, same_origin};
 
 /// Largest API answer read into memory.
 pub const MAX_API_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
@@ -83,7 +83,7 @@ pub(crate) fn api_http_client(cfg: &ClientConfig) -> Result<reqwest::Client> {
 
 impl TokenClient {
     /// `url` parsed, if this client may send its token there: https, or plain http to loopback or with
-    /// `allow_insecure_http` (see [`crate::url_policy::check_api_url`]). Every integration asks this before
+    /// `allow_insecure_http` (see [`crate::http::url_policy::check_api_url`]). Every integration asks this before
     /// it gets a token for a request.
     pub fn check_api_url(&self, url: &str) -> Result<Url> {
         check_api_url(url, self.allows_insecure_http())
@@ -166,9 +166,14 @@ impl TokenClient {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
-        let answer =
-            crate::exchange::exchange(builder, "API", url, request.timeout, MAX_API_RESPONSE_BYTES)
-                .await?;
+        let answer = crate::http::transport::exchange(
+            builder,
+            "API",
+            url,
+            request.timeout,
+            MAX_API_RESPONSE_BYTES,
+        )
+        .await?;
         Ok(ApiResponse {
             url: answer.url.to_string(),
             status: answer.status,

@@ -1,21 +1,26 @@
 //! Client configuration: the builder every language fills in, and the checks that turn it into a
 //! [`ClientConfig`] the client can trust.
 
+pub mod env;
+pub(crate) mod options;
+pub(crate) mod params;
+
 use std::fmt;
 use std::time::Duration;
 
 use url::Url;
 
-use crate::auth_method::{AuthMethod, Credential};
+use crate::cache::watch::TokenWatcher;
+use crate::config::params::check_extra_param;
+use crate::credentials::auth_method::{AuthMethod, Credential};
+use crate::credentials::redact::Redactor;
+use crate::credentials::secret::SecretString;
+use crate::credentials::signing_key::SigningKey;
+use crate::credentials::tls::{CaBundle, ClientCertificate};
+use crate::endpoint::retry::RetryPolicy;
 use crate::error::{Error, Result};
 use crate::events::{EventHook, EventKind, EventLevel, emit};
-use crate::params::check_extra_param;
-use crate::retry::RetryPolicy;
-use crate::secret::{Redactor, SecretString};
-use crate::signing_key::SigningKey;
-use crate::tls::{CaBundle, ClientCertificate};
-use crate::url_policy::check_endpoint_url;
-use crate::watch::TokenWatcher;
+use crate::http::url_policy::check_endpoint_url;
 
 /// Default time a request to the token endpoint may take, connection included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

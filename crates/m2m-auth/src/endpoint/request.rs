@@ -8,13 +8,15 @@ use base64::engine::general_purpose::STANDARD;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use url::Url;
 
-use crate::assertion::{JWT_BEARER, Signer, client_assertion};
-use crate::auth_method::AuthMethod;
+use crate::cache::freshness::SentAt;
 use crate::config::ClientConfig;
+use crate::config::params::TokenParams;
+use crate::credentials::assertion::{JWT_BEARER, Signer, client_assertion};
+use crate::credentials::auth_method::AuthMethod;
+use crate::endpoint::response::{ParseOptions, parse_token_response};
 use crate::error::{Error, Result};
-use crate::exchange::exchange;
-use crate::params::TokenParams;
-use crate::token::{ParseOptions, SentAt, Token, parse_token_response};
+use crate::http::transport::exchange;
+use crate::token::Token;
 
 /// The form fields of a token request, in the order they are sent. The secret travels only with
 /// `client_secret_post`; the JWT methods send a fresh assertion addressed to `token_url` (or the configured

@@ -1,18 +1,18 @@
-//! One fetch: requests to the token endpoint until one succeeds, a failure is final, the attempts run out
+//! Requests to the token endpoint until one succeeds, a failure is final, the attempts run out
 //! or the deadline passes. Waits follow the retry policy and the server's `Retry-After`.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::config::ClientConfig;
+use crate::config::params::TokenParams;
 use crate::endpoint::Endpoint;
+use crate::endpoint::request::{Failure, request_token};
+use crate::endpoint::retry::is_retryable;
 use crate::error::{Error, Result};
 use crate::events::{EventKind, EventLevel};
-use crate::params::TokenParams;
-use crate::request::{Failure, request_token};
-use crate::retry::is_retryable;
 use crate::token::Token;
 
-pub(crate) async fn fetch_with_retries(
+pub(crate) async fn request_with_retries(
     http: &reqwest::Client,
     cfg: &ClientConfig,
     endpoint: &Endpoint,
@@ -97,10 +97,4 @@ fn deadline_passed(cfg: &ClientConfig, endpoint: &Endpoint, attempts: u32) -> Er
         timeout: true,
         attempts,
     }
-}
-
-/// How long to wait before the next background refresh after one failed: a quarter of the time the current
-/// token has left, so that several tries fit before it expires, within sane bounds.
-pub(crate) fn refresh_retry_delay(left: Duration) -> Duration {
-    (left / 4).clamp(Duration::from_millis(100), Duration::from_secs(30))
 }

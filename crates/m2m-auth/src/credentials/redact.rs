@@ -1,6 +1,4 @@
-//! A string that never shows itself, and the redactor that keeps it out of every text the client writes. The
-//! client secret lives in [`SecretString`] so that no `Debug`, `Display` or log line can print it by
-//! accident, and its memory is zeroed when dropped.
+//! The redactor that keeps the secret out of every text the client writes: errors, events, `stats()`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,49 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-/// A secret value. `Debug` and `Display` print `[redacted]`; read it with [`SecretString::expose`]. Zeroed
-/// when dropped.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretString(Zeroizing<String>);
-
-impl SecretString {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(Zeroizing::new(value.into()))
-    }
-
-    /// The secret itself. Call only where it is sent to the token endpoint.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl fmt::Display for SecretString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl From<String> for SecretString {
-    fn from(value: String) -> Self {
-        Self::new(value)
-    }
-}
-
-impl From<&str> for SecretString {
-    fn from(value: &str) -> Self {
-        Self::new(value)
-    }
-}
+use super::secret::SecretString;
 
 const REDACTED: &str = "[redacted]";
 
@@ -148,14 +104,6 @@ impl fmt::Debug for Redactor {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn debug_and_display_hide_the_value() {
-        let s = SecretString::new("hunter2");
-        assert_eq!(format!("{s:?}"), "[redacted]");
-        assert_eq!(format!("{s}"), "[redacted]");
-        assert_eq!(s.expose(), "hunter2");
-    }
 
     #[test]
     fn every_form_of_the_secret_is_redacted() {

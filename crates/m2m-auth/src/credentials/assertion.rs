@@ -10,9 +10,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
+use crate::credentials::secret::SecretString;
+use crate::credentials::signing_key::SigningKey;
 use crate::error::{Error, Result};
-use crate::secret::SecretString;
-use crate::signing_key::SigningKey;
 
 /// `client_assertion_type` for JWT client assertions.
 pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -144,7 +144,7 @@ mod tests {
         assert!(
             SigningKey::from_pem(pem.as_bytes())
                 .expect("key")
-                .with_alg(crate::signing_key::SigningAlg::RS256)
+                .with_alg(crate::credentials::signing_key::SigningAlg::RS256)
                 .is_err()
         );
     }

@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use crate::auth_method::AuthMethod;
 use crate::config::{MAX_DURATION, TokenClientBuilder};
+use crate::credentials::auth_method::AuthMethod;
+use crate::credentials::secret::SecretString;
+use crate::credentials::signing_key::{SigningAlg, SigningKey};
+use crate::credentials::tls::{CaBundle, ClientCertificate};
 use crate::error::{Error, Result};
-use crate::secret::SecretString;
-use crate::signing_key::{SigningAlg, SigningKey};
-use crate::tls::{CaBundle, ClientCertificate};
 
 /// Every client setting a binding can pass; `None` keeps the builder's value.
 #[derive(Debug, Clone, Default)]

@@ -2,13 +2,19 @@
 //! alias when the client presents a certificate. The metadata is read once per client by the first fetch that
 //! needs it; concurrent fetches wait for that read; a failed read is tried again by the next attempt.
 
+pub(crate) mod attempts;
+pub(crate) mod discovery;
+pub(crate) mod request;
+pub(crate) mod response;
+pub(crate) mod retry;
+
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::config::ClientConfig;
-use crate::discovery::discover;
+use crate::endpoint::discovery::discover;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default)]

@@ -44,12 +44,3 @@ impl fmt::Debug for TokenWatcher {
         f.write_str("TokenWatcher")
     }
 }
-
-/// Until when `token` may be served without the core: until refresh-ahead is due or the skew begins.
-pub(crate) fn serve_until(token: &Token, skew: Duration, refresh_ratio: f64) -> Instant {
-    let use_by = token.use_by(skew);
-    token
-        .refresh_at(refresh_ratio)
-        .unwrap_or(use_by)
-        .min(use_by)
-}

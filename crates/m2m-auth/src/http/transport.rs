@@ -8,9 +8,9 @@ use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use url::Url;
 
 use crate::config::ClientConfig;
+use crate::endpoint::retry::parse_retry_after;
 use crate::error::{Error, Result};
-use crate::proxy::proxies_from_env;
-use crate::retry::parse_retry_after;
+use crate::http::proxy::proxies_from_env;
 
 pub(crate) const USER_AGENT: &str = concat!("m2m-auth/", env!("CARGO_PKG_VERSION"));
 

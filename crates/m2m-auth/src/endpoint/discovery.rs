@@ -8,8 +8,8 @@ use url::Url;
 use crate::config::ClientConfig;
 use crate::error::server_text;
 use crate::error::{Error, Result};
-use crate::exchange::exchange;
-use crate::url_policy::check_endpoint_url;
+use crate::http::transport::exchange;
+use crate::http::url_policy::check_endpoint_url;
 
 /// Largest metadata document read.
 const MAX_METADATA_BYTES: usize = 256 * 1024;

@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use crate::auth_method::AuthMethod;
+use crate::config::options::ClientOptions;
 use crate::config::{TokenClientBuilder, secureauth_issuer, secureauth_token_url};
+use crate::credentials::auth_method::AuthMethod;
+use crate::credentials::secret::SecretString;
 use crate::error::{Error, Result};
-use crate::options::ClientOptions;
-use crate::secret::SecretString;
 
 pub const TOKEN_URL: &str = "M2M_TOKEN_URL";
 pub const ISSUER: &str = "M2M_ISSUER";
@@ -280,7 +280,7 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
                 format!("{TIMEOUT}={timeout:?} is not a number of seconds"),
             )
         })?;
-        b = b.timeout(crate::options::seconds(TIMEOUT, secs)?);
+        b = b.timeout(crate::config::options::seconds(TIMEOUT, secs)?);
         from.set("timeout", TIMEOUT);
     }
     if let Some(flag) = get(ALLOW_INSECURE_HTTP) {
