@@ -42,37 +42,9 @@ async function callsUntil (client, ms) {
   return { calls, expired }
 }
 
-// Every key the format knows. A key outside these fails the case, so that a new vector key is never
-// silently ignored by this runner.
-const KEYS = {
-  case: ['description', 'client', 'build_error', 'server', 'register', 'steps', 'token_requests', 'wire'],
-  client: [
-    'client_id', 'client_secret', 'auth_method', 'scopes', 'audience', 'resources', 'extra_params',
-    'token_url', 'max_response_bytes', 'timeout_ms', 'refresh_ratio', 'expiry_skew_ms', 'retry',
-    'private_key', 'private_key_id', 'signing_alg', 'assertion_audience', 'client_cert', 'ca_bundle', 'issuer',
-  ],
-  retry: ['max_attempts', 'initial_backoff_ms', 'max_backoff_ms', 'deadline_ms', 'max_retry_after_ms'],
-  private_key: ['alg', 'format'],
-  client_cert: ['issue', 'self_signed'],
-  server: ['token_lifetime_secs', 'faults', 'tls', 'auth_methods_supported', 'assertion_clock_skew_secs'],
-  register: [
-    'client_id', 'client_secret', 'auth_methods', 'scopes', 'default_audience', 'jwks', 'tls_client_auth_subject_dn',
-  ],
-  step: {
-    get_token: ['do', 'scopes', 'expect'],
-    invalidate: ['do'],
-    invalidate_token: ['do', 'of_step', 'times'],
-    push_faults: ['do', 'faults'],
-    get_token_concurrently: ['do', 'callers', 'expect'],
-    get_token_continuously: ['do', 'callers', 'ms', 'expect'],
-    sleep: ['do', 'ms'],
-  },
-  expect: ['token', 'error'],
-  token: ['token_type', 'scope', 'expires_in_min', 'expires_in_max', 'claims', 'same_as_step', 'differs_from_step'],
-  error: ['kind', 'error', 'error_description', 'error_uri', 'status', 'attempts', 'field', 'message_contains'],
-  wire: ['form', 'form_all', 'form_absent', 'basic_auth', 'auth_method', 'client_cert', 'assertion'],
-  assertion: ['header', 'claims', 'max_lifetime_secs', 'jti_unique'],
-}
+// Every key the format knows, declared once for the three runners (tests/vectors/keys.json). A key outside
+// these fails the case, so that a new vector key is never silently ignored by this runner.
+const KEYS = JSON.parse(fs.readFileSync(path.join(VECTORS, 'keys.json'), 'utf8'))
 
 // The "server" keys that give a case a mock of its own, and the "jwks" placeholders of "register".
 const DEDICATED_SERVER_KEYS = ['tls', 'auth_methods_supported', 'assertion_clock_skew_secs']

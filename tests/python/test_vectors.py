@@ -25,67 +25,23 @@ from m2m_auth.testing import MockAuthServer, generate_signing_key, self_signed_c
 
 CASES = sorted((VECTORS / "token").glob("*.json"))
 
-CASE_KEYS = {"description", "client", "build_error", "server", "register", "steps", "token_requests", "wire"}
-SERVER_KEYS = {"token_lifetime_secs", "faults", "tls", "auth_methods_supported", "assertion_clock_skew_secs"}
+# Every key the format knows, declared once for the three runners (tests/vectors/keys.json).
+KEYS: dict[str, Any] = json.loads((VECTORS / "keys.json").read_text(encoding="utf-8"))
+CASE_KEYS = set(KEYS["case"])
+SERVER_KEYS = set(KEYS["server"])
 # The server keys that need a mock of the case's own, set up differently from the shared one.
 DEDICATED_SERVER_KEYS = {"tls", "auth_methods_supported", "assertion_clock_skew_secs"}
-REGISTER_KEYS = {
-    "client_id",
-    "client_secret",
-    "auth_methods",
-    "scopes",
-    "default_audience",
-    "jwks",
-    "tls_client_auth_subject_dn",
-}
-CLIENT_KEYS = {
-    "client_id",
-    "client_secret",
-    "auth_method",
-    "scopes",
-    "audience",
-    "resources",
-    "extra_params",
-    "token_url",
-    "issuer",
-    "private_key",
-    "private_key_id",
-    "signing_alg",
-    "assertion_audience",
-    "client_cert",
-    "ca_bundle",
-    "max_response_bytes",
-    "timeout_ms",
-    "refresh_ratio",
-    "expiry_skew_ms",
-    "retry",
-}
-PRIVATE_KEY_KEYS = {"alg", "format"}
-CLIENT_CERT_KEYS = {"issue", "self_signed"}
-RETRY_KEYS = {"max_attempts", "initial_backoff_ms", "max_backoff_ms", "deadline_ms", "max_retry_after_ms"}
-STEP_KEYS = {"do", "expect", "scopes", "ms", "of_step", "times", "faults", "callers"}
-EXPECT_KEYS = {"token", "error", "never_expired"}
-TOKEN_KEYS = {
-    "token_type",
-    "scope",
-    "expires_in_min",
-    "expires_in_max",
-    "claims",
-    "same_as_step",
-    "differs_from_step",
-}
-ERROR_KEYS = {
-    "kind",
-    "error",
-    "error_description",
-    "error_uri",
-    "status",
-    "attempts",
-    "field",
-    "message_contains",
-}
-WIRE_KEYS = {"form", "form_all", "form_absent", "basic_auth", "auth_method", "client_cert", "assertion"}
-ASSERTION_KEYS = {"header", "claims", "max_lifetime_secs", "jti_unique"}
+REGISTER_KEYS = set(KEYS["register"])
+CLIENT_KEYS = set(KEYS["client"])
+PRIVATE_KEY_KEYS = set(KEYS["private_key"])
+CLIENT_CERT_KEYS = set(KEYS["client_cert"])
+RETRY_KEYS = set(KEYS["retry"])
+STEP_KEYS: dict[str, set[str]] = {do: set(keys) for do, keys in KEYS["step"].items()}
+EXPECT_KEYS = set(KEYS["expect"])
+TOKEN_KEYS = set(KEYS["token"])
+ERROR_KEYS = set(KEYS["error"])
+WIRE_KEYS = set(KEYS["wire"])
+ASSERTION_KEYS = set(KEYS["assertion"])
 
 
 def known(what: str, d: dict[str, Any], keys: set[str]) -> None:
@@ -457,8 +413,9 @@ def run_case(name: str, case: dict[str, Any], server: MockAuthServer) -> None:
 
     tokens: list[Token | None] = []
     for i, step in enumerate(case.get("steps", [{"do": "get_token"}])):
-        known("step", step, STEP_KEYS)
         label = f"{name} step {i}"
+        assert step.get("do") in STEP_KEYS, f"{label}: unknown step {step.get('do')!r}"
+        known(f"step {step['do']}", step, STEP_KEYS[step["do"]])
         got: Token | None = None
         want = expected(m, step.get("expect", {}))
         action = step["do"]

@@ -724,12 +724,93 @@ async fn run_case(name: &str, case: &Value, shared: &MockServer, config: &MockCo
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shared_vectors() {
+/// The keys of `v` must be among `allowed[kind]` (tests/vectors/keys.json, which every runner checks).
+fn only_keys(v: &Value, keys: &Value, kind: &str, where_: &str) -> Result<(), String> {
+    let allowed = &keys[kind];
+    let object = v
+        .as_object()
+        .ok_or_else(|| format!("{where_} must be an object"))?;
+    for key in object.keys() {
+        if !allowed
+            .as_array()
+            .is_some_and(|a| a.iter().any(|k| k == key.as_str()))
+        {
+            return Err(format!(
+                "{where_}: unknown key {key:?} (keys.json {kind}: {allowed})"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every object of a case against tests/vectors/keys.json: a key no runner understands fails the case.
+fn check_keys(case: &Value, keys: &Value) -> Result<(), String> {
+    only_keys(case, keys, "case", "case")?;
+    let client = &case["client"];
+    only_keys(client, keys, "client", "client")?;
+    for (name, kind) in [
+        ("retry", "retry"),
+        ("private_key", "private_key"),
+        ("client_cert", "client_cert"),
+    ] {
+        if let Some(v) = client.get(name) {
+            only_keys(v, keys, kind, &format!("client.{name}"))?;
+        }
+    }
+    for (name, kind) in [
+        ("server", "server"),
+        ("register", "register"),
+        ("build_error", "error"),
+        ("wire", "wire"),
+    ] {
+        if let Some(v) = case.get(name) {
+            only_keys(v, keys, kind, name)?;
+        }
+    }
+    if let Some(a) = case.get("wire").and_then(|w| w.get("assertion")) {
+        only_keys(a, keys, "assertion", "wire.assertion")?;
+    }
+    for (i, step) in case["steps"].as_array().into_iter().flatten().enumerate() {
+        let action = step["do"].as_str().unwrap_or_default();
+        let step_keys = &keys["step"];
+        if step_keys.get(action).is_none() {
+            return Err(format!("step {i}: unknown step {action:?}"));
+        }
+        only_keys(step, step_keys, action, &format!("step {i}"))?;
+        if let Some(expect) = step.get("expect") {
+            only_keys(expect, keys, "expect", &format!("step {i} expect"))?;
+            for kind in ["token", "error"] {
+                if let Some(v) = expect.get(kind) {
+                    only_keys(v, keys, kind, &format!("step {i} expect.{kind}"))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One test per case file, run one at a time: the cases share one mock server, reset before each.
+fn main() -> std::process::ExitCode {
+    let mut args = libtest_mimic::Arguments::from_args();
+    args.test_threads = Some(1);
+    let runtime = Arc::new(
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime"),
+    );
     let config = mock_config();
-    let mock = MockServer::start(config.clone())
-        .await
-        .expect("mock server");
+    let mock = Arc::new(
+        runtime
+            .block_on(MockServer::start(config.clone()))
+            .expect("mock server"),
+    );
+    let keys: Value = serde_json::from_str(
+        &std::fs::read_to_string(vectors_dir().join("keys.json")).expect("keys.json"),
+    )
+    .expect("keys.json");
+    let keys = Arc::new(keys);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(vectors_dir().join("token"))
         .expect("vectors dir")
         .map(|e| e.expect("entry").path())
@@ -741,10 +822,40 @@ async fn shared_vectors() {
         "expected the shared vectors, found {}",
         paths.len()
     );
-    for path in &paths {
-        let name = path.file_stem().and_then(|s| s.to_str()).expect("name");
-        let case: Value =
-            serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect(name);
-        run_case(name, &case, &mock, &config).await;
-    }
+    let unknown_keys_fail = {
+        let keys = Arc::clone(&keys);
+        libtest_mimic::Trial::test("an_unknown_vector_key_fails_the_case", move || {
+            let typo = json!({"client": {"client_id": "svc", "scopse": ["a"]}});
+            let step = json!({"client": {"client_id": "svc"}, "steps": [{"do": "sleep", "ms": 1, "times": 2}]});
+            for case in [typo, step] {
+                if check_keys(&case, &keys).is_ok() {
+                    return Err(format!("{case} passed the key check").into());
+                }
+            }
+            Ok(())
+        })
+    };
+    let trials = std::iter::once(unknown_keys_fail)
+        .chain(paths.into_iter().map(|path| {
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .expect("name")
+                .to_owned();
+            let (runtime, mock, config, keys) = (
+                Arc::clone(&runtime),
+                Arc::clone(&mock),
+                config.clone(),
+                Arc::clone(&keys),
+            );
+            libtest_mimic::Trial::test(name.clone(), move || {
+                let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+                let case: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+                check_keys(&case, &keys)?;
+                runtime.block_on(run_case(&name, &case, &mock, &config));
+                Ok(())
+            })
+        }))
+        .collect();
+    libtest_mimic::run(&args, trials).exit_code()
 }
