@@ -11,28 +11,10 @@ const { tokenParams } = require('./http')
 const { authorizedFetch } = require('./fetch')
 const { TokenMirror } = require('./mirror')
 
-// The type of every option, checked here so that a mistake names the option as the caller wrote it.
-const OPTION_TYPES = {
-  tokenUrl: 'string', issuer: 'string', clientId: 'string', clientSecret: 'string', authMethod: 'string',
-  privateKey: 'key', privateKeyFile: 'string', privateKeyId: 'string', signingAlg: 'string',
-  assertionAudience: 'string', clientCert: 'pem', clientCertFile: 'string', clientKey: 'pem',
-  clientKeyFile: 'string', caBundle: 'pem', caBundleFile: 'string',
-  scopes: 'string[]', audience: 'string', resources: 'string[]', extraParams: 'record',
-  timeoutMs: 'number', expirySkewMs: 'number', defaultLifetimeMs: 'number', maxResponseBytes: 'number',
-  allowInsecureHttp: 'boolean', tenant: 'string', region: 'string', workspace: 'string',
-  maxAttempts: 'number', retryBackoffMs: 'number', retryMaxBackoffMs: 'number', retryDeadlineMs: 'number',
-  maxRetryAfterMs: 'number', refreshRatio: 'number', onEvent: 'function',
-  // Test hook: every fetch panics inside the Rust core, to prove a panic becomes an InternalError.
-  _panicOnFetch: 'boolean',
-}
+// The kind of every option, as the core declares it: which take PEM or key text (a Buffer or a JWK object is
+// turned into text here). Names, types, bounds and defaults are the core's; it checks them.
+const SETTING_KINDS = Object.fromEntries(JSON.parse(native.clientSettings()).map((s) => [s.node, s.kind]))
 const PARAM_TYPES = { scopes: 'string[]', audience: 'string', resources: 'string[]', extraParams: 'record' }
-
-// Core setting names in errors, as this package spells them.
-const FIELD_NAMES = {
-  timeout: 'timeoutMs', expirySkew: 'expirySkewMs', defaultLifetime: 'defaultLifetimeMs',
-  retryBackoff: 'retryBackoffMs', retryMaxBackoff: 'retryMaxBackoffMs', retryDeadline: 'retryDeadlineMs',
-  maxRetryAfter: 'maxRetryAfterMs',
-}
 
 // NODE_DEBUG=m2m-auth prints the client's events (requests, retries, failures, refreshes) to stderr.
 const debug = util.debuglog('m2m-auth')
@@ -68,12 +50,15 @@ function typeOk(value, type) {
   }
 }
 
-function checked(object, types, what, field) {
+/** `object`'s own keys checked against `types` (keys outside them are an error unless `strict` is false: the
+ *  native side checks those). */
+function checked(object, types, what, field, strict = true) {
   if (object === null || typeof object !== 'object' || Array.isArray(object)) {
     throw new ConfigError(`${what}s must be an object`, { field })
   }
   for (const [key, value] of Object.entries(object)) {
     const type = types[key]
+    if (type === undefined && !strict) continue
     // A typo such as `clientSecert` would otherwise be ignored and fail later with a vaguer error.
     if (type === undefined) throw new ConfigError(`unknown ${what} "${key}"`, { field: key })
     if (value !== undefined && !typeOk(value, type)) {
@@ -87,22 +72,18 @@ function checked(object, types, what, field) {
   return { ...object }
 }
 
-// Durations in milliseconds, checked here so that a mistake is worded in milliseconds (the core counts in
-// seconds). Those that may be zero turn the thing off (no backoff, no skew).
-const DURATIONS = {
-  timeoutMs: false, defaultLifetimeMs: false, retryDeadlineMs: false,
-  expirySkewMs: true, retryBackoffMs: true, retryMaxBackoffMs: true, maxRetryAfterMs: true,
-}
-
-function checkDurations(opts) {
-  for (const [key, zeroOk] of Object.entries(DURATIONS)) {
-    const v = opts[key]
-    if (v === undefined) continue
-    if (!(Number.isFinite(v) && (zeroOk ? v >= 0 : v > 0) && v <= 86_400_000)) {
-      const low = zeroOk ? 'from 0' : 'greater than 0 and at most'
-      throw new ConfigError(`${key} must be a number of milliseconds ${low} ${zeroOk ? 'to ' : ''}86400000, not ${v}`, { field: key })
-    }
+/** The options object as the native side takes it: text for PEM and keys (from a Buffer, or a JWK object as
+ *  JSON), and numbers JSON cannot carry (NaN, Infinity) as text, so that the core's bounds check names them. */
+function nativeOptions(opts) {
+  const out = {}
+  for (const [key, value] of Object.entries(opts)) {
+    const kind = SETTING_KINDS[key]
+    if (Buffer.isBuffer(value) && (kind === 'Pem' || kind === 'SecretPem' || kind === 'Key')) out[key] = value.toString('utf8')
+    else if (kind === 'Key' && value !== null && typeof value === 'object' && !Array.isArray(value)) out[key] = JSON.stringify(value)
+    else if (typeof value === 'number' && !Number.isFinite(value)) out[key] = String(value)
+    else out[key] = value
   }
+  return out
 }
 
 function nativeParams(params) {
@@ -110,20 +91,8 @@ function nativeParams(params) {
   return checked(params, PARAM_TYPES, 'token parameter', 'params')
 }
 
-// The core's messages name settings the Rust/Python way (private_key_file); a Node user wrote privateKeyFile.
-// Only names that differ by case alone are rewritten: timeout (seconds) is not timeoutMs.
-const CAMEL_NAMES = Object.keys(OPTION_TYPES)
-  .map((camel) => [camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), camel])
-  .filter(([snake, camel]) => snake !== camel && !camel.startsWith('_'))
-  .map(([snake, camel]) => [new RegExp(`\\b${snake}\\b`, 'g'), camel])
-
 function convert(e) {
-  const err = fromNative(e)
-  if (err instanceof ConfigError) {
-    if (FIELD_NAMES[err.field]) err.field = FIELD_NAMES[err.field]
-    for (const [snake, camel] of CAMEL_NAMES) err.message = err.message.replace(snake, camel)
-  }
-  return err
+  return fromNative(e)
 }
 
 function call(fn) {
@@ -150,32 +119,15 @@ class TokenClient {
       this.#native = nativeClient(this.#mirror.listener())
       return
     }
-    const { onEvent, _panicOnFetch, ...opts } = checked(options, OPTION_TYPES, 'TokenClient option', 'options')
-    checkDurations(opts)
+    const { onEvent, _panicOnFetch, ...opts } = checked(options, { onEvent: 'function', _panicOnFetch: 'boolean' }, 'TokenClient option', 'options', false)
     if (_panicOnFetch) opts.panicOnFetch = true
-    // PEM and JWK material goes to the core as text.
-    for (const key of ['privateKey', 'clientCert', 'clientKey', 'caBundle']) {
-      const value = opts[key]
-      if (Buffer.isBuffer(value)) opts[key] = value.toString('utf8')
-      else if (value !== null && typeof value === 'object') opts[key] = JSON.stringify(value)
-    }
-    this.#native = call(() => new native.NativeTokenClient(opts, eventListener(onEvent), this.#mirror.listener()))
+    this.#native = call(() => new native.NativeTokenClient(nativeOptions(opts), eventListener(onEvent), this.#mirror.listener()))
   }
 
   /** A client for a SecureAuth Connect workspace: { tenant, region, workspace, clientId, clientSecret, ... }. */
   static secureauth(options = {}) {
-    const { tenant, region, workspace } = options
-    for (const field of ['tokenUrl', 'issuer']) {
-      if (options[field] !== undefined) {
-        throw new ConfigError(`secureauth() builds the URLs from tenant, region and workspace; do not pass ${field}`, { field })
-      }
-    }
-    for (const [field, value] of Object.entries({ tenant, region, workspace })) {
-      if (typeof value !== 'string' || value === '') {
-        throw new ConfigError(`SecureAuth ${field} is required`, { field })
-      }
-    }
-    return new TokenClient(options)
+    const { onEvent, ...opts } = checked(options, { onEvent: 'function' }, 'TokenClient option', 'options', false)
+    return new TokenClient(WRAP, (onToken) => call(() => native.NativeTokenClient.secureauth(nativeOptions(opts), eventListener(onEvent), onToken)))
   }
 
   /** A client whose token endpoint is read from the issuer's metadata (RFC 8414 / OIDC Discovery) at first use. */
@@ -187,7 +139,7 @@ class TokenClient {
       const field = options.tokenUrl !== undefined ? 'tokenUrl' : 'issuer'
       throw new ConfigError(`fromIssuer() takes the issuer as its first argument; do not pass ${field}`, { field })
     }
-    return new TokenClient({ ...checked(options, OPTION_TYPES, 'TokenClient option', 'options'), issuer })
+    return new TokenClient({ ...checked(options, {}, 'TokenClient option', 'options', false), issuer })
   }
 
   /** A client configured from the M2M_* environment variables. */

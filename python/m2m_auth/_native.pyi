@@ -125,6 +125,7 @@ class _ClientSettings(TypedDict, total=False):
     retry_deadline: float
     max_retry_after: float
     refresh_ratio: float
+    allow_insecure_http: bool
 
 # Per-call parameters: each one left out takes the client's own setting.
 class _CallParams(TypedDict, total=False):
@@ -140,7 +141,6 @@ class TokenClient:
         *,
         token_url: str | None = None,
         issuer: str | None = None,
-        allow_insecure_http: bool | None = None,
         _panic_on_fetch: bool | None = None,
         **settings: Unpack[_ClientSettings],
     ) -> TokenClient: ...

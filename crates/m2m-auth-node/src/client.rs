@@ -5,98 +5,12 @@ use std::collections::HashMap;
 
 use napi_derive::napi;
 
-use m2m_auth::{ClientOptions, SecretString, TokenClient, TokenClientBuilder, TokenParams};
+use m2m_auth::{TokenClient, TokenClientBuilder, TokenParams};
 
 use crate::api::{NativeApiRequest, NativeApiResponse};
 use crate::error::{guarded, guarded_sync, to_napi};
 use crate::events::{EventCallback, TokenCallback, event_hook, token_watcher};
-
-/// Client settings, as the JS options object. Durations are in milliseconds, the JS convention.
-#[napi(object)]
-#[derive(Debug, Default)]
-pub struct NativeClientOptions {
-    pub token_url: Option<String>,
-    pub issuer: Option<String>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<String>,
-    /// PEM or JWK text (index.js turns a Buffer or a JWK object into text).
-    pub private_key: Option<String>,
-    pub private_key_file: Option<String>,
-    pub private_key_id: Option<String>,
-    pub signing_alg: Option<String>,
-    pub assertion_audience: Option<String>,
-    pub client_cert: Option<String>,
-    pub client_cert_file: Option<String>,
-    pub client_key: Option<String>,
-    pub client_key_file: Option<String>,
-    pub ca_bundle: Option<String>,
-    pub ca_bundle_file: Option<String>,
-    pub auth_method: Option<String>,
-    pub scopes: Option<Vec<String>>,
-    pub audience: Option<String>,
-    pub resources: Option<Vec<String>>,
-    pub extra_params: Option<HashMap<String, String>>,
-    pub timeout_ms: Option<f64>,
-    pub expiry_skew_ms: Option<f64>,
-    pub default_lifetime_ms: Option<f64>,
-    pub max_response_bytes: Option<f64>,
-    pub allow_insecure_http: Option<bool>,
-    pub max_attempts: Option<f64>,
-    pub retry_backoff_ms: Option<f64>,
-    pub retry_max_backoff_ms: Option<f64>,
-    pub retry_deadline_ms: Option<f64>,
-    pub max_retry_after_ms: Option<f64>,
-    pub refresh_ratio: Option<f64>,
-    /// Test hook: every fetch panics inside the core.
-    pub panic_on_fetch: Option<bool>,
-    /// SecureAuth Connect: tenant, region and workspace build the token URL.
-    pub tenant: Option<String>,
-    pub region: Option<String>,
-    pub workspace: Option<String>,
-}
-
-impl NativeClientOptions {
-    fn into_core(self) -> ClientOptions {
-        let mut extra: Vec<(String, String)> =
-            self.extra_params.unwrap_or_default().into_iter().collect();
-        // HashMap order is random; a stable order keeps requests reproducible.
-        extra.sort();
-        ClientOptions {
-            token_url: self.token_url,
-            issuer: self.issuer,
-            client_id: self.client_id,
-            client_secret: self.client_secret.map(SecretString::from),
-            private_key: self.private_key.map(SecretString::from),
-            private_key_file: self.private_key_file,
-            private_key_id: self.private_key_id,
-            signing_alg: self.signing_alg,
-            assertion_audience: self.assertion_audience,
-            client_cert: self.client_cert,
-            client_cert_file: self.client_cert_file,
-            client_key: self.client_key.map(SecretString::from),
-            client_key_file: self.client_key_file,
-            ca_bundle: self.ca_bundle,
-            ca_bundle_file: self.ca_bundle_file,
-            auth_method: self.auth_method,
-            scopes: self.scopes,
-            audience: self.audience,
-            resources: self.resources,
-            extra_params: extra,
-            timeout_secs: self.timeout_ms.map(|ms| ms / 1000.0),
-            expiry_skew_secs: self.expiry_skew_ms.map(|ms| ms / 1000.0),
-            default_lifetime_secs: self.default_lifetime_ms.map(|ms| ms / 1000.0),
-            max_response_bytes: self.max_response_bytes,
-            allow_insecure_http: self.allow_insecure_http,
-            max_attempts: self.max_attempts,
-            retry_backoff_secs: self.retry_backoff_ms.map(|ms| ms / 1000.0),
-            retry_max_backoff_secs: self.retry_max_backoff_ms.map(|ms| ms / 1000.0),
-            retry_deadline_secs: self.retry_deadline_ms.map(|ms| ms / 1000.0),
-            max_retry_after_secs: self.max_retry_after_ms.map(|ms| ms / 1000.0),
-            refresh_ratio: self.refresh_ratio,
-            panic_on_fetch: self.panic_on_fetch.unwrap_or(false),
-        }
-    }
-}
+use crate::options::client_options;
 
 /// Per-call parameters: each one left out takes the client's own setting.
 #[napi(object)]
@@ -167,38 +81,13 @@ fn with_callbacks(
 }
 
 fn build(
-    options: NativeClientOptions,
+    options: serde_json::Map<String, serde_json::Value>,
     on_event: Option<EventCallback>,
     on_token: Option<TokenCallback>,
 ) -> napi::Result<NativeTokenClient> {
-    let base = match (&options.tenant, &options.region, &options.workspace) {
-        (None, None, None) => TokenClientBuilder::new(),
-        _ if options.token_url.is_some() || options.issuer.is_some() => {
-            let field = if options.token_url.is_some() {
-                "token_url"
-            } else {
-                "issuer"
-            };
-            return Err(to_napi(m2m_auth::Error::Config {
-                field: field.into(),
-                message: format!(
-                    "give either {} or tenant, region and workspace, not both",
-                    if field == "token_url" {
-                        "tokenUrl"
-                    } else {
-                        "issuer"
-                    }
-                ),
-            }));
-        }
-        (t, r, w) => TokenClient::secureauth(
-            t.as_deref().unwrap_or(""),
-            r.as_deref().unwrap_or(""),
-            w.as_deref().unwrap_or(""),
-        )
-        .map_err(to_napi)?,
-    };
-    let builder = options.into_core().apply(base).map_err(to_napi)?;
+    let builder = client_options(options)?
+        .apply(TokenClientBuilder::new())
+        .map_err(to_napi)?;
     let builder = with_callbacks(builder, on_event, on_token);
     Ok(NativeTokenClient {
         inner: builder.build().map_err(to_napi)?,
@@ -252,11 +141,29 @@ impl NativeTokenClient {
     /// the default token as JSON text: {seq, token, serveForMs}.
     #[napi(constructor)]
     pub fn new(
-        options: NativeClientOptions,
+        options: serde_json::Map<String, serde_json::Value>,
         on_event: Option<EventCallback>,
         on_token: Option<TokenCallback>,
     ) -> napi::Result<Self> {
         guarded_sync(|| build(options, on_event, on_token))
+    }
+
+    /// A client for a SecureAuth Connect workspace: the options name tenant, region and workspace.
+    #[napi(factory)]
+    pub fn secureauth(
+        options: serde_json::Map<String, serde_json::Value>,
+        on_event: Option<EventCallback>,
+        on_token: Option<TokenCallback>,
+    ) -> napi::Result<Self> {
+        guarded_sync(|| {
+            let options = client_options(options)?;
+            options.require_workspace().map_err(to_napi)?;
+            let builder = options.apply(TokenClientBuilder::new()).map_err(to_napi)?;
+            let builder = with_callbacks(builder, on_event, on_token);
+            Ok(Self {
+                inner: builder.build().map_err(to_napi)?,
+            })
+        })
     }
 
     #[napi(factory)]

@@ -10,6 +10,7 @@ use napi::Status;
 use serde_json::json;
 
 use m2m_auth::Error;
+use m2m_auth::settings::{self, Surface};
 
 /// Marks a reason as ours, so that the JS side never mistakes another message for a record.
 pub const TAG: &str = "\u{0}m2m-auth:";
@@ -18,7 +19,7 @@ pub fn to_napi(e: Error) -> napi::Error {
     let mut record = json!({
         "code": e.kind().code(),
         "name": e.kind().class_name(),
-        "message": e.to_string(),
+        "message": e.message_on(Surface::Node),
         "status": e.status(),
         "attempts": e.attempts(),
     });
@@ -29,7 +30,9 @@ pub fn to_napi(e: Error) -> napi::Error {
             record["errorUri"] = json!(o.error_uri);
         }
         Error::Transport { timeout, .. } => record["timeout"] = json!(timeout),
-        Error::Config { field, .. } => record["field"] = json!(field),
+        Error::Config { field, .. } => {
+            record["field"] = json!(settings::name_on(field, Surface::Node))
+        }
         _ => {}
     }
     napi::Error::new(Status::GenericFailure, format!("{TAG}{record}"))

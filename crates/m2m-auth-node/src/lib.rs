@@ -5,10 +5,27 @@ mod client;
 mod error;
 mod events;
 mod mock;
+mod options;
 
 /// Marks error reasons that carry a JSON error record (see `error.rs`).
 #[napi_derive::napi]
 pub const ERROR_TAG: &str = error::TAG;
+
+/// Every client setting as the core declares it (JSON text: [{name, node, env, kind, group, default, doc}]),
+/// so that `index.js` knows which options take PEM or key text without a table of its own.
+#[napi_derive::napi]
+pub fn client_settings() -> String {
+    let all: Vec<serde_json::Value> = m2m_auth::settings::CLIENT_SETTINGS
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "name": s.name, "node": s.node, "env": s.env, "kind": format!("{:?}", s.kind),
+                "group": format!("{:?}", s.group), "default": s.default, "doc": s.doc,
+            })
+        })
+        .collect();
+    serde_json::Value::from(all).to_string()
+}
 
 /// Whether a request to `b` may carry the credentials of a request to `a` (the same origin). The HTTP
 /// integrations ask it on every redirect; the rule is the core's.

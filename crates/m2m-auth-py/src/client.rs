@@ -138,7 +138,7 @@ impl PyTokenClient {
     #[new]
     #[pyo3(signature = (**kwargs))]
     fn new(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let (opts, _) = client_options(kwargs, Constructor::New)?;
+        let opts = client_options(kwargs, Constructor::New)?;
         Self::build(opts.apply(TokenClientBuilder::new()).map_err(to_py_err)?)
     }
 
@@ -146,22 +146,9 @@ impl PyTokenClient {
     #[staticmethod]
     #[pyo3(signature = (**kwargs))]
     fn secureauth(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let (opts, w) = client_options(kwargs, Constructor::SecureAuth)?;
-        let part = |value: Option<String>, field: &str| {
-            value.ok_or_else(|| {
-                crate::errors::config_error(
-                    field,
-                    format!("{field} is required for a SecureAuth workspace"),
-                )
-            })
-        };
-        let base = TokenClient::secureauth(
-            &part(w.tenant, "tenant")?,
-            &part(w.region, "region")?,
-            &part(w.workspace, "workspace")?,
-        )
-        .map_err(to_py_err)?;
-        Self::build(opts.apply(base).map_err(to_py_err)?)
+        let opts = client_options(kwargs, Constructor::SecureAuth)?;
+        opts.require_workspace().map_err(to_py_err)?;
+        Self::build(opts.apply(TokenClientBuilder::new()).map_err(to_py_err)?)
     }
 
     /// A client whose token endpoint is read from the issuer's metadata at first use.
@@ -172,7 +159,7 @@ impl PyTokenClient {
         kwargs: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let issuer = text("issuer", issuer)?;
-        let (opts, _) = client_options(kwargs, Constructor::FromIssuer)?;
+        let opts = client_options(kwargs, Constructor::FromIssuer)?;
         Self::build(
             opts.apply(TokenClient::from_issuer(issuer))
                 .map_err(to_py_err)?,

@@ -6,22 +6,15 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyMapping, PyString};
 
-use m2m_auth::{ClientOptions, SecretString, TokenClient, TokenParams};
+use m2m_auth::settings::{self, Group, Kind, SettingValue, Surface};
+use m2m_auth::{ClientOptions, TokenClient, TokenParams};
 
 use crate::errors::{config_error, to_py_err};
 
-/// SecureAuth Connect workspace parts, for `TokenClient.secureauth(...)`.
-#[derive(Debug, Default)]
-pub struct Workspace {
-    pub tenant: Option<String>,
-    pub region: Option<String>,
-    pub workspace: Option<String>,
-}
-
-/// Which keywords a constructor takes beyond the common ones.
+/// Which keywords a constructor takes beyond the common ones (see `settings::Group`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Constructor {
-    /// `TokenClient(...)`: `token_url`, `issuer`, `allow_insecure_http`, `_panic_on_fetch` too.
+    /// `TokenClient(...)`: `token_url`, `issuer` and the test hook `_panic_on_fetch` too.
     New,
     /// `TokenClient.secureauth(...)`: `tenant`, `region`, `workspace` instead of URLs.
     SecureAuth,
@@ -37,80 +30,57 @@ impl Constructor {
             Self::FromIssuer => "TokenClient.from_issuer()",
         }
     }
+
+    fn takes(self, group: Group) -> bool {
+        match group {
+            Group::Common => true,
+            Group::Endpoint => self == Self::New,
+            Group::Workspace => self == Self::SecureAuth,
+        }
+    }
 }
 
+/// The keyword arguments of a constructor, each looked up among the declared settings and read by its kind.
 pub fn client_options(
     kwargs: Option<&Bound<'_, PyDict>>,
     constructor: Constructor,
-) -> PyResult<(ClientOptions, Workspace)> {
+) -> PyResult<ClientOptions> {
     let mut o = ClientOptions::default();
-    let mut w = Workspace::default();
     let Some(kwargs) = kwargs else {
-        return Ok((o, w));
+        return Ok(o);
     };
     for (key, value) in kwargs.iter() {
         let key: String = key.extract()?;
         if value.is_none() {
             continue;
         }
-        let v = &value;
-        let k = key.as_str();
-        match (k, constructor) {
-            ("token_url" | "allow_insecure_http" | "_panic_on_fetch", Constructor::New)
-            | ("issuer", Constructor::New) => {}
-            ("tenant" | "region" | "workspace", Constructor::SecureAuth) => {}
-            (
-                "token_url"
-                | "issuer"
-                | "allow_insecure_http"
-                | "_panic_on_fetch"
-                | "tenant"
-                | "region"
-                | "workspace",
-                _,
-            ) => return Err(unexpected(constructor, k)),
-            _ => {}
+        if key == "_panic_on_fetch" && constructor == Constructor::New {
+            o.panic_on_fetch = flag(&key, &value)?;
+            continue;
         }
-        match k {
-            "token_url" => o.token_url = Some(text(k, v)?),
-            "issuer" => o.issuer = Some(text(k, v)?),
-            "tenant" => w.tenant = Some(text(k, v)?),
-            "region" => w.region = Some(text(k, v)?),
-            "workspace" => w.workspace = Some(text(k, v)?),
-            "client_id" => o.client_id = Some(text(k, v)?),
-            "client_secret" => o.client_secret = Some(SecretString::from(text(k, v)?)),
-            "auth_method" => o.auth_method = Some(text(k, v)?),
-            "private_key" => o.private_key = Some(SecretString::from(key_text(k, v)?)),
-            "private_key_file" => o.private_key_file = Some(path(k, v)?),
-            "private_key_id" => o.private_key_id = Some(text(k, v)?),
-            "signing_alg" => o.signing_alg = Some(text(k, v)?),
-            "assertion_audience" => o.assertion_audience = Some(text(k, v)?),
-            "client_cert" => o.client_cert = Some(pem(k, v)?),
-            "client_cert_file" => o.client_cert_file = Some(path(k, v)?),
-            "client_key" => o.client_key = Some(SecretString::from(pem(k, v)?)),
-            "client_key_file" => o.client_key_file = Some(path(k, v)?),
-            "ca_bundle" => o.ca_bundle = Some(pem(k, v)?),
-            "ca_bundle_file" => o.ca_bundle_file = Some(path(k, v)?),
-            "scopes" => o.scopes = Some(strings(k, v)?),
-            "audience" => o.audience = Some(text(k, v)?),
-            "resources" => o.resources = Some(strings(k, v)?),
-            "extra_params" => o.extra_params = pairs(k, v)?,
-            "timeout" => o.timeout_secs = Some(number(k, v)?),
-            "expiry_skew" => o.expiry_skew_secs = Some(number(k, v)?),
-            "default_lifetime" => o.default_lifetime_secs = Some(number(k, v)?),
-            "max_response_bytes" => o.max_response_bytes = Some(number(k, v)?),
-            "allow_insecure_http" => o.allow_insecure_http = Some(flag(k, v)?),
-            "max_attempts" => o.max_attempts = Some(number(k, v)?),
-            "retry_backoff" => o.retry_backoff_secs = Some(number(k, v)?),
-            "retry_max_backoff" => o.retry_max_backoff_secs = Some(number(k, v)?),
-            "retry_deadline" => o.retry_deadline_secs = Some(number(k, v)?),
-            "max_retry_after" => o.max_retry_after_secs = Some(number(k, v)?),
-            "refresh_ratio" => o.refresh_ratio = Some(number(k, v)?),
-            "_panic_on_fetch" => o.panic_on_fetch = flag(k, v)?,
-            other => return Err(unexpected(constructor, other)),
-        }
+        let setting = settings::find(Surface::Python, &key)
+            .filter(|s| constructor.takes(s.group))
+            .ok_or_else(|| unexpected(constructor, &key))?;
+        let value = read(setting.name, setting.kind, &value)?;
+        o.set(setting, value, Surface::Python).map_err(to_py_err)?;
     }
-    Ok((o, w))
+    Ok(o)
+}
+
+/// A keyword's value, as its setting's kind says it is written in Python.
+fn read(field: &str, kind: Kind, v: &Bound<'_, PyAny>) -> PyResult<SettingValue> {
+    Ok(match kind {
+        Kind::Text | Kind::Secret => SettingValue::Text(text(field, v)?),
+        Kind::Key => SettingValue::Text(key_text(field, v)?),
+        Kind::Pem | Kind::SecretPem => SettingValue::Text(pem(field, v)?),
+        Kind::Path => SettingValue::Text(path(field, v)?),
+        Kind::List => SettingValue::List(strings(field, v)?),
+        Kind::Pairs => SettingValue::Pairs(pairs(field, v)?),
+        Kind::Duration { .. } | Kind::Count { .. } | Kind::Ratio => {
+            SettingValue::Number(number(field, v)?)
+        }
+        Kind::Flag => SettingValue::Flag(flag(field, v)?),
+    })
 }
 
 /// The per-call keyword arguments of `get_token` and friends: `None` when there are none.

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::config::settings::{Surface, render};
 use crate::credentials::redact::Redactor;
 
 /// What went wrong when getting a token.
@@ -30,8 +31,10 @@ pub enum Error {
         /// Requests made before giving up.
         attempts: u32,
     },
-    /// The client was configured wrongly; `field` names the setting (or environment variable).
-    #[error("{message}")]
+    /// The client was configured wrongly. `field` is the setting's core name (or an environment variable);
+    /// `message` says what is wrong with it, naming other settings as `` `name` ``: each surface renders
+    /// the names its own way (see [`crate::config::settings::render`]).
+    #[error("{}", render(field, message, Surface::Rust))]
     Config { field: String, message: String },
     /// A bug in m2m-auth (a caught panic, a lost task). Never the caller's fault.
     #[error("internal error in m2m-auth: {0}")]
@@ -164,21 +167,20 @@ impl Error {
         }
     }
 
-    /// The same configuration error, naming `field` instead (e.g. the file setting or environment variable a
-    /// value came from) — in the message too, where it starts with the old name.
+    /// The same configuration error, of `field` instead (the file setting or environment variable a value
+    /// came from). The message says what is wrong, which stays the same.
     pub(crate) fn renamed(self, field: &str) -> Self {
         match self {
-            Self::Config {
-                field: old,
-                message,
-            } => {
-                let message = match message.strip_prefix(old.as_str()) {
-                    Some(rest) if rest.starts_with([' ', ':']) => format!("{field}{rest}"),
-                    _ => message,
-                };
-                Self::config(field, message)
-            }
+            Self::Config { message, .. } => Self::config(field, message),
             other => other,
+        }
+    }
+
+    /// How a surface shows this error's message: for a configuration error, with its names; otherwise as is.
+    pub fn message_on(&self, surface: Surface) -> String {
+        match self {
+            Self::Config { field, message } => render(field, message, surface),
+            other => other.to_string(),
         }
     }
 

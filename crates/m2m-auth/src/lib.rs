@@ -51,13 +51,13 @@ mod token;
 pub use cache::stats::Stats;
 pub use cache::watch::{TokenUpdate, TokenWatcher};
 pub use client::{MAX_OTHER_SLOTS, TokenClient};
-pub use config::env;
 pub use config::options::{ClientOptions, seconds};
 pub use config::params::TokenParams;
 pub use config::{
     DEFAULT_EXPIRY_SKEW, DEFAULT_LIFETIME, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
     MAX_DURATION, TokenClientBuilder, secureauth_issuer, secureauth_token_url,
 };
+pub use config::{env, settings};
 pub use credentials::auth_method::AuthMethod;
 pub use credentials::secret::SecretString;
 pub use credentials::signing_key::{SigningAlg, SigningKey};

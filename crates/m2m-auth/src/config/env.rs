@@ -103,7 +103,7 @@ fn one_of(
     match (get(inline), get(file)) {
         (Some(_), Some(_)) => Err(Error::config(
             inline,
-            format!("set either {inline} or {file}, not both"),
+            format!("and {file} are both set; set one of them"),
         )),
         (Some(value), None) => Ok(Some((value, inline))),
         (None, Some(path)) => Ok(Some((path, file))),
@@ -120,7 +120,7 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
         (Some((name, _)), [Some(_), ..] | [_, Some(_), _] | [.., Some(_)]) => {
             return Err(Error::config(
                 *name,
-                format!("set either {name} or the M2M_SECUREAUTH_* variables, not both"),
+                "and the M2M_SECUREAUTH_* variables are both set; set one of them",
             ));
         }
         (Some(_), _) => {
@@ -144,7 +144,7 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
             return Err(Error::config(
                 TOKEN_URL,
                 format!(
-                    "{TOKEN_URL} (or {ISSUER}, or {SECUREAUTH_TENANT}, {SECUREAUTH_REGION} and {SECUREAUTH_WORKSPACE}) is not set"
+                    "(or {ISSUER}, or {SECUREAUTH_TENANT}, {SECUREAUTH_REGION} and {SECUREAUTH_WORKSPACE}) is not set"
                 ),
             ));
         }
@@ -156,17 +156,12 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
                 .map_or(SECUREAUTH_TENANT, |(n, _)| n);
             return Err(Error::config(
                 missing,
-                format!(
-                    "{missing} is not set; a SecureAuth workspace needs tenant, region and workspace"
-                ),
+                "is not set; a SecureAuth workspace needs tenant, region and workspace",
             ));
         }
     }
 
-    b = b.client_id(
-        get(CLIENT_ID)
-            .ok_or_else(|| Error::config(CLIENT_ID, format!("{CLIENT_ID} is not set")))?,
-    );
+    b = b.client_id(get(CLIENT_ID).ok_or_else(|| Error::config(CLIENT_ID, "is not set"))?);
     from.set("client_id", CLIENT_ID);
 
     let secret = one_of(get, CLIENT_SECRET, CLIENT_SECRET_FILE)?;
@@ -177,13 +172,13 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
         (Some(_), None) => {
             return Err(Error::config(
                 CLIENT_KEY_FILE,
-                format!("{CLIENT_CERT_FILE} is set but {CLIENT_KEY_FILE} is not"),
+                format!("is not set, but {CLIENT_CERT_FILE} is"),
             ));
         }
         (None, Some(_)) => {
             return Err(Error::config(
                 CLIENT_CERT_FILE,
-                format!("{CLIENT_KEY_FILE} is set but {CLIENT_CERT_FILE} is not"),
+                format!("is not set, but {CLIENT_KEY_FILE} is"),
             ));
         }
     };
@@ -191,7 +186,7 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
         return Err(Error::config(
             CLIENT_SECRET,
             format!(
-                "{CLIENT_SECRET} (or {CLIENT_SECRET_FILE}, {PRIVATE_KEY_FILE}, or {CLIENT_CERT_FILE} and {CLIENT_KEY_FILE}) is not set"
+                "(or {CLIENT_SECRET_FILE}, {PRIVATE_KEY_FILE}, or {CLIENT_CERT_FILE} and {CLIENT_KEY_FILE}) is not set"
             ),
         ));
     }
@@ -275,10 +270,7 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
     }
     if let Some(timeout) = get(TIMEOUT) {
         let secs: f64 = timeout.trim().parse().map_err(|_| {
-            Error::config(
-                TIMEOUT,
-                format!("{TIMEOUT}={timeout:?} is not a number of seconds"),
-            )
+            Error::config(TIMEOUT, format!("={timeout:?} is not a number of seconds"))
         })?;
         b = b.timeout(crate::config::options::seconds(TIMEOUT, secs)?);
         from.set("timeout", TIMEOUT);
@@ -290,7 +282,7 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
             _ => {
                 return Err(Error::config(
                     ALLOW_INSECURE_HTTP,
-                    format!("{ALLOW_INSECURE_HTTP}={flag:?} is not true/false"),
+                    format!("={flag:?} is not true/false"),
                 ));
             }
         };
@@ -300,18 +292,14 @@ fn read(get: &dyn Fn(&str) -> Option<String>, from: &mut Sources) -> Result<Toke
 }
 
 fn read_secret_file(path: &str) -> Result<String> {
-    let content = std::fs::read_to_string(path).map_err(|e| {
-        Error::config(
-            CLIENT_SECRET_FILE,
-            format!("{CLIENT_SECRET_FILE}: cannot read {path:?}: {e}"),
-        )
-    })?;
+    let content = std::fs::read_to_string(path)
+        .map_err(|e| Error::config(CLIENT_SECRET_FILE, format!(": cannot read {path:?}: {e}")))?;
     // Secret files written by `echo` or by Kubernetes end in a newline that is not part of the secret.
     let secret = content.trim_end_matches(['\n', '\r']).to_owned();
     if secret.is_empty() {
         return Err(Error::config(
             CLIENT_SECRET_FILE,
-            format!("{CLIENT_SECRET_FILE}: {path:?} is empty"),
+            format!(": {path:?} is empty"),
         ));
     }
     Ok(secret)

@@ -4,6 +4,7 @@
 pub mod env;
 pub(crate) mod options;
 pub(crate) mod params;
+pub mod settings;
 
 use std::fmt;
 use std::time::Duration;
@@ -263,14 +264,14 @@ impl TokenClientBuilder {
         if token_url.is_none() && issuer.is_none() {
             return Err(Error::config(
                 "token_url",
-                "token_url (or issuer, to discover it) is required",
+                "(or `issuer`, to discover it) is required",
             ));
         }
         let client_id = required(self.client_id, "client_id")?;
         if client_id.trim() != client_id || client_id.chars().any(char::is_control) {
             return Err(Error::config(
                 "client_id",
-                "client_id has leading/trailing whitespace or control characters",
+                "has leading/trailing whitespace or control characters",
             ));
         }
         let client_secret = self.client_secret.filter(|s| !s.is_empty());
@@ -285,9 +286,7 @@ impl TokenClientBuilder {
         {
             return Err(Error::config(
                 "token_url",
-                format!(
-                    "auth method {auth_method} presents a client certificate, which needs an https token_url"
-                ),
+                format!("must be https: auth method {auth_method} presents a client certificate"),
             ));
         }
         let scopes = normalize_scopes(self.scopes)?;
@@ -315,9 +314,7 @@ impl TokenClientBuilder {
         if !(1..=MAX_RESPONSE_BYTES).contains(&max_response_bytes) {
             return Err(Error::config(
                 "max_response_bytes",
-                format!(
-                    "max_response_bytes must be from 1 to {MAX_RESPONSE_BYTES}, not {max_response_bytes}"
-                ),
+                format!("must be from 1 to {MAX_RESPONSE_BYTES}, not {max_response_bytes}"),
             ));
         }
         for (name, _) in &self.extra_params {
@@ -328,7 +325,7 @@ impl TokenClientBuilder {
             return Err(Error::config(
                 "max_attempts",
                 format!(
-                    "max_attempts must be from 1 to {MAX_ATTEMPTS}, not {}",
+                    "must be from 1 to {MAX_ATTEMPTS}, not {}",
                     retry.max_attempts
                 ),
             ));
@@ -341,7 +338,7 @@ impl TokenClientBuilder {
         if !(refresh_ratio > 0.0 && refresh_ratio <= 1.0) {
             return Err(Error::config(
                 "refresh_ratio",
-                format!("refresh_ratio must be greater than 0 and at most 1, not {refresh_ratio}"),
+                format!("must be greater than 0 and at most 1, not {refresh_ratio}"),
             ));
         }
         let redactor = Redactor::new(&client_id, client_secret.as_ref());
@@ -410,7 +407,7 @@ pub(crate) struct ClientConfig {
 fn required(value: Option<String>, field: &str) -> Result<String> {
     match value {
         Some(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(Error::config(field, format!("{field} is required"))),
+        _ => Err(Error::config(field, "is required")),
     }
 }
 
@@ -418,15 +415,12 @@ fn required(value: Option<String>, field: &str) -> Result<String> {
 /// most `max`.
 pub(crate) fn bounded(d: Duration, field: &str, zero_ok: bool, max: Duration) -> Result<Duration> {
     if d.is_zero() && !zero_ok {
-        return Err(Error::config(
-            field,
-            format!("{field} must be greater than zero"),
-        ));
+        return Err(Error::config(field, "must be greater than zero"));
     }
     if d > max {
         return Err(Error::config(
             field,
-            format!("{field} must be at most {}s, not {d:?}", max.as_secs()),
+            format!("must be at most {}s, not {d:?}", max.as_secs()),
         ));
     }
     Ok(d)
@@ -458,7 +452,9 @@ pub(crate) fn normalize_scopes(scopes: Vec<String>) -> Result<Vec<String>> {
             {
                 return Err(Error::config(
                     "scopes",
-                    format!("scope {part:?} contains a character RFC 6749 §3.3 does not allow"),
+                    format!(
+                        ": {part:?} contains a character RFC 6749 §3.3 does not allow in a scope"
+                    ),
                 ));
             }
             out.push(part.to_owned());
@@ -487,7 +483,7 @@ fn check_credentials(
         None => {
             return Err(Error::config(
                 "client_secret",
-                "client_secret is required (or private_key / client_cert for key or certificate authentication)",
+                "is required (or `private_key` / `client_cert` for key or certificate authentication)",
             ));
         }
     };
@@ -499,7 +495,7 @@ fn check_credentials(
     if !needed {
         return Err(Error::config(
             field,
-            format!("{field} is required for auth method {method}"),
+            format!("is required for auth method {method}"),
         ));
     }
     for (present, field, credential) in [
@@ -509,9 +505,7 @@ fn check_credentials(
         if present && method.credential() != credential {
             return Err(Error::config(
                 field,
-                format!(
-                    "{field} is set but auth method {method} does not use it; remove one of them"
-                ),
+                format!("is set but auth method {method} does not use it; remove one of them"),
             ));
         }
     }
@@ -541,7 +535,7 @@ pub fn secureauth_issuer(tenant: &str, region: &str, workspace: &str) -> Result<
             return Err(Error::config(
                 field,
                 format!(
-                    "SecureAuth {field} {value:?} must be non-empty letters, digits, '-' or '_'"
+                    "must be non-empty letters, digits, '-' or '_' (a SecureAuth workspace part), not {value:?}"
                 ),
             ));
         }

@@ -1,10 +1,12 @@
 //! Client settings as plain data, the shape the Python keyword arguments and the Node options object both
-//! convert into. Turning them into a builder (parsing names, checking numbers) happens here once, so the
-//! bindings agree on every rule and every error message.
+//! convert into, setting by setting through [`ClientOptions::set`] (see `config::settings`). Turning them
+//! into a builder (the SecureAuth URLs, keys and certificates from text or files, numbers) happens here once,
+//! so the bindings agree on every rule and every error message.
 
 use std::time::Duration;
 
-use crate::config::{MAX_DURATION, TokenClientBuilder};
+use crate::config::settings::{Setting, SettingValue, Surface, core_number};
+use crate::config::{MAX_DURATION, TokenClientBuilder, secureauth_issuer, secureauth_token_url};
 use crate::credentials::auth_method::AuthMethod;
 use crate::credentials::secret::SecretString;
 use crate::credentials::signing_key::{SigningAlg, SigningKey};
@@ -16,6 +18,10 @@ use crate::error::{Error, Result};
 pub struct ClientOptions {
     pub token_url: Option<String>,
     pub issuer: Option<String>,
+    /// A SecureAuth workspace: the three together name its issuer and token URL.
+    pub tenant: Option<String>,
+    pub region: Option<String>,
+    pub workspace: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
     /// PEM (PKCS#8, PKCS#1, SEC1) or JWK text.
@@ -56,6 +62,36 @@ pub struct ClientOptions {
 impl ClientOptions {
     /// Applies these options on top of `builder` (a fresh one, or one from `secureauth` / the environment).
     pub fn apply(self, mut b: TokenClientBuilder) -> Result<TokenClientBuilder> {
+        match (&self.tenant, &self.region, &self.workspace) {
+            (None, None, None) => {}
+            (Some(tenant), Some(region), Some(workspace)) => {
+                if let Some(field) = [("token_url", &self.token_url), ("issuer", &self.issuer)]
+                    .into_iter()
+                    .find_map(|(name, v)| v.is_some().then_some(name))
+                {
+                    return Err(Error::config(
+                        field,
+                        "cannot be given with a SecureAuth workspace, whose `tenant`, `region` and `workspace` name the URLs",
+                    ));
+                }
+                b = b
+                    .issuer(secureauth_issuer(tenant, region, workspace)?)
+                    .token_url(secureauth_token_url(tenant, region, workspace)?);
+            }
+            (tenant, region, _) => {
+                let missing = if tenant.is_none() {
+                    "tenant"
+                } else if region.is_none() {
+                    "region"
+                } else {
+                    "workspace"
+                };
+                return Err(Error::config(
+                    missing,
+                    "is required: a SecureAuth workspace needs `tenant`, `region` and `workspace`",
+                ));
+            }
+        }
         if let Some(v) = self.token_url {
             b = b.token_url(v);
         }
@@ -89,10 +125,7 @@ impl ClientOptions {
             } else {
                 "signing_alg"
             };
-            return Err(Error::config(
-                field,
-                format!("{field} is set but there is no private_key"),
-            ));
+            return Err(Error::config(field, "is set but there is no `private_key`"));
         }
         if let Some(v) = self.assertion_audience {
             b = b.assertion_audience(v);
@@ -123,13 +156,17 @@ impl ClientOptions {
             (Some((_, field)), None) => {
                 return Err(Error::config(
                     "client_key",
-                    format!("{field} is set but client_key (or client_key_file) is not"),
+                    format!(
+                        "is missing: `{field}` is set, and needs `client_key` or `client_key_file`"
+                    ),
                 ));
             }
             (None, Some((_, field))) => {
                 return Err(Error::config(
                     "client_cert",
-                    format!("{field} is set but client_cert (or client_cert_file) is not"),
+                    format!(
+                        "is missing: `{field}` is set, and needs `client_cert` or `client_cert_file`"
+                    ),
                 ));
             }
         }
@@ -169,7 +206,7 @@ impl ClientOptions {
             if !(v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= (1u64 << 40) as f64) {
                 return Err(Error::config(
                     "max_response_bytes",
-                    format!("max_response_bytes must be a positive whole number, not {v}"),
+                    format!("must be a positive whole number, not {v}"),
                 ));
             }
             b = b.max_response_bytes(v as usize);
@@ -188,7 +225,7 @@ impl ClientOptions {
                 if !(v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= 100.0) {
                     return Err(Error::config(
                         "max_attempts",
-                        format!("max_attempts must be a whole number from 1 to 100, not {v}"),
+                        format!("must be a whole number from 1 to 100, not {v}"),
                     ));
                 }
                 p.max_attempts = v as u32;
@@ -217,6 +254,97 @@ impl ClientOptions {
     }
 }
 
+impl ClientOptions {
+    /// For the `secureauth` constructors of the bindings: the workspace must be named, all three parts.
+    pub fn require_workspace(&self) -> Result<()> {
+        for (field, value) in [
+            ("tenant", &self.tenant),
+            ("region", &self.region),
+            ("workspace", &self.workspace),
+        ] {
+            if value.is_none() {
+                return Err(Error::config(
+                    field,
+                    "is required for a SecureAuth workspace",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets `setting` to `value` as `surface` gave it (a binding has read it by the setting's kind): numbers
+    /// are checked and turned into the core's units here. The one place a declared setting meets its field.
+    pub fn set(&mut self, setting: &Setting, value: SettingValue, surface: Surface) -> Result<()> {
+        let name = setting.name;
+        let wrong = || {
+            Error::config(
+                name,
+                format!("has a value of the wrong kind ({:?})", setting.kind),
+            )
+        };
+        let text = |v: SettingValue| match v {
+            SettingValue::Text(s) => Ok(s),
+            _ => Err(wrong()),
+        };
+        let list = |v: SettingValue| match v {
+            SettingValue::List(l) => Ok(l),
+            _ => Err(wrong()),
+        };
+        let number = |v: SettingValue| match v {
+            SettingValue::Number(n) => core_number(setting, n, surface),
+            _ => Err(wrong()),
+        };
+        match name {
+            "token_url" => self.token_url = Some(text(value)?),
+            "issuer" => self.issuer = Some(text(value)?),
+            "tenant" => self.tenant = Some(text(value)?),
+            "region" => self.region = Some(text(value)?),
+            "workspace" => self.workspace = Some(text(value)?),
+            "client_id" => self.client_id = Some(text(value)?),
+            "client_secret" => self.client_secret = Some(SecretString::from(text(value)?)),
+            "private_key" => self.private_key = Some(SecretString::from(text(value)?)),
+            "private_key_file" => self.private_key_file = Some(text(value)?),
+            "private_key_id" => self.private_key_id = Some(text(value)?),
+            "signing_alg" => self.signing_alg = Some(text(value)?),
+            "assertion_audience" => self.assertion_audience = Some(text(value)?),
+            "client_cert" => self.client_cert = Some(text(value)?),
+            "client_cert_file" => self.client_cert_file = Some(text(value)?),
+            "client_key" => self.client_key = Some(SecretString::from(text(value)?)),
+            "client_key_file" => self.client_key_file = Some(text(value)?),
+            "ca_bundle" => self.ca_bundle = Some(text(value)?),
+            "ca_bundle_file" => self.ca_bundle_file = Some(text(value)?),
+            "auth_method" => self.auth_method = Some(text(value)?),
+            "scopes" => self.scopes = Some(list(value)?),
+            "audience" => self.audience = Some(text(value)?),
+            "resources" => self.resources = Some(list(value)?),
+            "extra_params" => match value {
+                SettingValue::Pairs(p) => self.extra_params = p,
+                _ => return Err(wrong()),
+            },
+            "timeout" => self.timeout_secs = Some(number(value)?),
+            "expiry_skew" => self.expiry_skew_secs = Some(number(value)?),
+            "default_lifetime" => self.default_lifetime_secs = Some(number(value)?),
+            "max_response_bytes" => self.max_response_bytes = Some(number(value)?),
+            "allow_insecure_http" => match value {
+                SettingValue::Flag(f) => self.allow_insecure_http = Some(f),
+                _ => return Err(wrong()),
+            },
+            "refresh_ratio" => self.refresh_ratio = Some(number(value)?),
+            "max_attempts" => self.max_attempts = Some(number(value)?),
+            "retry_backoff" => self.retry_backoff_secs = Some(number(value)?),
+            "retry_max_backoff" => self.retry_max_backoff_secs = Some(number(value)?),
+            "retry_deadline" => self.retry_deadline_secs = Some(number(value)?),
+            "max_retry_after" => self.max_retry_after_secs = Some(number(value)?),
+            other => {
+                return Err(Error::Internal(format!(
+                    "setting {other} is declared but has no field"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A value given inline or as a file to read, not both: its bytes and the name of the setting it came from.
 fn inline_or_file(
     inline: Option<&[u8]>,
@@ -227,17 +355,12 @@ fn inline_or_file(
     match (inline, path) {
         (Some(_), Some(_)) => Err(Error::config(
             inline_field,
-            format!("set either {inline_field} or {file_field}, not both"),
+            format!("and `{file_field}` are both set; give one of them"),
         )),
         (Some(bytes), None) => Ok(Some((bytes.to_vec(), inline_field))),
         (None, Some(path)) => std::fs::read(path)
             .map(|bytes| Some((bytes, file_field)))
-            .map_err(|e| {
-                Error::config(
-                    file_field,
-                    format!("{file_field}: cannot read {path:?}: {e}"),
-                )
-            }),
+            .map_err(|e| Error::config(file_field, format!(": cannot read {path:?}: {e}"))),
         (None, None) => Ok(None),
     }
 }
@@ -250,9 +373,7 @@ pub fn seconds(field: &str, value: f64) -> Result<Duration> {
     } else {
         Err(Error::config(
             field,
-            format!(
-                "{field} must be a number of seconds greater than 0 and at most {max}, not {value}"
-            ),
+            format!("must be a number of seconds greater than 0 and at most {max}, not {value}"),
         ))
     }
 }
@@ -268,6 +389,24 @@ fn seconds_or_zero(field: &str, value: f64) -> Result<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::settings::{CLIENT_SETTINGS, Kind};
+
+    #[test]
+    fn every_declared_setting_has_its_field() {
+        for setting in CLIENT_SETTINGS {
+            let value = match setting.kind {
+                Kind::List => SettingValue::List(vec!["a".into()]),
+                Kind::Pairs => SettingValue::Pairs(vec![("k".into(), "v".into())]),
+                Kind::Duration { .. } | Kind::Ratio => SettingValue::Number(1.0),
+                Kind::Count { min, .. } => SettingValue::Number(min as f64),
+                Kind::Flag => SettingValue::Flag(true),
+                _ => SettingValue::Text("x".into()),
+            };
+            ClientOptions::default()
+                .set(setting, value, Surface::Python)
+                .unwrap_or_else(|e| panic!("{}: {e}", setting.name));
+        }
+    }
 
     #[test]
     fn bad_numbers_name_their_field() {

@@ -33,7 +33,7 @@ pub(crate) fn check_extra_param(name: &str) -> Result<()> {
     if RESERVED_PARAMS.contains(&name) || name.is_empty() {
         return Err(Error::config(
             "extra_params",
-            format!("{name:?} is set by m2m-auth itself and cannot be an extra parameter"),
+            format!(": {name:?} is set by m2m-auth itself and cannot be an extra parameter"),
         ));
     }
     Ok(())

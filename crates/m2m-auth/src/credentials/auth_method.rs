@@ -84,7 +84,7 @@ impl FromStr for AuthMethod {
                 Error::config(
                     "auth_method",
                     format!(
-                        "unknown auth method {s:?}; expected one of {}",
+                        "{s:?} is not an auth method; expected one of {}",
                         known.join(", ")
                     ),
                 )

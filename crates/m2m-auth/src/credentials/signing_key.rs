@@ -47,7 +47,9 @@ impl SigningAlg {
             "ES256" => Ok(Self::ES256),
             other => Err(Error::config(
                 field,
-                format!("signing algorithm {other:?} is not supported; use RS256, PS256 or ES256"),
+                format!(
+                    "{other:?} is not a supported signing algorithm; use RS256, PS256 or ES256"
+                ),
             )),
         }
     }
@@ -76,14 +78,14 @@ impl SigningKey {
         if contains(pem, b"ENCRYPTED PRIVATE KEY") || contains(pem, b"Proc-Type: 4,ENCRYPTED") {
             return Err(Error::config(
                 FIELD,
-                "private_key is encrypted; give the decrypted key (e.g. from your secret store)",
+                "is encrypted; give the decrypted key (e.g. from your secret store)",
             ));
         }
         // The decoded key is zeroed when dropped; the key pair keeps its own copy (aws-lc clears it on free).
         let der = Zeroizing::new(PrivateKeyDer::from_pem_slice(pem).map_err(|e| {
             Error::config(
                 FIELD,
-                format!("private_key is not a PEM private key (PKCS#8, PKCS#1 or SEC1): {e}"),
+                format!("is not a PEM private key (PKCS#8, PKCS#1 or SEC1): {e}"),
             )
         })?);
         let pair = match &*der {
@@ -105,7 +107,7 @@ impl SigningKey {
             _ => {
                 return Err(Error::config(
                     FIELD,
-                    "private_key is of a kind that is not supported; use RSA or EC P-256",
+                    "is of a kind that is not supported; use RSA or EC P-256",
                 ));
             }
         };
@@ -116,21 +118,17 @@ impl SigningKey {
     /// `alg`, when present, are used.
     pub fn from_jwk(jwk: &str) -> Result<Self> {
         let jwk: Value = serde_json::from_str(jwk)
-            .map_err(|e| Error::config(FIELD, format!("private_key is not valid JWK JSON: {e}")))?;
+            .map_err(|e| Error::config(FIELD, format!("is not valid JWK JSON: {e}")))?;
         // Private members are zeroed when dropped.
         let member = |name: &str| -> Result<Zeroizing<Vec<u8>>> {
-            let text = jwk.get(name).and_then(Value::as_str).ok_or_else(|| {
-                Error::config(FIELD, format!("private_key JWK has no {name:?} member"))
-            })?;
+            let text = jwk
+                .get(name)
+                .and_then(Value::as_str)
+                .ok_or_else(|| Error::config(FIELD, format!("JWK has no {name:?} member")))?;
             URL_SAFE_NO_PAD
                 .decode(text.trim_end_matches('='))
                 .map(Zeroizing::new)
-                .map_err(|_| {
-                    Error::config(
-                        FIELD,
-                        format!("private_key JWK member {name:?} is not base64url"),
-                    )
-                })
+                .map_err(|_| Error::config(FIELD, format!("JWK member {name:?} is not base64url")))
         };
         let pair = match jwk.get("kty").and_then(Value::as_str) {
             Some("RSA") => {
@@ -155,7 +153,7 @@ impl SigningKey {
                 if crv != Some("P-256") {
                     return Err(Error::config(
                         FIELD,
-                        format!("private_key JWK curve {crv:?} is not supported; use P-256"),
+                        format!("JWK curve {crv:?} is not supported; use P-256"),
                     ));
                 }
                 let mut public = vec![0x04];
@@ -170,7 +168,7 @@ impl SigningKey {
             other => {
                 return Err(Error::config(
                     FIELD,
-                    format!("private_key JWK kty {other:?} is not supported; use RSA or EC"),
+                    format!("JWK kty {other:?} is not supported; use RSA or EC"),
                 ));
             }
         };
@@ -185,8 +183,8 @@ impl SigningKey {
     /// A key from text that is either PEM or a JWK (it starts with `{`).
     pub fn from_text(text: &[u8]) -> Result<Self> {
         if text.trim_ascii_start().starts_with(b"{") {
-            let json = std::str::from_utf8(text)
-                .map_err(|_| Error::config(FIELD, "private_key JWK is not UTF-8"))?;
+            let json =
+                std::str::from_utf8(text).map_err(|_| Error::config(FIELD, "JWK is not UTF-8"))?;
             Self::from_jwk(json)
         } else {
             Self::from_pem(text)
@@ -215,7 +213,7 @@ impl SigningKey {
             };
             return Err(Error::config(
                 "signing_alg",
-                format!("signing algorithm {} does not fit {kind}", alg.as_str()),
+                format!("{} does not fit {kind}", alg.as_str()),
             ));
         }
         self.alg = alg;
@@ -263,7 +261,7 @@ fn rsa(pair: std::result::Result<RsaKeyPair, aws_lc_rs::error::KeyRejected>) -> 
     pair.map(|p| KeyPair::Rsa(Arc::new(p))).map_err(|e| {
         Error::config(
             FIELD,
-            format!("private_key is not a usable RSA key (2048 bits or more): {e}"),
+            format!("is not a usable RSA key (2048 bits or more): {e}"),
         )
     })
 }
@@ -272,7 +270,7 @@ fn ec(pair: std::result::Result<EcdsaKeyPair, aws_lc_rs::error::KeyRejected>) ->
     pair.map(|p| KeyPair::Ec(Arc::new(p))).map_err(|e| {
         Error::config(
             FIELD,
-            format!("private_key is neither a usable RSA key nor an EC P-256 key: {e}"),
+            format!("is neither a usable RSA key nor an EC P-256 key: {e}"),
         )
     })
 }

@@ -25,30 +25,18 @@ impl ClientCertificate {
     pub fn from_pem(cert_pem: &[u8], key_pem: &[u8]) -> Result<Self> {
         let certs = CertificateDer::pem_slice_iter(cert_pem)
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| {
-                Error::config(
-                    "client_cert",
-                    format!("client_cert is not PEM certificates: {e}"),
-                )
-            })?;
+            .map_err(|e| Error::config("client_cert", format!("is not PEM certificates: {e}")))?;
         let leaf = certs
             .first()
-            .ok_or_else(|| Error::config("client_cert", "client_cert holds no PEM CERTIFICATE"))?;
-        PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| {
-            Error::config(
-                "client_key",
-                format!("client_key is not a PEM private key: {e}"),
-            )
-        })?;
+            .ok_or_else(|| Error::config("client_cert", "holds no PEM CERTIFICATE"))?;
+        PrivateKeyDer::from_pem_slice(key_pem)
+            .map_err(|e| Error::config("client_key", format!("is not a PEM private key: {e}")))?;
         // A copy of the key, zeroed when dropped.
         let mut both = zeroize::Zeroizing::new(key_pem.to_vec());
         both.push(b'\n');
         both.extend_from_slice(cert_pem);
         let identity = reqwest::Identity::from_pem(&both).map_err(|e| {
-            Error::config(
-                "client_cert",
-                format!("client_cert and client_key cannot be used: {e}"),
-            )
+            Error::config("client_cert", format!("and client_key cannot be used: {e}"))
         })?;
         Ok(Self {
             identity,
@@ -80,17 +68,10 @@ pub struct CaBundle(Vec<reqwest::Certificate>);
 
 impl CaBundle {
     pub fn from_pem(pem: &[u8]) -> Result<Self> {
-        let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-            Error::config(
-                "ca_bundle",
-                format!("ca_bundle is not PEM certificates: {e}"),
-            )
-        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| Error::config("ca_bundle", format!("is not PEM certificates: {e}")))?;
         if certs.is_empty() {
-            return Err(Error::config(
-                "ca_bundle",
-                "ca_bundle holds no PEM CERTIFICATE",
-            ));
+            return Err(Error::config("ca_bundle", "holds no PEM CERTIFICATE"));
         }
         Ok(Self(certs))
     }

@@ -66,7 +66,7 @@ pub(crate) async fn discover(
     Err(Error::config(
         "issuer",
         format!(
-            "issuer {issuer} has no metadata: {} not found",
+            "{issuer} has no metadata: {} not found",
             not_found.join(" and ")
         ),
     ))
@@ -98,7 +98,7 @@ pub(crate) fn parse_metadata(
         return Err(Error::config(
             "issuer",
             format!(
-                "discovery document {url} is for issuer {:?}, not {issuer}",
+                ": the discovery document {url} is for issuer {:?}, not {issuer}",
                 server_text(stated)
             ),
         ));

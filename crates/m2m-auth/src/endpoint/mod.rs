@@ -73,7 +73,7 @@ async fn from_metadata(
         return Err(Error::config(
             "auth_method",
             format!(
-                "the authorization server {issuer} does not support auth method {}; it supports {}",
+                ": {} is not supported by the authorization server {issuer}; it supports {}",
                 cfg.auth_method,
                 methods.join(", ")
             ),

@@ -31,12 +31,12 @@ pub(crate) fn form_fields(
     let secret = || {
         cfg.client_secret
             .as_ref()
-            .ok_or_else(|| Error::config("client_secret", "client_secret is required"))
+            .ok_or_else(|| Error::config("client_secret", "is required"))
     };
     let key = || {
         cfg.private_key
             .as_ref()
-            .ok_or_else(|| Error::config("private_key", "private_key is required"))
+            .ok_or_else(|| Error::config("private_key", "is required"))
     };
     if cfg.auth_method != AuthMethod::ClientSecretBasic {
         fields.push(("client_id".into(), cfg.client_id.clone()));
@@ -127,10 +127,15 @@ pub(crate) async fn request_token(
         let secret = cfg
             .client_secret
             .as_ref()
-            .ok_or_else(|| Error::config("client_secret", "client_secret is required"))?;
+            .ok_or_else(|| Error::config("client_secret", "is required"))?;
         let mut value =
             HeaderValue::from_str(&basic_authorization(&cfg.client_id, secret.expose())).map_err(
-                |_| Error::config("client_secret", "client credentials cannot form a header"),
+                |_| {
+                    Error::config(
+                        "client_secret",
+                        "and `client_id` cannot form an Authorization header",
+                    )
+                },
             )?;
         value.set_sensitive(true);
         request = request.header(AUTHORIZATION, value);

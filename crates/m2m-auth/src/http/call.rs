@@ -96,26 +96,27 @@ impl TokenClient {
             Method::from_bytes(request.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
                 Error::config(
                     "method",
-                    format!("{:?} is not an HTTP method", request.method),
+                    format!(": {:?} is not an HTTP method", request.method),
                 )
             })?;
         let url = self.check_api_url(&request.url)?;
         bounded(request.timeout, "timeout", false, MAX_DURATION)?;
         let mut headers = reqwest::header::HeaderMap::new();
         for (name, value) in &request.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| Error::config("headers", format!("{name:?} is not a header name")))?;
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                Error::config("headers", format!(": {name:?} is not a header name"))
+            })?;
             if name == AUTHORIZATION {
                 // The token is this call's Authorization; a second one would be ambiguous at best.
                 return Err(Error::config(
                     "headers",
-                    "headers must not contain Authorization: call() sends the client's token in it",
+                    "must not contain Authorization: call() sends the client's token in it",
                 ));
             }
             let value = HeaderValue::from_str(value).map_err(|_| {
                 Error::config(
                     "headers",
-                    format!("the value of {name} is not a header value"),
+                    format!(": the value of {name} is not a header value"),
                 )
             })?;
             headers.append(name, value);

@@ -45,10 +45,7 @@ pub(crate) fn http_client(cfg: &ClientConfig) -> Result<reqwest::Client> {
         match &cfg.client_cert {
             Some(_) => Error::config(
                 "client_key",
-                format!(
-                    "the client certificate and key cannot be used together: {}",
-                    chain(&e)
-                ),
+                format!("cannot be used with the client certificate: {}", chain(&e)),
             ),
             None => Error::Internal(format!("cannot build the HTTP client: {}", chain(&e))),
         }

@@ -16,7 +16,7 @@ pub(crate) fn check_endpoint_url(raw: &str, field: &str, allow_insecure_http: bo
     if url.fragment().is_some() {
         return Err(Error::config(
             field,
-            format!("{field} {url} must not have a #fragment"),
+            format!("{url} must not have a #fragment"),
         ));
     }
     check_scheme(
@@ -50,14 +50,12 @@ fn parse(raw: &str, field: &str) -> Result<Url> {
         } else {
             format!("{:?}", server_text(raw))
         };
-        Error::config(field, format!("{field} {shown} is not a URL: {e}"))
+        Error::config(field, format!("{shown} is not a URL: {e}"))
     })?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::config(
             field,
-            format!(
-                "{field} must not contain user:password; m2m-auth sends the credentials itself"
-            ),
+            "must not contain user:password; m2m-auth sends the credentials itself",
         ));
     }
     Ok(url)
@@ -70,14 +68,11 @@ fn check_scheme(url: &Url, field: &str, allow_insecure_http: bool, danger: &str)
         "http" => Err(Error::config(
             field,
             format!(
-                "{field} {url} is plain http: {danger}. Use https, or allow_insecure_http for a network you \
+                "{url} is plain http: {danger}. Use https, or allow_insecure_http for a network you \
                  trust (loopback is always allowed)"
             ),
         )),
-        other => Err(Error::config(
-            field,
-            format!("{field} must be https, not {other}:"),
-        )),
+        other => Err(Error::config(field, format!("must be https, not {other}:"))),
     }
 }
 

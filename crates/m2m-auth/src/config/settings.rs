@@ -1,0 +1,588 @@
+//! Every setting of a `TokenClient`, declared once: its name on each surface (Rust and Python, Node, the
+//! environment, the CLI), the kind of value it takes, its default and a line of documentation. The Python and
+//! Node conversions look settings up here and convert values by their kind; an error carries the setting's
+//! core name and each surface renders its own (see [`render`]). Adding a setting is a line here and its use
+//! in [`crate::ClientOptions::set`].
+
+use crate::config::MAX_DURATION;
+use crate::error::{Error, Result};
+
+/// Where a setting is written. Each names it its own way; Node counts time in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// Rust and Python: the core name (`token_url`, `timeout` in seconds).
+    Rust,
+    Python,
+    /// camelCase, durations in milliseconds (`timeoutMs`).
+    Node,
+    /// `M2M_*` environment variables (`from_env()`, `fromEnv()`, the CLI).
+    Env,
+}
+
+/// What a setting takes, and so how each surface reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    /// Text never shown (the client secret).
+    Secret,
+    /// A private key: PEM or JWK text (Python also bytes or a dict, Node a Buffer or an object).
+    Key,
+    /// PEM text (Python also bytes, Node a Buffer).
+    Pem,
+    /// PEM text of a private key, never shown.
+    SecretPem,
+    /// A file path.
+    Path,
+    /// A list of strings (the environment: separated by spaces or commas).
+    List,
+    /// Names and values (a dict / an object).
+    Pairs,
+    /// A duration: seconds, or milliseconds in Node; at most a day. `zero_ok`: zero turns the thing off.
+    Duration {
+        zero_ok: bool,
+    },
+    /// A whole number from `min` to `max`.
+    Count {
+        min: u64,
+        max: u64,
+    },
+    /// A share: greater than 0, at most 1.
+    Ratio,
+    Flag,
+}
+
+/// Which constructors take a setting besides the common ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// Every constructor.
+    Common,
+    /// The endpoint itself: `TokenClient(token_url=…, issuer=…)`, not `secureauth()` or `from_issuer()`.
+    Endpoint,
+    /// The parts of a SecureAuth workspace: `secureauth()` only.
+    Workspace,
+}
+
+/// One setting.
+#[derive(Debug)]
+pub struct Setting {
+    /// The core's name: the Rust builder's and Python's keyword.
+    pub name: &'static str,
+    /// The Node option.
+    pub node: &'static str,
+    /// The environment variable, where the environment can set it.
+    pub env: Option<&'static str>,
+    pub kind: Kind,
+    pub group: Group,
+    /// The default, as the README says it.
+    pub default: &'static str,
+    pub doc: &'static str,
+}
+
+impl Setting {
+    /// Its name on `surface` (the environment variable, or the core name where the environment has none).
+    pub fn name_on(&self, surface: Surface) -> &'static str {
+        match surface {
+            Surface::Rust | Surface::Python => self.name,
+            Surface::Node => self.node,
+            Surface::Env => self.env.unwrap_or(self.name),
+        }
+    }
+}
+
+const fn setting(
+    name: &'static str,
+    node: &'static str,
+    env: Option<&'static str>,
+    kind: Kind,
+    group: Group,
+    default: &'static str,
+    doc: &'static str,
+) -> Setting {
+    Setting {
+        name,
+        node,
+        env,
+        kind,
+        group,
+        default,
+        doc,
+    }
+}
+
+use Group::{Common, Endpoint, Workspace};
+use Kind::*;
+
+const DURATION: Kind = Duration { zero_ok: false };
+const DURATION_OR_OFF: Kind = Duration { zero_ok: true };
+
+/// Every setting of a `TokenClient`, in the order the README's configuration table lists them.
+pub const CLIENT_SETTINGS: &[Setting] = &[
+    setting(
+        "token_url",
+        "tokenUrl",
+        Some("M2M_TOKEN_URL"),
+        Text,
+        Endpoint,
+        "required (or issuer)",
+        "The token endpoint URL.",
+    ),
+    setting(
+        "issuer",
+        "issuer",
+        Some("M2M_ISSUER"),
+        Text,
+        Endpoint,
+        "none",
+        "The issuer whose metadata names the token endpoint (and its mutual-TLS alias).",
+    ),
+    setting(
+        "tenant",
+        "tenant",
+        Some("M2M_SECUREAUTH_TENANT"),
+        Text,
+        Workspace,
+        "none",
+        "SecureAuth tenant: with region and workspace, instead of token_url.",
+    ),
+    setting(
+        "region",
+        "region",
+        Some("M2M_SECUREAUTH_REGION"),
+        Text,
+        Workspace,
+        "none",
+        "SecureAuth region.",
+    ),
+    setting(
+        "workspace",
+        "workspace",
+        Some("M2M_SECUREAUTH_WORKSPACE"),
+        Text,
+        Workspace,
+        "none",
+        "SecureAuth workspace.",
+    ),
+    setting(
+        "client_id",
+        "clientId",
+        Some("M2M_CLIENT_ID"),
+        Text,
+        Common,
+        "required",
+        "The client's id.",
+    ),
+    setting(
+        "client_secret",
+        "clientSecret",
+        Some("M2M_CLIENT_SECRET"),
+        Secret,
+        Common,
+        "none",
+        "The client secret (client_secret_post, client_secret_basic, client_secret_jwt).",
+    ),
+    setting(
+        "private_key",
+        "privateKey",
+        Some("M2M_PRIVATE_KEY"),
+        Key,
+        Common,
+        "none",
+        "The private key for private_key_jwt: PEM (PKCS#8, PKCS#1, SEC1) or a JWK.",
+    ),
+    setting(
+        "private_key_file",
+        "privateKeyFile",
+        Some("M2M_PRIVATE_KEY_FILE"),
+        Path,
+        Common,
+        "none",
+        "A file holding the private key.",
+    ),
+    setting(
+        "private_key_id",
+        "privateKeyId",
+        Some("M2M_PRIVATE_KEY_ID"),
+        Text,
+        Common,
+        "the JWK's kid",
+        "The kid of client assertions.",
+    ),
+    setting(
+        "signing_alg",
+        "signingAlg",
+        Some("M2M_SIGNING_ALG"),
+        Text,
+        Common,
+        "RS256 or ES256 by key",
+        "RS256, PS256 or ES256.",
+    ),
+    setting(
+        "assertion_audience",
+        "assertionAudience",
+        Some("M2M_ASSERTION_AUDIENCE"),
+        Text,
+        Common,
+        "the token endpoint URL",
+        "The aud of client assertions.",
+    ),
+    setting(
+        "client_cert",
+        "clientCert",
+        None,
+        Pem,
+        Common,
+        "none",
+        "The client certificate chain (PEM), leaf first, for mutual TLS.",
+    ),
+    setting(
+        "client_cert_file",
+        "clientCertFile",
+        Some("M2M_CLIENT_CERT_FILE"),
+        Path,
+        Common,
+        "none",
+        "A file holding the client certificate chain.",
+    ),
+    setting(
+        "client_key",
+        "clientKey",
+        None,
+        SecretPem,
+        Common,
+        "none",
+        "The private key (PEM) of the client certificate.",
+    ),
+    setting(
+        "client_key_file",
+        "clientKeyFile",
+        Some("M2M_CLIENT_KEY_FILE"),
+        Path,
+        Common,
+        "none",
+        "A file holding the client certificate's private key.",
+    ),
+    setting(
+        "ca_bundle",
+        "caBundle",
+        None,
+        Pem,
+        Common,
+        "the system's CAs",
+        "CA certificates (PEM) to trust instead of the system's.",
+    ),
+    setting(
+        "ca_bundle_file",
+        "caBundleFile",
+        Some("M2M_CA_BUNDLE_FILE"),
+        Path,
+        Common,
+        "the system's CAs",
+        "A file holding the CA certificates.",
+    ),
+    setting(
+        "auth_method",
+        "authMethod",
+        Some("M2M_AUTH_METHOD"),
+        Text,
+        Common,
+        "from the credential",
+        "How the client authenticates at the token endpoint.",
+    ),
+    setting(
+        "scopes",
+        "scopes",
+        Some("M2M_SCOPE"),
+        List,
+        Common,
+        "none",
+        "The scopes to ask for.",
+    ),
+    setting(
+        "audience",
+        "audience",
+        Some("M2M_AUDIENCE"),
+        Text,
+        Common,
+        "none",
+        "The audience to ask for.",
+    ),
+    setting(
+        "resources",
+        "resources",
+        Some("M2M_RESOURCE"),
+        List,
+        Common,
+        "none",
+        "RFC 8707 resource indicators.",
+    ),
+    setting(
+        "extra_params",
+        "extraParams",
+        None,
+        Pairs,
+        Common,
+        "none",
+        "Extra form fields of every token request.",
+    ),
+    setting(
+        "timeout",
+        "timeoutMs",
+        Some("M2M_TIMEOUT"),
+        DURATION,
+        Common,
+        "10 s",
+        "How long one request to the token endpoint may take.",
+    ),
+    setting(
+        "expiry_skew",
+        "expirySkewMs",
+        None,
+        DURATION_OR_OFF,
+        Common,
+        "30 s",
+        "No token is handed out this close to its expiry (capped at a tenth of its lifetime).",
+    ),
+    setting(
+        "default_lifetime",
+        "defaultLifetimeMs",
+        None,
+        DURATION,
+        Common,
+        "300 s",
+        "The lifetime when neither expires_in nor a JWT exp says.",
+    ),
+    setting(
+        "max_response_bytes",
+        "maxResponseBytes",
+        None,
+        Count {
+            min: 1,
+            max: 64 << 20,
+        },
+        Common,
+        "1 MiB",
+        "The largest token response read.",
+    ),
+    setting(
+        "allow_insecure_http",
+        "allowInsecureHttp",
+        Some("M2M_ALLOW_INSECURE_HTTP"),
+        Flag,
+        Common,
+        "false",
+        "Allow plain http to hosts other than loopback.",
+    ),
+    setting(
+        "refresh_ratio",
+        "refreshRatio",
+        None,
+        Ratio,
+        Common,
+        "0.8",
+        "The share of a token's lifetime after which a background refresh starts (1: none).",
+    ),
+    setting(
+        "max_attempts",
+        "maxAttempts",
+        None,
+        Count { min: 1, max: 100 },
+        Common,
+        "4",
+        "Requests per fetch (1 turns retries off).",
+    ),
+    setting(
+        "retry_backoff",
+        "retryBackoffMs",
+        None,
+        DURATION_OR_OFF,
+        Common,
+        "0.2 s",
+        "The wait before the first retry; it doubles per retry, with full jitter.",
+    ),
+    setting(
+        "retry_max_backoff",
+        "retryMaxBackoffMs",
+        None,
+        DURATION_OR_OFF,
+        Common,
+        "10 s",
+        "The longest wait between retries.",
+    ),
+    setting(
+        "retry_deadline",
+        "retryDeadlineMs",
+        None,
+        DURATION,
+        Common,
+        "30 s",
+        "All attempts of one fetch end within this.",
+    ),
+    setting(
+        "max_retry_after",
+        "maxRetryAfterMs",
+        None,
+        DURATION_OR_OFF,
+        Common,
+        "60 s",
+        "A longer Retry-After ends the retries.",
+    ),
+];
+
+/// The setting `name` has on `surface`, if any.
+pub fn find(surface: Surface, name: &str) -> Option<&'static Setting> {
+    CLIENT_SETTINGS.iter().find(|s| s.name_on(surface) == name)
+}
+
+/// The name on `surface` of the setting whose core name is `name`; other names (an environment variable, a
+/// field that is no setting) stay as they are.
+pub fn name_on(name: &str, surface: Surface) -> &str {
+    CLIENT_SETTINGS
+        .iter()
+        .find(|s| s.name == name)
+        .map_or(name, |s| s.name_on(surface))
+}
+
+/// A configuration error as `surface` shows it: its setting's name, then what is wrong, with every
+/// `` `setting` `` the message refers to named as on `surface`.
+pub fn render(field: &str, message: &str, surface: Surface) -> String {
+    let mut out = String::from(name_on(field, surface));
+    if !message.starts_with([':', '=', ',']) {
+        out.push(' ');
+    }
+    let mut rest = message;
+    while let Some(start) = rest.find('`') {
+        let Some(len) = rest[start + 1..].find('`') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push_str(name_on(&rest[start + 1..start + 1 + len], surface));
+        rest = &rest[start + len + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A value as a binding read it, before the core checks it against its setting.
+#[derive(Debug, Clone)]
+pub enum SettingValue {
+    Text(String),
+    List(Vec<String>),
+    Pairs(Vec<(String, String)>),
+    Number(f64),
+    Flag(bool),
+}
+
+/// How a number of `setting`, given on `surface`, reads in the core's units, if it is within bounds:
+/// durations become seconds (Node gives milliseconds), counts whole numbers.
+pub fn core_number(setting: &Setting, value: f64, surface: Surface) -> Result<f64> {
+    let problem = |what: String| {
+        Err(Error::config(
+            setting.name,
+            format!("must be {what}, not {value}"),
+        ))
+    };
+    match setting.kind {
+        Duration { zero_ok } => {
+            let (unit, scale) = match surface {
+                Surface::Node => ("milliseconds", 1000.0),
+                _ => ("seconds", 1.0),
+            };
+            let max = MAX_DURATION.as_secs_f64() * scale;
+            let low_ok = if zero_ok { value >= 0.0 } else { value > 0.0 };
+            if value.is_finite() && low_ok && value <= max {
+                Ok(value / scale)
+            } else if zero_ok {
+                problem(format!("a number of {unit} from 0 to {max}"))
+            } else {
+                problem(format!(
+                    "a number of {unit} greater than 0 and at most {max}"
+                ))
+            }
+        }
+        Count { min, max } => {
+            if value.is_finite()
+                && value.fract() == 0.0
+                && value >= min as f64
+                && value <= max as f64
+            {
+                Ok(value)
+            } else {
+                problem(format!("a whole number from {min} to {max}"))
+            }
+        }
+        Ratio => {
+            if value > 0.0 && value <= 1.0 {
+                Ok(value)
+            } else {
+                problem("greater than 0 and at most 1".to_owned())
+            }
+        }
+        _ => problem("no number".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_on_every_surface() {
+        for surface in [Surface::Rust, Surface::Node, Surface::Env] {
+            let mut names: Vec<&str> = CLIENT_SETTINGS
+                .iter()
+                .filter(|s| surface != Surface::Env || s.env.is_some())
+                .map(|s| s.name_on(surface))
+                .collect();
+            let n = names.len();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), n, "{surface:?}");
+        }
+    }
+
+    #[test]
+    fn node_durations_end_in_ms() {
+        for s in CLIENT_SETTINGS {
+            assert_eq!(
+                matches!(s.kind, Duration { .. }),
+                s.node.ends_with("Ms"),
+                "{}",
+                s.name
+            );
+        }
+    }
+
+    #[test]
+    fn errors_render_each_surface_name() {
+        let message = "is set but `client_key` is not";
+        assert_eq!(
+            render("client_cert_file", message, Surface::Node),
+            "clientCertFile is set but clientKey is not"
+        );
+        assert_eq!(
+            render("client_cert_file", message, Surface::Env),
+            "M2M_CLIENT_CERT_FILE is set but client_key is not"
+        );
+        assert_eq!(render("url", ": bad", Surface::Node), "url: bad");
+    }
+
+    #[test]
+    fn numbers_in_the_surface_unit() {
+        let timeout = find(Surface::Node, "timeoutMs").expect("timeoutMs");
+        assert_eq!(
+            core_number(timeout, 2500.0, Surface::Node).expect("ok"),
+            2.5
+        );
+        let Error::Config { field, message } =
+            core_number(timeout, -1.0, Surface::Node).expect_err("negative")
+        else {
+            panic!("a config error")
+        };
+        assert_eq!(
+            render(&field, &message, Surface::Node),
+            "timeoutMs must be a number of milliseconds greater than 0 and at most 86400000, not -1"
+        );
+        let attempts = find(Surface::Python, "max_attempts").expect("max_attempts");
+        assert!(core_number(attempts, 1.5, Surface::Python).is_err());
+    }
+}
