@@ -18,6 +18,8 @@ export interface TokenClientOptions {
   issuer?: string
   clientId?: string
   clientSecret?: string
+  /** A file holding the client secret (a trailing newline is not part of it). */
+  clientSecretFile?: string
   /** Default: `private_key_jwt` with a privateKey, `client_secret_post` with a secret (as SecureAuth's quick
    *  start shows), `tls_client_auth` with only a client certificate. */
   authMethod?: AuthMethod

@@ -99,6 +99,7 @@ class ApiResponse:
 class _ClientSettings(TypedDict, total=False):
     client_id: str
     client_secret: str
+    client_secret_file: _StrPath
     auth_method: _AuthMethod
     private_key: str | bytes | Mapping[str, Any]
     private_key_file: _StrPath

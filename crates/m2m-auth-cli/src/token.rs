@@ -5,76 +5,72 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use std::collections::HashMap;
+
 use clap::Args;
+use m2m_auth::settings::{CLIENT_SETTINGS, Kind, Setting};
 use m2m_auth::{ErrorKind, env};
 use serde_json::json;
 
-/// The client settings every command that needs a token takes.
-#[derive(Debug, Args)]
+/// The client settings every command that needs a token takes: one flag per declared setting that has one
+/// (`m2m_auth::settings`), each with its environment variable behind it.
+#[derive(Debug, Clone, Default)]
 pub struct ClientArgs {
-    /// Token endpoint URL.
-    #[arg(long, env = env::TOKEN_URL)]
-    token_url: Option<String>,
-    /// Issuer whose metadata names the token endpoint (and its mutual-TLS alias).
-    #[arg(long, env = env::ISSUER)]
-    issuer: Option<String>,
-    /// SecureAuth tenant (with --region and --workspace, instead of --token-url).
-    #[arg(long, env = env::SECUREAUTH_TENANT)]
-    tenant: Option<String>,
-    #[arg(long, env = env::SECUREAUTH_REGION)]
-    region: Option<String>,
-    #[arg(long, env = env::SECUREAUTH_WORKSPACE)]
-    workspace: Option<String>,
-    #[arg(long, env = env::CLIENT_ID)]
-    client_id: Option<String>,
-    /// Prefer the environment variable or --client-secret-file: a flag is visible to other users in `ps`.
-    #[arg(long, env = env::CLIENT_SECRET, hide_env_values = true)]
-    client_secret: Option<String>,
-    /// A file holding the client secret (a trailing newline is ignored).
-    #[arg(long, env = env::CLIENT_SECRET_FILE)]
-    client_secret_file: Option<String>,
-    /// Private key for private_key_jwt: a PEM (PKCS#8, PKCS#1, SEC1) or JWK file.
-    #[arg(long, env = env::PRIVATE_KEY_FILE)]
-    private_key_file: Option<String>,
-    /// The private key itself (PEM or JWK); only from the environment, never a flag.
-    #[arg(skip = std::env::var(env::PRIVATE_KEY).ok())]
-    private_key: Option<String>,
-    /// The `kid` of client assertions.
-    #[arg(long, env = env::PRIVATE_KEY_ID)]
-    private_key_id: Option<String>,
-    /// RS256 (RSA default), PS256 or ES256.
-    #[arg(long, env = env::SIGNING_ALG)]
-    signing_alg: Option<String>,
-    /// The `aud` of client assertions (default: the token endpoint URL).
-    #[arg(long, env = env::ASSERTION_AUDIENCE)]
-    assertion_audience: Option<String>,
-    /// Client certificate chain (PEM) for mutual TLS.
-    #[arg(long, env = env::CLIENT_CERT_FILE)]
-    client_cert_file: Option<String>,
-    /// Private key (PEM) of the client certificate.
-    #[arg(long, env = env::CLIENT_KEY_FILE)]
-    client_key_file: Option<String>,
-    /// CA certificates (PEM) to trust instead of the system's.
-    #[arg(long, env = env::CA_BUNDLE_FILE)]
-    ca_bundle_file: Option<String>,
-    /// client_secret_post (default with a secret), client_secret_basic, client_secret_jwt, private_key_jwt
-    /// (default with a key), tls_client_auth (default with only a certificate), self_signed_tls_client_auth.
-    #[arg(long, env = env::AUTH_METHOD)]
-    auth_method: Option<String>,
-    /// Scopes, space- or comma-separated.
-    #[arg(long, env = env::SCOPE)]
-    scope: Option<String>,
-    #[arg(long, env = env::AUDIENCE)]
-    audience: Option<String>,
-    /// RFC 8707 resource indicators, space-separated.
-    #[arg(long, env = env::RESOURCE)]
-    resource: Option<String>,
-    /// Seconds one token request may take.
-    #[arg(long, env = env::TIMEOUT)]
-    timeout: Option<String>,
-    /// Allow plain http to a host that is not loopback.
-    #[arg(long, env = env::ALLOW_INSECURE_HTTP)]
-    allow_insecure_http: Option<String>,
+    /// Flag values (or their variables' values, which clap reads), by variable name.
+    values: HashMap<&'static str, String>,
+}
+
+/// The settings the command line takes: those with both a flag and a variable.
+fn flags() -> impl Iterator<Item = (&'static Setting, &'static str, &'static str)> {
+    CLIENT_SETTINGS
+        .iter()
+        .filter_map(|s| Some((s, s.cli?, s.env?)))
+}
+
+impl Args for ClientArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        flags().fold(cmd, |cmd, (setting, flag, variable)| {
+            let secret = matches!(setting.kind, Kind::Secret | Kind::SecretPem);
+            cmd.arg(
+                clap::Arg::new(flag)
+                    .long(flag)
+                    .env(variable)
+                    .hide_env_values(secret)
+                    .value_name(match setting.kind {
+                        Kind::Duration { .. } => "SECONDS",
+                        Kind::Count { .. } => "N",
+                        Kind::Ratio => "RATIO",
+                        Kind::Flag => "BOOL",
+                        Kind::Path => "PATH",
+                        Kind::List => "LIST",
+                        _ => "VALUE",
+                    })
+                    .help(setting.doc),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl clap::FromArgMatches for ClientArgs {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let values = flags()
+            .filter_map(|(_, flag, variable)| {
+                matches
+                    .get_one::<String>(flag)
+                    .map(|v| (variable, v.clone()))
+            })
+            .collect();
+        Ok(Self { values })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
 }
 
 #[derive(Debug, Args)]
@@ -101,47 +97,23 @@ impl ClientArgs {
             })
     }
 
+    /// A setting's value by its variable: the flag (or the variable, as clap read it), else the variable of
+    /// a setting that has no flag (a private key is never a flag).
     fn lookup(&self, name: &str) -> Option<String> {
-        let value = match name {
-            env::TOKEN_URL => &self.token_url,
-            env::ISSUER => &self.issuer,
-            env::PRIVATE_KEY => &self.private_key,
-            env::PRIVATE_KEY_FILE => &self.private_key_file,
-            env::PRIVATE_KEY_ID => &self.private_key_id,
-            env::SIGNING_ALG => &self.signing_alg,
-            env::ASSERTION_AUDIENCE => &self.assertion_audience,
-            env::CLIENT_CERT_FILE => &self.client_cert_file,
-            env::CLIENT_KEY_FILE => &self.client_key_file,
-            env::CA_BUNDLE_FILE => &self.ca_bundle_file,
-            env::SECUREAUTH_TENANT => &self.tenant,
-            env::SECUREAUTH_REGION => &self.region,
-            env::SECUREAUTH_WORKSPACE => &self.workspace,
-            env::CLIENT_ID => &self.client_id,
-            env::CLIENT_SECRET => &self.client_secret,
-            env::CLIENT_SECRET_FILE => &self.client_secret_file,
-            env::AUTH_METHOD => &self.auth_method,
-            env::SCOPE => &self.scope,
-            env::AUDIENCE => &self.audience,
-            env::RESOURCE => &self.resource,
-            env::TIMEOUT => &self.timeout,
-            env::ALLOW_INSECURE_HTTP => &self.allow_insecure_http,
-            _ => return None,
-        };
-        value.clone()
+        self.values
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok())
     }
 }
 
 /// Errors name the environment variable; on the command line the flag is the other way to set it.
 fn flag_hint(e: &m2m_auth::Error) -> String {
     match e {
-        m2m_auth::Error::Config { field, .. } if field.starts_with("M2M_") => {
-            let flag = field
-                .trim_start_matches("M2M_")
-                .trim_start_matches("SECUREAUTH_")
-                .to_ascii_lowercase()
-                .replace('_', "-");
-            format!(" [flag: --{flag}]")
-        }
+        m2m_auth::Error::Config { field, .. } => flags()
+            .find(|(_, _, variable)| variable == field)
+            .map(|(_, flag, _)| format!(" [flag: --{flag}]"))
+            .unwrap_or_default(),
         _ => String::new(),
     }
 }

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use zeroize::Zeroizing;
+
 use crate::config::settings::{Setting, SettingValue, Surface, core_number};
 use crate::config::{MAX_DURATION, TokenClientBuilder, secureauth_issuer, secureauth_token_url};
 use crate::credentials::auth_method::AuthMethod;
@@ -24,6 +26,7 @@ pub struct ClientOptions {
     pub workspace: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
+    pub client_secret_file: Option<String>,
     /// PEM (PKCS#8, PKCS#1, SEC1) or JWK text.
     pub private_key: Option<SecretString>,
     pub private_key_file: Option<String>,
@@ -101,8 +104,17 @@ impl ClientOptions {
         if let Some(v) = self.client_id {
             b = b.client_id(v);
         }
-        if let Some(v) = self.client_secret {
-            b = b.client_secret(v);
+        // An empty secret counts as none given (the builder treats it so too); an empty file is a mistake.
+        if let Some((bytes, field)) = inline_or_file(
+            self.client_secret
+                .as_ref()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.expose().as_bytes()),
+            "client_secret",
+            self.client_secret_file.as_deref(),
+            "client_secret_file",
+        )? {
+            b = b.client_secret(secret_text(bytes, field)?);
         }
         let key_text = inline_or_file(
             self.private_key.as_ref().map(|k| k.expose().as_bytes()),
@@ -154,16 +166,27 @@ impl ClientOptions {
             }
             (None, None) => {}
             (Some((_, field)), None) => {
+                // Named as the certificate was given: a file wants a key file.
+                let missing = if field == "client_cert_file" {
+                    "client_key_file"
+                } else {
+                    "client_key"
+                };
                 return Err(Error::config(
-                    "client_key",
+                    missing,
                     format!(
                         "is missing: `{field}` is set, and needs `client_key` or `client_key_file`"
                     ),
                 ));
             }
             (None, Some((_, field))) => {
+                let missing = if field == "client_key_file" {
+                    "client_cert_file"
+                } else {
+                    "client_cert"
+                };
                 return Err(Error::config(
-                    "client_cert",
+                    missing,
                     format!(
                         "is missing: `{field}` is set, and needs `client_cert` or `client_cert_file`"
                     ),
@@ -302,6 +325,7 @@ impl ClientOptions {
             "workspace" => self.workspace = Some(text(value)?),
             "client_id" => self.client_id = Some(text(value)?),
             "client_secret" => self.client_secret = Some(SecretString::from(text(value)?)),
+            "client_secret_file" => self.client_secret_file = Some(text(value)?),
             "private_key" => self.private_key = Some(SecretString::from(text(value)?)),
             "private_key_file" => self.private_key_file = Some(text(value)?),
             "private_key_id" => self.private_key_id = Some(text(value)?),
@@ -345,21 +369,42 @@ impl ClientOptions {
     }
 }
 
+/// The secret as given, or read from a file: written by `echo` or by Kubernetes, such files end in a newline
+/// that is not part of the secret.
+fn secret_text(bytes: Zeroizing<Vec<u8>>, field: &'static str) -> Result<SecretString> {
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| Error::config(field, "is not UTF-8 text"))?;
+    let text = if field == "client_secret_file" {
+        text.trim_end_matches(['\n', '\r'])
+    } else {
+        text
+    };
+    if text.is_empty() {
+        return Err(Error::config(field, "is empty"));
+    }
+    Ok(SecretString::new(text))
+}
+
+/// What a setting given inline or as a file holds (zeroed when dropped: it may be a secret or a key), and
+/// which of the two settings gave it.
+type Given = (Zeroizing<Vec<u8>>, &'static str);
+
 /// A value given inline or as a file to read, not both: its bytes and the name of the setting it came from.
 fn inline_or_file(
     inline: Option<&[u8]>,
     inline_field: &'static str,
     path: Option<&str>,
     file_field: &'static str,
-) -> Result<Option<(Vec<u8>, &'static str)>> {
+) -> Result<Option<Given>> {
+    // What is read may be a secret or a private key: zeroed when dropped.
     match (inline, path) {
         (Some(_), Some(_)) => Err(Error::config(
             inline_field,
             format!("and `{file_field}` are both set; give one of them"),
         )),
-        (Some(bytes), None) => Ok(Some((bytes.to_vec(), inline_field))),
+        (Some(bytes), None) => Ok(Some((Zeroizing::new(bytes.to_vec()), inline_field))),
         (None, Some(path)) => std::fs::read(path)
-            .map(|bytes| Some((bytes, file_field)))
+            .map(|bytes| Some((Zeroizing::new(bytes), file_field)))
             .map_err(|e| Error::config(file_field, format!(": cannot read {path:?}: {e}"))),
         (None, None) => Ok(None),
     }
