@@ -16,7 +16,7 @@ PROFILE ?= debug
 export M2M_AUTH_BUILD_PROFILE := $(PROFILE)
 export CARGO_TERM_COLOR := never
 
-.PHONY: help setup setup-python setup-node demo test lint test-rust test-python test-node clean bench soak
+.PHONY: help setup setup-python setup-node demo test lint test-rust test-python test-node test-dist clean bench soak dist
 
 help:
 	@echo "make demo   - set up and run the demo (Python and Node) against the bundled mock server"
@@ -61,10 +61,20 @@ test-node: setup-node
 	node --test tests/node/
 	npx tsc -p tests/node/tsconfig.json
 
-test: lint test-rust test-python test-node
+test: lint test-rust test-python test-node test-dist
 
 clean:
 	rm -rf $(VENV) node_modules node/*.node target
+
+# Packages that install without Rust (target/dist/): an abi3 manylinux wheel with the m2m-auth binary, the
+# npm package and its per-platform package with the prebuilt addon and binary, the standalone binary.
+dist: setup-python
+	bash packaging/dist.sh
+
+# Installs what `make dist` built into a fresh virtualenv and an empty npm project, with no cargo on PATH,
+# and runs the README's first use and `m2m-auth --help` from each.
+test-dist: dist
+	bash packaging/test-dist.sh
 
 # Benchmarks against the peers (bench/README.md): its own venv and npm install, release builds, ~5-10 min.
 bench:
