@@ -14,6 +14,8 @@ VPY := $(VENV)/bin/python
 # Tests and the demo use the unoptimised build: it compiles in a fraction of the time. Benchmarks build release.
 PROFILE ?= debug
 export M2M_AUTH_BUILD_PROFILE := $(PROFILE)
+# The core's test hooks (a fetch that panics) in the builds the tests use; `make dist` builds without them.
+export M2M_AUTH_TEST_HOOKS := 1
 export CARGO_TERM_COLOR := never
 
 .PHONY: help setup setup-python setup-node demo test lint test-rust test-python test-node test-dist clean bench soak dist
@@ -30,7 +32,7 @@ $(VENV)/.tools: requirements-dev.txt
 
 setup-python: $(VENV)/.tools
 	VIRTUAL_ENV=$(abspath $(VENV)) PATH=$(abspath $(VENV))/bin:$$PATH \
-		maturin develop --quiet $(if $(filter release,$(PROFILE)),--release,)
+		maturin develop --quiet --features test-hooks $(if $(filter release,$(PROFILE)),--release,)
 
 setup-node:
 	npm install --no-audit --no-fund --loglevel=error

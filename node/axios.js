@@ -12,7 +12,7 @@
 // credentials off every hop that leaves the request's origin.
 
 const { ConfigError } = require('./errors')
-const { originOf, originSet, keepsCredentials, CREDENTIAL_HEADERS, tokenRejected, replayable, tokenParams } = require('./http')
+const { originOf, originSet, keepsCredentials, CREDENTIAL_HEADERS, replay, replayable, tokenParams } = require('./http')
 
 // String keys: axios copies a config's own string keys (not symbols) into the config of a retry.
 const RETRIED = 'm2mAuthRetried'
@@ -52,9 +52,15 @@ function useBearerAuth (instance, client, options = {}) {
   // A rejected token shows up as an error (axios' default validateStatus) or as a response (when the caller
   // accepts 401s); either way the request is sent once more with a new token, if it can be.
   const retry = (config, response) => {
-    if (!config || !response || config[RETRIED] || config[TOKEN] === undefined) return undefined
-    if (!tokenRejected(response.status, response.headers['www-authenticate'])) return undefined
-    if (!replayable(config.data)) return undefined
+    if (!config || !response || config[TOKEN] === undefined) return undefined
+    // After redirects the answer may come from another origin, which never had the token.
+    const answeredUrl = response.request?.res?.responseUrl
+    const sent = requestUrl(instance, config)
+    if (!replay(response.status, response.headers['www-authenticate'], {
+      answeredByTokenOrigin: answeredUrl === undefined || keepsCredentials(sent, answeredUrl),
+      bodyReplayable: replayable(config.data),
+      alreadyReplayed: Boolean(config[RETRIED]),
+    })) return undefined
     client.invalidate(config[TOKEN])
     return instance.request({ ...config, [RETRIED]: true, [TOKEN]: undefined })
   }

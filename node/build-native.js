@@ -11,6 +11,8 @@ const root = path.resolve(__dirname, '..')
 const profile = process.env.M2M_AUTH_BUILD_PROFILE === 'debug' ? 'debug' : 'release'
 const args = ['build', '--package', 'm2m-auth-node', '--locked']
 if (profile === 'release') args.push('--release')
+// The core's test hooks, for this repository's tests (the Makefile sets it); packages are built without.
+if (process.env.M2M_AUTH_TEST_HOOKS === '1') args.push('--features', 'test-hooks')
 
 const libName = {
   linux: 'libm2m_auth_node.so',

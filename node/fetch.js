@@ -4,7 +4,7 @@
 // caller's own credentials (Cookie, Proxy-Authorization): a hop to another origin carries none of them.
 
 const { ConfigError } = require('./errors')
-const { keepsCredentials, CREDENTIAL_HEADERS, tokenRejected, replayable } = require('./http')
+const { keepsCredentials, CREDENTIAL_HEADERS, replay, replayable } = require('./http')
 
 const MAX_REDIRECTS = 20
 const REDIRECTS = new Set([301, 302, 303, 307, 308])
@@ -81,8 +81,9 @@ async function authorizedFetch (client, input, init, params) {
   const token = await client.getToken(params)
   const first = await send(parts, token)
   const { response } = first
-  if (!keepsCredentials(parts.url, first.url) || !replayable(parts.body) ||
-      !tokenRejected(response.status, response.headers.get('www-authenticate'))) {
+  if (!replay(response.status, response.headers.get('www-authenticate'), {
+    answeredByTokenOrigin: keepsCredentials(parts.url, first.url), bodyReplayable: replayable(parts.body),
+  })) {
     return response
   }
   await discard(response)

@@ -27,12 +27,14 @@ function originSet(origins) {
   return new Set(list.map(originOf))
 }
 
-/** The core's rule: a 401 whose Bearer challenge says invalid_token means this token is no good, so a new one
- *  may succeed. `wwwAuthenticate`: the header's values (a string, an array, or null). */
-function tokenRejected(status, wwwAuthenticate) {
+/** The core's rule: drop the token and send the request once more with a new one only when the origin the
+ *  token was sent to rejected it (401 with a Bearer invalid_token challenge), the body can be sent again, and
+ *  the request was not sent again already. `wwwAuthenticate`: the header's values (a string, an array, or
+ *  null). */
+function replay(status, wwwAuthenticate, { answeredByTokenOrigin, bodyReplayable, alreadyReplayed = false }) {
   const values = wwwAuthenticate === undefined || wwwAuthenticate === null ? []
     : Array.isArray(wwwAuthenticate) ? wwwAuthenticate.map(String) : [String(wwwAuthenticate)]
-  return native.tokenRejected(status, values)
+  return native.replayWithNewToken(status, values, answeredByTokenOrigin, bodyReplayable, alreadyReplayed)
 }
 
 /** Whether a body can be sent again after a first attempt consumed it: nothing, text, bytes, form data. */
@@ -53,4 +55,4 @@ function tokenParams({ scopes, audience, resources, extraParams } = {}) {
   return Object.keys(p).length === 0 ? undefined : p
 }
 
-module.exports = { originOf, originSet, keepsCredentials, CREDENTIAL_HEADERS, tokenRejected, replayable, tokenParams }
+module.exports = { originOf, originSet, keepsCredentials, CREDENTIAL_HEADERS, replay, replayable, tokenParams }

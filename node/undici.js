@@ -12,7 +12,7 @@
 // hop again, so the interceptor itself must know where the token may go.
 
 const { ConfigError } = require('./errors')
-const { originOf, originSet, tokenRejected, replayable, tokenParams } = require('./http')
+const { originOf, originSet, replay, replayable, tokenParams } = require('./http')
 
 /** Forwards to the connection of the current attempt, so that the caller's handler keeps one controller. */
 class ControllerProxy {
@@ -61,7 +61,10 @@ class BearerHandler {
   }
 
   onResponseStart (_controller, statusCode, headers, statusMessage) {
-    if (this.attempt.retryable() && tokenRejected(statusCode, headerValues(headers, 'www-authenticate'))) {
+    // Each hop is dispatched (and authorized) on its own: this answer is from the origin that had the token.
+    if (replay(statusCode, headerValues(headers, 'www-authenticate'), {
+      answeredByTokenOrigin: true, bodyReplayable: replayable(this.attempt.opts.body), alreadyReplayed: this.attempt.retried,
+    })) {
       this.swallowing = true
       return
     }
@@ -96,10 +99,6 @@ class Attempt {
     this.opts = opts
     this.token = undefined
     this.retried = false
-  }
-
-  retryable () {
-    return !this.retried && replayable(this.opts.body)
   }
 
   async send (handler) {

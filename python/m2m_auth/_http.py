@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from m2m_auth._native import TokenClient, same_origin, token_rejected
+from m2m_auth._native import TokenClient, replay_with_new_token, same_origin
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -30,10 +30,21 @@ def allowed_origins(origins: str | Iterable[str] | None) -> frozenset[Origin] | 
     return frozenset(origin_of(o) for o in origins)
 
 
-def rejected(status: int, www_authenticate: Sequence[str]) -> bool:
-    """The core's rule: a 401 whose Bearer challenge says ``invalid_token`` means this token is no good, so a
-    new one may succeed. Anything else (403, ``insufficient_scope``, no challenge) is the caller's to see."""
-    return token_rejected(status, list(www_authenticate))
+def replay(
+    status: int,
+    www_authenticate: Sequence[str],
+    *,
+    answered_by_token_origin: bool,
+    body_replayable: bool,
+    already_replayed: bool = False,
+) -> bool:
+    """The core's rule: drop the token and send the request once more with a new one only when the origin the
+    token was sent to rejected it (401 with a Bearer ``invalid_token`` challenge), the body can be sent again,
+    and the request was not sent again already. Anything else (403, ``insufficient_scope``, no challenge) is
+    the caller's to see."""
+    return replay_with_new_token(
+        status, list(www_authenticate), answered_by_token_origin, body_replayable, already_replayed
+    )
 
 
 class TokenSource:

@@ -28,6 +28,7 @@ __all__ = [
     "_after_fork_in_child",
     "token_rejected",
     "same_origin",
+    "replay_with_new_token",
     "generate_signing_key",
     "self_signed_certificate",
     "__version__",
@@ -44,6 +45,13 @@ __version__: Final[str]
 def _after_fork_in_child() -> None: ...
 def token_rejected(status: int, www_authenticate: Sequence[str]) -> bool: ...
 def same_origin(a: str, b: str) -> bool: ...
+def replay_with_new_token(
+    status: int,
+    www_authenticate: Sequence[str],
+    answered_by_token_origin: bool,
+    body_replayable: bool,
+    already_replayed: bool,
+) -> bool: ...
 def generate_signing_key(alg: str) -> str: ...
 def self_signed_certificate(subject: str) -> str: ...
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from aiohttp import ClientHandlerType, ClientRequest, ClientResponse, hdrs
 
-from m2m_auth._http import Authorizer, bearer, rejected
+from m2m_auth._http import Authorizer, bearer, replay
 from m2m_auth._native import TokenClient
 
 __all__ = ["BearerAuthMiddleware"]
@@ -58,9 +58,14 @@ class BearerAuthMiddleware(Authorizer):
         token = await self._source.token_async(str(request.url))
         request.headers[hdrs.AUTHORIZATION] = bearer(token)
         response = await handler(request)
-        if not rejected(response.status, response.headers.getall(hdrs.WWW_AUTHENTICATE, [])):
-            return response
-        if not _replayable(request):
+        # This request is the hop that carried the token (the middleware runs again for every hop), and it
+        # is sent again at most once here.
+        if not replay(
+            response.status,
+            response.headers.getall(hdrs.WWW_AUTHENTICATE, []),
+            answered_by_token_origin=True,
+            body_replayable=_replayable(request),
+        ):
             return response
         await response.read()
         response.release()

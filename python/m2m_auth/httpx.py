@@ -26,7 +26,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 
 import httpx
 
-from m2m_auth._http import CREDENTIAL_HEADERS, Authorizer, bearer, keeps_credentials, rejected
+from m2m_auth._http import CREDENTIAL_HEADERS, Authorizer, bearer, keeps_credentials, replay
 from m2m_auth._native import TokenClient
 
 __all__ = ["BearerAuth", "CoreTransport"]
@@ -78,12 +78,14 @@ class BearerAuth(httpx.Auth, Authorizer):
 
     @staticmethod
     def _should_retry(request: httpx.Request, response: httpx.Response) -> bool:
-        return (
+        # The flow sends the request again at most once, so it was never replayed here.
+        return replay(
+            response.status_code,
+            response.headers.get_list("www-authenticate"),
             # After redirects, the answer may come from another origin, which never had the token.
-            keeps_credentials(str(request.url), str(response.request.url))
-            and rejected(response.status_code, response.headers.get_list("www-authenticate"))
+            answered_by_token_origin=keeps_credentials(str(request.url), str(response.request.url)),
             # A streamed body was consumed by the first attempt; only bytes can be sent again.
-            and isinstance(request.stream, httpx.ByteStream)
+            body_replayable=isinstance(request.stream, httpx.ByteStream),
         )
 
 

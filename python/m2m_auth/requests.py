@@ -28,7 +28,7 @@ import requests.structures
 import requests.utils
 from requests.auth import AuthBase
 
-from m2m_auth._http import Authorizer, bearer, keeps_credentials, origin_of, rejected
+from m2m_auth._http import Authorizer, bearer, keeps_credentials, origin_of, replay
 from m2m_auth._native import TokenClient
 
 __all__ = ["BearerAuth", "CoreAdapter"]
@@ -62,13 +62,14 @@ class BearerAuth(AuthBase, Authorizer):
         self, response: requests.Response, token: str, origin: Any, **kwargs: Any
     ) -> requests.Response:
         request = response.request
-        if (
-            getattr(request, _RETRIED, False)
-            # A redirect may have taken the request elsewhere: only the origin that got this token retries.
-            or origin_of(request.url or "") != origin
-            or request.headers.get("Authorization") != bearer(token)
-            or not rejected(response.status_code, _challenges(response))
-            or not _replayable(request.body)
+        if not replay(
+            response.status_code,
+            _challenges(response),
+            # A redirect may have taken the request elsewhere: only the origin that got this token counts.
+            answered_by_token_origin=origin_of(request.url or "") == origin
+            and request.headers.get("Authorization") == bearer(token),
+            body_replayable=_replayable(request.body),
+            already_replayed=getattr(request, _RETRIED, False),
         ):
             return response
         self._source.drop(token)

@@ -27,6 +27,25 @@ pub fn client_settings() -> String {
     serde_json::Value::from(all).to_string()
 }
 
+/// Whether to drop the token and send a request once more with a new one, after an API's answer (see
+/// `m2m_auth::challenge::replay_with_new_token`): the core's rule for every integration.
+#[napi_derive::napi]
+pub fn replay_with_new_token(
+    status: u32,
+    www_authenticate: Vec<String>,
+    answered_by_token_origin: bool,
+    body_replayable: bool,
+    already_replayed: bool,
+) -> bool {
+    m2m_auth::challenge::replay_with_new_token(
+        u16::try_from(status).unwrap_or(0),
+        www_authenticate.iter().map(String::as_str),
+        answered_by_token_origin,
+        body_replayable,
+        already_replayed,
+    )
+}
+
 /// Whether a request to `b` may carry the credentials of a request to `a` (the same origin). The HTTP
 /// integrations ask it on every redirect; the rule is the core's.
 #[napi_derive::napi]

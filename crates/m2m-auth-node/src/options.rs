@@ -10,7 +10,9 @@ use m2m_auth::{ClientOptions, Error};
 
 use crate::error::to_napi;
 
-/// The test hook that makes every fetch panic inside the core (`_panicOnFetch` in `index.js`).
+/// The test hook that makes every fetch panic inside the core (`_panicOnFetch` in `index.js`); only with the
+/// `test-hooks` feature.
+#[cfg(feature = "test-hooks")]
 const PANIC_ON_FETCH: &str = "panicOnFetch";
 
 pub fn client_options(options: Map<String, Value>) -> napi::Result<ClientOptions> {
@@ -19,6 +21,7 @@ pub fn client_options(options: Map<String, Value>) -> napi::Result<ClientOptions
         if value.is_null() {
             continue;
         }
+        #[cfg(feature = "test-hooks")]
         if key == PANIC_ON_FETCH {
             o.panic_on_fetch = value.as_bool().unwrap_or(false);
             continue;

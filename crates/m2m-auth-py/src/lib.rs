@@ -21,6 +21,25 @@ fn token_rejected(status: u16, www_authenticate: Vec<String>) -> bool {
     m2m_auth::challenge::token_rejected(status, www_authenticate.iter().map(String::as_str))
 }
 
+/// Whether to drop the token and send a request once more with a new one, after an API's answer (see
+/// `m2m_auth::challenge::replay_with_new_token`): the core's rule for every integration.
+#[pyfunction]
+fn replay_with_new_token(
+    status: u16,
+    www_authenticate: Vec<String>,
+    answered_by_token_origin: bool,
+    body_replayable: bool,
+    already_replayed: bool,
+) -> bool {
+    m2m_auth::challenge::replay_with_new_token(
+        status,
+        www_authenticate.iter().map(String::as_str),
+        answered_by_token_origin,
+        body_replayable,
+        already_replayed,
+    )
+}
+
 /// Whether a request to `b` may carry the credentials of a request to `a` (the same origin). The HTTP
 /// integrations ask it on every redirect; the rule is the core's.
 #[pyfunction]
@@ -46,6 +65,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(token_rejected, m)?)?;
     m.add_function(wrap_pyfunction!(same_origin, m)?)?;
+    m.add_function(wrap_pyfunction!(replay_with_new_token, m)?)?;
     m.add_function(wrap_pyfunction!(mock::generate_signing_key, m)?)?;
     m.add_function(wrap_pyfunction!(mock::self_signed_certificate, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

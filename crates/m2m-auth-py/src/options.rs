@@ -54,6 +54,7 @@ pub fn client_options(
         if value.is_none() {
             continue;
         }
+        #[cfg(feature = "test-hooks")]
         if key == "_panic_on_fetch" && constructor == Constructor::New {
             o.panic_on_fetch = flag(&key, &value)?;
             continue;

@@ -238,8 +238,8 @@ impl TokenClientBuilder {
     }
 
     /// Test hook: every token fetch panics inside the core. Lets the bindings prove that a panic surfaces as
-    /// an error and never takes the process down.
-    #[doc(hidden)]
+    /// an error and never takes the process down. Only with the `test-hooks` feature, which no package ships.
+    #[cfg(feature = "test-hooks")]
     pub fn panic_on_fetch(mut self, yes: bool) -> Self {
         self.panic_on_fetch = yes;
         self

@@ -59,6 +59,7 @@ pub struct ClientOptions {
     pub max_retry_after_secs: Option<f64>,
     pub refresh_ratio: Option<f64>,
     /// Test hook: every fetch panics inside the core (see `TokenClientBuilder::panic_on_fetch`).
+    #[cfg(feature = "test-hooks")]
     pub panic_on_fetch: bool,
 }
 
@@ -270,6 +271,7 @@ impl ClientOptions {
         if let Some(v) = self.refresh_ratio {
             b = b.refresh_ratio(v);
         }
+        #[cfg(feature = "test-hooks")]
         if self.panic_on_fetch {
             b = b.panic_on_fetch(true);
         }

@@ -14,7 +14,7 @@ use url::Url;
 use crate::client::TokenClient;
 use crate::config::{ClientConfig, MAX_DURATION, bounded};
 use crate::error::{Error, Result};
-use crate::http::challenge::token_rejected;
+use crate::http::challenge::replay_with_new_token;
 use crate::http::transport::client_builder;
 use crate::http::url_policy::{check_api_url, same_origin};
 
@@ -125,17 +125,19 @@ impl TokenClient {
         let first = self
             .send_api(&method, &url, &headers, request, token.access_token())
             .await?;
-        // Only the origin the token was sent to can reject it; a redirect elsewhere never carried it.
-        let rejected = Url::parse(&first.url).is_ok_and(|u| same_origin(&u, &url))
-            && token_rejected(
-                first.status,
-                first
-                    .headers
-                    .iter()
-                    .filter(|(n, _)| n.eq_ignore_ascii_case(WWW_AUTHENTICATE.as_str()))
-                    .map(|(_, v)| v.as_str()),
-            );
-        if !rejected {
+        // The body is in memory, so it can always be sent again.
+        let replay = replay_with_new_token(
+            first.status,
+            first
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case(WWW_AUTHENTICATE.as_str()))
+                .map(|(_, v)| v.as_str()),
+            Url::parse(&first.url).is_ok_and(|u| same_origin(&u, &url)),
+            true,
+            false,
+        );
+        if !replay {
             return Ok(first);
         }
         self.invalidate_token(token.access_token());

@@ -36,6 +36,24 @@ pub fn token_rejected<'a>(
             })
 }
 
+/// What an integration does with an API's answer to a request that carried the token: whether to drop the
+/// token and send the request once more with a new one. Only when the token was rejected
+/// ([`token_rejected`]) by the origin it was sent to (a redirect elsewhere never carried it), the body can be
+/// sent again (not a consumed stream), and the request was not already sent again once. Every integration
+/// of every language asks this; none decides on its own.
+pub fn replay_with_new_token<'a>(
+    status: u16,
+    www_authenticate: impl IntoIterator<Item = &'a str>,
+    answered_by_token_origin: bool,
+    body_replayable: bool,
+    already_replayed: bool,
+) -> bool {
+    answered_by_token_origin
+        && body_replayable
+        && !already_replayed
+        && token_rejected(status, www_authenticate)
+}
+
 /// Parses one `WWW-Authenticate` value into its challenges. Lenient, as a client must be: a malformed part
 /// ends parsing with what was read so far instead of failing.
 pub fn parse_challenges(header: &str) -> Vec<Challenge> {
@@ -173,6 +191,32 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_is_replayed_only_when_every_condition_holds() {
+        let rejected = ["Bearer error=\"invalid_token\""];
+        assert!(replay_with_new_token(401, rejected, true, true, false));
+        assert!(
+            !replay_with_new_token(401, rejected, false, true, false),
+            "another origin answered"
+        );
+        assert!(
+            !replay_with_new_token(401, rejected, true, false, false),
+            "a consumed stream"
+        );
+        assert!(
+            !replay_with_new_token(401, rejected, true, true, true),
+            "sent again already"
+        );
+        assert!(!replay_with_new_token(403, rejected, true, true, false));
+        assert!(!replay_with_new_token(
+            401,
+            ["Bearer error=\"insufficient_scope\""],
+            true,
+            true,
+            false
+        ));
+    }
 
     #[test]
     fn parses_schemes_params_and_quoted_values() {
