@@ -49,7 +49,7 @@ impl NativeApiRequest {
                 _ => {
                     return Err(m2m_auth::Error::Config {
                         field: "headers".into(),
-                        message: "headers must be [name, value] pairs".into(),
+                        message: "must be [name, value] pairs".into(),
                     });
                 }
             }
@@ -58,8 +58,9 @@ impl NativeApiRequest {
         if let Some(ms) = self.timeout_ms {
             if !(ms.is_finite() && ms > 0.0 && ms <= 86_400_000.0) {
                 return Err(m2m_auth::Error::Config {
-                    field: "timeout_ms".into(),
-                    message: "timeoutMs must be a number of milliseconds from 0 to 86400000".into(),
+                    field: "timeoutMs".into(),
+                    message: "must be a number of milliseconds greater than 0 and at most 86400000"
+                        .into(),
                 });
             }
             request.timeout = std::time::Duration::from_secs_f64(ms / 1000.0);

@@ -38,6 +38,20 @@ pub fn to_napi(e: Error) -> napi::Error {
     napi::Error::new(Status::GenericFailure, format!("{TAG}{record}"))
 }
 
+/// A configuration error about a name exactly as the caller wrote it (an unknown option): neither the field
+/// nor the message is rendered, since the name may happen to be a core name of a setting (`timeout`).
+pub fn config_error_as_written(field: &str, message: &str) -> napi::Error {
+    let record = json!({
+        "code": m2m_auth::ErrorKind::Config.code(),
+        "name": m2m_auth::ErrorKind::Config.class_name(),
+        "message": format!("{field} {message}"),
+        "status": null,
+        "attempts": 0,
+        "field": field,
+    });
+    napi::Error::new(Status::GenericFailure, format!("{TAG}{record}"))
+}
+
 pub fn internal(message: impl Into<String>) -> napi::Error {
     to_napi(Error::Internal(message.into()))
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use m2m_auth::settings::{self, Kind, Setting, SettingValue, Surface};
 use m2m_auth::{ClientOptions, Error};
 
-use crate::error::to_napi;
+use crate::error::{config_error_as_written, to_napi};
 
 /// The test hook that makes every fetch panic inside the core (`_panicOnFetch` in `index.js`); only with the
 /// `test-hooks` feature.
@@ -26,12 +26,8 @@ pub fn client_options(options: Map<String, Value>) -> napi::Result<ClientOptions
             o.panic_on_fetch = value.as_bool().unwrap_or(false);
             continue;
         }
-        let setting = settings::find(Surface::Node, &key).ok_or_else(|| {
-            to_napi(Error::Config {
-                field: key.clone(),
-                message: "is not a TokenClient option".into(),
-            })
-        })?;
+        let setting = settings::find(Surface::Node, &key)
+            .ok_or_else(|| config_error_as_written(&key, "is not a TokenClient option"))?;
         let value = read(setting, value).map_err(to_napi)?;
         o.set(setting, value, Surface::Node).map_err(to_napi)?;
     }

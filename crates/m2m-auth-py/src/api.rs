@@ -89,11 +89,11 @@ pub fn api_request(
         };
         for item in items
             .try_iter()
-            .map_err(|_| config_error("headers", "headers must be a dict or (name, value) pairs"))?
+            .map_err(|_| config_error("headers", "must be a dict or (name, value) pairs"))?
         {
             let (name, value): (String, String) = item?
                 .extract()
-                .map_err(|_| config_error("headers", "headers must map str to str"))?;
+                .map_err(|_| config_error("headers", "must map str to str"))?;
             request.headers.push((name, value));
         }
     }
@@ -103,13 +103,13 @@ pub fn api_request(
         } else if let Ok(s) = body.cast::<PyString>() {
             s.to_cow()?.into_owned().into_bytes()
         } else {
-            return Err(config_error("body", "body must be bytes or str"));
+            return Err(config_error("body", "must be bytes or str"));
         });
     }
     if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
         return Err(config_error(
             "timeout",
-            "timeout must be a number of seconds from 0 to 86400",
+            "must be a number of seconds greater than 0 and at most 86400",
         ));
     }
     request.timeout = Duration::from_secs_f64(timeout);

@@ -138,10 +138,7 @@ fn type_name(v: &Bound<'_, PyAny>) -> String {
 }
 
 fn wrong(field: &str, expected: &str, v: &Bound<'_, PyAny>) -> PyErr {
-    config_error(
-        field,
-        format!("{field} must be {expected}, not {}", type_name(v)),
-    )
+    config_error(field, format!("must be {expected}, not {}", type_name(v)))
 }
 
 pub fn text(field: &str, v: &Bound<'_, PyAny>) -> PyResult<String> {
@@ -159,7 +156,7 @@ fn number(field: &str, v: &Bound<'_, PyAny>) -> PyResult<f64> {
         return Err(wrong(field, "a number", v));
     }
     v.extract::<f64>()
-        .map_err(|_| config_error(field, format!("{field} is too large")))
+        .map_err(|_| config_error(field, "is too large"))
 }
 
 fn flag(field: &str, v: &Bound<'_, PyAny>) -> PyResult<bool> {
@@ -202,7 +199,7 @@ fn pairs(field: &str, v: &Bound<'_, PyAny>) -> PyResult<Vec<(String, String)>> {
 fn pem(field: &str, v: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(b) = v.cast::<PyBytes>() {
         return String::from_utf8(b.as_bytes().to_vec())
-            .map_err(|_| config_error(field, format!("{field} is not PEM text")));
+            .map_err(|_| config_error(field, "is not PEM text"));
     }
     text(field, v).map_err(|_| wrong(field, "PEM text (str or bytes)", v))
 }

@@ -401,16 +401,27 @@ const MAX_LATE_TOKENS: u32 = 3;
 /// What callers of a fetch whose task was dropped unfinished get (its runtime shut down).
 const CANCELLED: &str = "the token fetch was cancelled: the runtime it ran on shut down";
 
-/// Removes fetch `id` from its slot when dropped: when the fetch is done, and also when its task is dropped
+/// Removes fetch `id` from its slot: when the fetch is done ([`Self::done`]), and also when its task is dropped
 /// unfinished (its runtime shut down), so that a slot never keeps a fetch that nobody will complete.
 struct FinishOnDrop {
     slot: Arc<Slot>,
     id: u64,
+    finished: bool,
+}
+
+impl FinishOnDrop {
+    fn done(mut self) {
+        self.finished = true;
+        self.slot.finish(self.id);
+    }
 }
 
 impl Drop for FinishOnDrop {
     fn drop(&mut self) {
-        self.slot.finish(self.id);
+        if !self.finished {
+            // Dropped unfinished, maybe on the thread that holds the slot's lock while it spawns: never wait.
+            self.slot.abandon(self.id);
+        }
     }
 }
 
@@ -428,6 +439,7 @@ fn spawn_fetch(
     let finish = FinishOnDrop {
         slot: Arc::clone(slot),
         id,
+        finished: false,
     };
     let task = runtime.spawn({
         let inner = Arc::clone(inner);
@@ -448,7 +460,7 @@ fn spawn_fetch(
                     panic_message(panic)
                 )))
             });
-            drop(finish);
+            finish.done();
             outcome
         }
     });

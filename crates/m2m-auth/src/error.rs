@@ -176,6 +176,20 @@ impl Error {
         }
     }
 
+    /// This error with the server's words (an OAuth error's fields) bounded and without control characters,
+    /// as they go into messages and logs. Applied after [`Self::scrub`].
+    pub(crate) fn capped(self) -> Self {
+        match self {
+            Self::OAuth(mut e) => {
+                e.error = server_text(&e.error);
+                e.error_description = e.error_description.as_deref().map(server_text);
+                e.error_uri = e.error_uri.as_deref().map(server_text);
+                Self::OAuth(e)
+            }
+            other => other,
+        }
+    }
+
     /// How a surface shows this error's message: for a configuration error, with its names; otherwise as is.
     pub fn message_on(&self, surface: Surface) -> String {
         match self {

@@ -127,3 +127,43 @@ async fn api_calls_refuse_what_would_leak_the_token_before_connecting() {
         .expect("client");
     assert!(open.check_api_url("http://api.example/payments").is_ok());
 }
+
+#[test]
+fn a_refresh_on_a_runtime_that_is_gone_neither_hangs_nor_sticks() {
+    let server_rt = runtime();
+    let server = server_rt.block_on(mock(false));
+    server.set_token_lifetime(2);
+    let remembered = runtime();
+    let client = demo_builder(&server)
+        .refresh_ratio(0.01)
+        .runtime(remembered.handle().clone())
+        .build()
+        .expect("client");
+    remembered.block_on(client.token()).expect("a token");
+    drop(remembered); // the runtime the client remembered for background refreshes is gone
+    std::thread::sleep(Duration::from_millis(100)); // the refresh is due
+
+    // From a thread with no runtime, a cache hit starts the refresh on the remembered runtime, which drops
+    // the new task at once, on this very thread.
+    let (done, returned) = std::sync::mpsc::channel();
+    let caller = client.clone();
+    std::thread::spawn(move || {
+        let _ = caller.cached(None);
+        let _ = done.send(());
+    });
+    returned
+        .recv_timeout(Duration::from_secs(5))
+        .expect("cached() returned: no deadlock");
+    // The slot is not stuck with the dead fetch: a live runtime gets tokens.
+    let token = runtime()
+        .block_on(async {
+            tokio::time::timeout(Duration::from_secs(10), async {
+                client.invalidate();
+                client.token().await
+            })
+            .await
+        })
+        .expect("no hang")
+        .expect("a token");
+    assert!(!token.access_token().is_empty());
+}

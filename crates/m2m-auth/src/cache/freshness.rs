@@ -53,7 +53,8 @@ pub(crate) fn lifetime(
         return (expires_in.map_or(default, Duration::from_secs), None);
     };
     let exp_left = exp - sent;
-    let past = exp <= arrived;
+    // Past on arrival, or before the request was sent (a wall clock that stepped back meanwhile).
+    let past = exp <= arrived.max(sent);
     match expires_in {
         Some(secs) if past || (exp_left - secs as f64).abs() > CLOCKS_AGREE_WITHIN => (
             Duration::from_secs(secs),

@@ -30,6 +30,10 @@ pub(crate) struct Slot {
     inflight: Mutex<Option<(u64, SharedFetch)>>,
     /// After a failed background refresh: no new one before this instant.
     refresh_not_before: Mutex<Option<Instant>>,
+    /// A fetch whose task was dropped unfinished while the in-flight lock was taken (a runtime that shut
+    /// down drops a new task at once, on the thread that spawns it, which holds that lock): whoever takes
+    /// the lock next removes it.
+    abandoned: AtomicU64,
 }
 
 impl Slot {
@@ -92,6 +96,7 @@ impl Slot {
         start: impl FnOnce(u64) -> BoxFuture<'static, Result<Arc<Token>>>,
     ) -> Joined {
         let mut guard = self.inflight.lock().unwrap_or_else(PoisonError::into_inner);
+        self.forget_abandoned(&mut guard);
         if let Some((_, fetch)) = guard.as_ref() {
             return Joined::Wait(fetch.clone());
         }
@@ -122,6 +127,7 @@ impl Slot {
             return false;
         }
         let mut guard = self.inflight.lock().unwrap_or_else(PoisonError::into_inner);
+        self.forget_abandoned(&mut guard);
         if guard.is_some() {
             return false;
         }
@@ -138,6 +144,26 @@ impl Slot {
         let id = NEXT_FETCH_ID.fetch_add(1, Ordering::Relaxed);
         *guard = Some((id, start(id).shared()));
         true
+    }
+
+    /// Called when the task of fetch `id` is dropped unfinished. Never waits for the in-flight lock: the
+    /// thread dropping it may be the one holding it.
+    pub fn abandon(&self, id: u64) {
+        match self.inflight.try_lock() {
+            Ok(mut guard) => {
+                if guard.as_ref().is_some_and(|(i, _)| *i == id) {
+                    *guard = None;
+                }
+            }
+            Err(_) => self.abandoned.store(id, Ordering::SeqCst),
+        }
+    }
+
+    fn forget_abandoned(&self, guard: &mut Option<(u64, SharedFetch)>) {
+        let abandoned = self.abandoned.load(Ordering::SeqCst);
+        if guard.as_ref().is_some_and(|(i, _)| *i == abandoned) {
+            *guard = None;
+        }
     }
 
     /// Called by fetch `id` when it is done (its token stored or its failure noted).

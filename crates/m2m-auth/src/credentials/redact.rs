@@ -31,6 +31,8 @@ impl Redactor {
             secret.to_owned(),
             form(secret),
             form(secret).replace('+', "%20"),
+            lower_percent(&form(secret)),
+            quoted(serde_json::Value::from(secret).to_string()).replace('/', "\\/"),
             quoted(serde_json::Value::from(secret).to_string()),
             ascii_json(&quoted(serde_json::Value::from(secret).to_string())),
             quoted(format!("{secret:?}")),
@@ -77,6 +79,20 @@ impl Redactor {
         }
         out
     }
+}
+
+/// Form-encoded text with its percent escapes in lower case (`%2b`), as some servers echo it.
+fn lower_percent(form: &str) -> String {
+    let mut out = String::with_capacity(form.len());
+    let mut rest = form;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let escape = rest.get(i..i + 3).unwrap_or(&rest[i..]);
+        out.push_str(&escape.to_ascii_lowercase());
+        rest = &rest[i + escape.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// JSON text with every non-ASCII character escaped as `\uXXXX` (UTF-16, as JSON encoders that keep to ASCII

@@ -60,7 +60,7 @@ pub(crate) async fn request_with_retries(
                 }
             }
         };
-        let error = failure.error.scrub(&cfg.redactor);
+        let error = failure.error.scrub(&cfg.redactor).capped();
         if !is_retryable(&error) || attempt >= policy.max_attempts {
             return Err(error.with_attempts(attempt));
         }

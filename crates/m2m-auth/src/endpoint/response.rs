@@ -160,9 +160,10 @@ fn expires_in_secs(v: &Value) -> std::result::Result<u64, String> {
 }
 
 fn oauth_error(map: &Map<String, Value>, status: u16) -> Option<OAuthError> {
-    // The server's words go into messages and logs: bounded, without control characters.
-    let error = server_text(map.get("error")?.as_str()?);
-    let text = |k: &str| map.get(k).and_then(Value::as_str).map(server_text);
+    // The server's words as it sent them: the secret is redacted from them first, then they are bounded
+    // and cleaned of control characters (`Error::capped`), so that no part of an echoed secret survives a cut.
+    let error = map.get("error")?.as_str()?.to_owned();
+    let text = |k: &str| map.get(k).and_then(Value::as_str).map(str::to_owned);
     Some(OAuthError {
         error,
         error_description: text("error_description"),

@@ -6,7 +6,7 @@
 use reqwest::{NoProxy, Proxy};
 
 /// The hosts that never go through a proxy: every loopback name and address (IPv4-mapped too).
-const LOOPBACK: &str = "localhost, localhost., 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104";
+const LOOPBACK: &str = "localhost, 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104";
 
 /// The proxies the environment asks for, each bypassing loopback and what `NO_PROXY` names. Empty when
 /// no proxy is set.

@@ -68,7 +68,7 @@ fn check_scheme(url: &Url, field: &str, allow_insecure_http: bool, danger: &str)
         "http" => Err(Error::config(
             field,
             format!(
-                "{url} is plain http: {danger}. Use https, or allow_insecure_http for a network you \
+                "{url} is plain http: {danger}. Use https, or `allow_insecure_http` for a network you \
                  trust (loopback is always allowed)"
             ),
         )),
@@ -76,17 +76,14 @@ fn check_scheme(url: &Url, field: &str, allow_insecure_http: bool, danger: &str)
     }
 }
 
-/// Whether `url` names this host: `localhost` (any case, with or without the final dot), 127.0.0.0/8, `::1`,
-/// or an IPv4-mapped loopback address (`[::ffff:127.0.0.1]`). Numeric forms such as `2130706433` are
-/// normalised by the URL parser first. Other names are not trusted to resolve to loopback.
+/// Whether `url` names this host: `localhost` (any case), 127.0.0.0/8, `::1`, or an IPv4-mapped loopback
+/// address (`[::ffff:127.0.0.1]`). Numeric forms such as `2130706433` are normalised by the URL parser first.
+/// No other name is trusted to resolve to loopback — not even `localhost.`, which resolvers send to DNS.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(Host::Ipv4(ip)) => ip.is_loopback(),
         Some(Host::Ipv6(ip)) => ipv6_is_loopback(ip),
-        Some(Host::Domain(d)) => {
-            let d = d.strip_suffix('.').unwrap_or(d);
-            d.eq_ignore_ascii_case("localhost")
-        }
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     }
 }
@@ -114,7 +111,6 @@ mod tests {
         for yes in [
             "http://localhost/",
             "http://LOCALHOST:8080/",
-            "http://localhost./",
             "http://127.0.0.1/",
             "http://127.8.9.10/",
             "http://[::1]/",
@@ -125,6 +121,7 @@ mod tests {
             assert!(is_loopback(&url(yes)), "{yes}");
         }
         for no in [
+            "http://localhost./",
             "http://localhost.example/",
             "http://example.localhost.com/",
             "http://10.0.0.1/",
