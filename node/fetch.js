@@ -47,7 +47,7 @@ async function send (parts, token) {
     })
     const location = response.headers.get('location')
     if (parts.redirect !== 'follow' || !REDIRECTS.has(response.status) || location === null) {
-      return { response, url }
+      return { response, url, carried: home }
     }
     if (hop >= MAX_REDIRECTS) {
       await discard(response)
@@ -59,7 +59,7 @@ async function send (parts, token) {
       body = undefined
       parts = { ...parts, headers: withoutBodyHeaders(parts.headers) }
     } else if (!replayable(body)) {
-      return { response, url }
+      return { response, url, carried: home }
     }
     await discard(response)
     url = new URL(location, url)
@@ -82,7 +82,8 @@ async function authorizedFetch (client, input, init, params) {
   const first = await send(parts, token)
   const { response } = first
   if (!replay(response.status, response.headers.get('www-authenticate'), {
-    answeredByTokenOrigin: keepsCredentials(parts.url, first.url), bodyReplayable: replayable(parts.body),
+    // Only an answer to a hop that carried the token can reject it (after A -> B -> A, the last hop had none).
+    answeredByTokenOrigin: first.carried, bodyReplayable: replayable(parts.body),
   })) {
     return response
   }

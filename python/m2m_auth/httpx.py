@@ -82,8 +82,10 @@ class BearerAuth(httpx.Auth, Authorizer):
         return replay(
             response.status_code,
             response.headers.get_list("www-authenticate"),
-            # After redirects, the answer may come from another origin, which never had the token.
-            answered_by_token_origin=keeps_credentials(str(request.url), str(response.request.url)),
+            # After redirects, the answer may come from a hop that never had the token (another origin, or
+            # back at this one after leaving it): only a hop that carried it counts.
+            answered_by_token_origin=keeps_credentials(str(request.url), str(response.request.url))
+            and response.request.headers.get("Authorization") == request.headers.get("Authorization"),
             # A streamed body was consumed by the first attempt; only bytes can be sent again.
             body_replayable=isinstance(request.stream, httpx.ByteStream),
         )
