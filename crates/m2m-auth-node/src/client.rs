@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use napi_derive::napi;
 
-use m2m_auth::{TokenClient, TokenClientBuilder, TokenParams};
+use m2m_auth::{ClientOptions, TokenClient, TokenClientBuilder, TokenParams};
 
 use crate::api::{NativeApiRequest, NativeApiResponse};
 use crate::error::{guarded, guarded_sync, to_napi};
@@ -80,18 +80,22 @@ fn with_callbacks(
     builder
 }
 
+/// The client of `builder`, reporting to the JS callbacks.
 fn build(
-    options: serde_json::Map<String, serde_json::Value>,
+    builder: TokenClientBuilder,
     on_event: Option<EventCallback>,
     on_token: Option<TokenCallback>,
 ) -> napi::Result<NativeTokenClient> {
-    let builder = client_options(options)?
-        .apply(TokenClientBuilder::new())
-        .map_err(to_napi)?;
-    let builder = with_callbacks(builder, on_event, on_token);
     Ok(NativeTokenClient {
-        inner: builder.build().map_err(to_napi)?,
+        inner: with_callbacks(builder, on_event, on_token)
+            .build()
+            .map_err(to_napi)?,
     })
+}
+
+/// The builder of a JS options object.
+fn builder_of(options: ClientOptions) -> napi::Result<TokenClientBuilder> {
+    options.apply(TokenClientBuilder::new()).map_err(to_napi)
 }
 
 impl NativeTokenClient {
@@ -145,7 +149,7 @@ impl NativeTokenClient {
         on_event: Option<EventCallback>,
         on_token: Option<TokenCallback>,
     ) -> napi::Result<Self> {
-        guarded_sync(|| build(options, on_event, on_token))
+        guarded_sync(|| build(builder_of(client_options(options)?)?, on_event, on_token))
     }
 
     /// A client for a SecureAuth Connect workspace: the options name tenant, region and workspace.
@@ -158,11 +162,7 @@ impl NativeTokenClient {
         guarded_sync(|| {
             let options = client_options(options)?;
             options.require_workspace().map_err(to_napi)?;
-            let builder = options.apply(TokenClientBuilder::new()).map_err(to_napi)?;
-            let builder = with_callbacks(builder, on_event, on_token);
-            Ok(Self {
-                inner: builder.build().map_err(to_napi)?,
-            })
+            build(builder_of(options)?, on_event, on_token)
         })
     }
 
@@ -172,11 +172,11 @@ impl NativeTokenClient {
         on_token: Option<TokenCallback>,
     ) -> napi::Result<Self> {
         guarded_sync(|| {
-            let builder = m2m_auth::env::builder_from_env().map_err(to_napi)?;
-            let builder = with_callbacks(builder, on_event, on_token);
-            Ok(Self {
-                inner: builder.build().map_err(to_napi)?,
-            })
+            build(
+                m2m_auth::env::builder_from_env().map_err(to_napi)?,
+                on_event,
+                on_token,
+            )
         })
     }
 

@@ -2,14 +2,12 @@
 //! client certificate (for certificate-bound tokens) and replaces a rejected token once. The answer is an
 //! `ApiResponse`.
 
-use std::time::Duration;
-
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString};
 
 use m2m_auth::{ApiRequest, ApiResponse};
 
-use crate::errors::config_error;
+use crate::errors::{config_error, to_py_err};
 
 #[derive(Debug)]
 #[pyclass(name = "ApiResponse", module = "m2m_auth", frozen)]
@@ -106,12 +104,7 @@ pub fn api_request(
             return Err(config_error("body", "must be bytes or str"));
         });
     }
-    if !(timeout.is_finite() && timeout > 0.0 && timeout <= 86_400.0) {
-        return Err(config_error(
-            "timeout",
-            "must be a number of seconds greater than 0 and at most 86400",
-        ));
-    }
-    request.timeout = Duration::from_secs_f64(timeout);
+    // The core's bound of every duration, so that the conversion below cannot panic.
+    request.timeout = m2m_auth::seconds("timeout", timeout).map_err(to_py_err)?;
     Ok(request)
 }
