@@ -214,10 +214,9 @@ class TokenClient {
     if (token !== undefined && typeof token !== 'string') {
       throw new ConfigError('invalidate(token): token must be a string', { field: 'token' })
     }
-    const dropped = this.#native.invalidate(token)
-    if (token === undefined || dropped) this.#mirror.drop(this.#native.tokenSeq)
-    else if (this.#mirror.holds(token)) this.#mirror.drop()
-    return dropped
+    const outcome = this.#native.invalidate(token, token !== undefined && this.#mirror.holds(token))
+    if (outcome.forgetMirror) this.#mirror.drop(outcome.fence ?? undefined)
+    return outcome.dropped
   }
 
   /** `url`, normalised, if this client may send its token there: https, or plain http to loopback or with

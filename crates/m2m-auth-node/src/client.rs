@@ -5,12 +5,22 @@ use std::collections::HashMap;
 
 use napi_derive::napi;
 
-use m2m_auth::{ClientOptions, TokenClient, TokenClientBuilder, TokenParams};
+use m2m_auth::{ClientOptions, MirrorDrop, TokenClient, TokenClientBuilder, TokenParams};
 
 use crate::api::{NativeApiRequest, NativeApiResponse};
 use crate::error::{guarded, guarded_sync, to_napi};
 use crate::events::{EventCallback, TokenCallback, event_hook, token_watcher};
 use crate::options::client_options;
+
+/// What `invalidate` did, and what the JS mirror must do: forget its token, and with `fence` ignore every
+/// update numbered `fence` or lower.
+#[napi(object)]
+#[derive(Debug)]
+pub struct NativeInvalidation {
+    pub dropped: bool,
+    pub forget_mirror: bool,
+    pub fence: Option<f64>,
+}
 
 /// Per-call parameters: each one left out takes the client's own setting.
 #[napi(object)]
@@ -216,23 +226,27 @@ impl NativeTokenClient {
         Ok(self.inner.check_api_url(&url).map_err(to_napi)?.into())
     }
 
-    /// Drops every cached token, or with `token` only that one if it is still cached. Returns whether a
-    /// token was dropped.
+    /// Drops every cached token, or with `token` only that one if it is still cached, and says what the JS
+    /// mirror must do (`mirrorHoldsToken`: whether it serves `token`).
     #[napi]
-    pub fn invalidate(&self, token: Option<String>) -> bool {
-        match token {
-            Some(t) => self.inner.invalidate_token(&t),
-            None => {
-                self.inner.invalidate();
-                true
-            }
+    pub fn invalidate(
+        &self,
+        token: Option<String>,
+        mirror_holds_token: bool,
+    ) -> NativeInvalidation {
+        let outcome = self
+            .inner
+            .invalidate_mirrored(token.as_deref(), mirror_holds_token);
+        let (forget_mirror, fence) = match outcome.mirror {
+            MirrorDrop::Keep => (false, None),
+            MirrorDrop::Forget => (true, None),
+            MirrorDrop::ForgetThrough(seq) => (true, Some(seq as f64)),
+        };
+        NativeInvalidation {
+            dropped: outcome.dropped,
+            forget_mirror,
+            fence,
         }
-    }
-
-    /// The sequence number of the default token's last change (what the last `onToken` update carried).
-    #[napi(getter)]
-    pub fn token_seq(&self) -> f64 {
-        self.inner.token_seq() as f64
     }
 
     #[napi]

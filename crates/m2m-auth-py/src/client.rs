@@ -265,22 +265,10 @@ impl PyTokenClient {
     #[pyo3(signature = (token=None))]
     fn invalidate(&self, token: Option<&str>) -> PyResult<bool> {
         let client = self.client()?;
-        Ok(match token {
-            Some(t) => {
-                let dropped = client.invalidate_token(t);
-                if dropped {
-                    self.mirror.drop_token(Some(client.token_seq()));
-                } else if self.mirror.holds(t) {
-                    self.mirror.drop_token(None);
-                }
-                dropped
-            }
-            None => {
-                client.invalidate();
-                self.mirror.drop_token(Some(client.token_seq()));
-                true
-            }
-        })
+        let holds = token.is_some_and(|t| self.mirror.holds(t));
+        let outcome = client.invalidate_mirrored(token, holds);
+        self.mirror.apply(outcome.mirror);
+        Ok(outcome.dropped)
     }
 
     /// One request to a protected API with this client's token, through the core: the client certificate is

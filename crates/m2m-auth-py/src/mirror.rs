@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyString;
 
-use m2m_auth::{Token, TokenUpdate, TokenWatcher};
+use m2m_auth::{MirrorDrop, Token, TokenUpdate, TokenWatcher};
 
 #[derive(Debug)]
 struct State {
@@ -139,12 +139,13 @@ impl Mirror {
         made
     }
 
-    /// Forgets the token. `seq`: the core's count of changes after the drop, so that no update from before it
-    /// brings the token back; without it, only the token is forgotten.
-    pub fn drop_token(&self, seq: Option<u64>) {
+    /// Applies what the core decided after an invalidation.
+    pub fn apply(&self, drop: MirrorDrop) {
         let mut s = self.lock();
-        if let Some(seq) = seq {
-            s.seq = s.seq.max(seq);
+        match drop {
+            MirrorDrop::Keep => return,
+            MirrorDrop::ForgetThrough(seq) => s.seq = s.seq.max(seq),
+            MirrorDrop::Forget => {}
         }
         s.token = None;
         s.string = None;

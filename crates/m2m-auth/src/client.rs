@@ -17,7 +17,7 @@ use crate::cache::freshness::refresh_retry_delay;
 use crate::cache::freshness::serve_until;
 use crate::cache::slot::{Joined, Slot};
 use crate::cache::stats::{Counters, Stats};
-use crate::cache::watch::TokenUpdate;
+use crate::cache::watch::{MirroredInvalidation, TokenUpdate};
 use crate::config::env::builder_from_env;
 use crate::config::params::TokenParams;
 use crate::config::{ClientConfig, TokenClientBuilder, secureauth_issuer, secureauth_token_url};
@@ -157,23 +157,47 @@ impl TokenClient {
     /// Drops every cached token: the next call fetches a new one. A fetch already in flight is not cancelled;
     /// callers waiting on it still get its result.
     pub fn invalidate(&self) {
-        self.for_each_slot(|slot| {
-            slot.clear();
-        });
-        self.inner.default_token_changed(None);
+        self.drop_all();
     }
 
     /// Drops `access_token` if it is still cached, e.g. after an API answered 401 to it. Many callers that
     /// saw the same token rejected cause one new fetch: once the first has dropped it, the others find a
     /// different token (or the fetch in flight) and drop nothing. Returns whether a token was dropped.
     pub fn invalidate_token(&self, access_token: &str) -> bool {
+        self.drop_token(access_token).is_some()
+    }
+
+    /// [`Self::invalidate_token`] (with `Some`) or [`Self::invalidate`] (with `None`) for a binding that
+    /// mirrors the default token: says what the mirror must do. `mirror_holds_token`: whether the mirror
+    /// serves the rejected token.
+    pub fn invalidate_mirrored(
+        &self,
+        access_token: Option<&str>,
+        mirror_holds_token: bool,
+    ) -> MirroredInvalidation {
+        let change = match access_token {
+            Some(t) => self.drop_token(t),
+            None => Some(self.drop_all()),
+        };
+        MirroredInvalidation::decide(change, mirror_holds_token)
+    }
+
+    /// Clears every slot; returns the number of the default token's change this made.
+    fn drop_all(&self) -> u64 {
+        self.for_each_slot(|slot| {
+            slot.clear();
+        });
+        self.inner.default_token_changed(None)
+    }
+
+    /// Clears the slots that hold `access_token`; the number of the change, if any slot did.
+    fn drop_token(&self, access_token: &str) -> Option<u64> {
         let mut dropped = false;
         self.for_each_slot(|slot| dropped |= slot.clear_if(access_token));
-        if dropped {
+        dropped.then(|| {
             self.inner
-                .default_token_changed(self.inner.default_slot.current());
-        }
-        dropped
+                .default_token_changed(self.inner.default_slot.current())
+        })
     }
 
     /// The HTTP client for API calls: presents the same client certificate as token requests.
@@ -520,10 +544,11 @@ async fn fetch_and_store(
 
 impl Inner {
     /// Tells the watcher, if any, what the default token now is.
-    fn default_token_changed(&self, token: Option<Arc<Token>>) {
+    /// Tells the watcher; returns the change's number.
+    fn default_token_changed(&self, token: Option<Arc<Token>>) -> u64 {
         let seq = self.token_seq.fetch_add(1, Ordering::SeqCst) + 1;
         let Some(watcher) = &self.cfg.token_watcher else {
-            return;
+            return seq;
         };
         let serve_until = token.as_deref().map_or_else(Instant::now, |t| {
             serve_until(t, self.cfg.expiry_skew, self.cfg.refresh_ratio)
@@ -535,6 +560,7 @@ impl Inner {
         };
         // A panicking watcher is the binding's bug; it must not take the fetch down with it.
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| (watcher.0)(update)));
+        seq
     }
 }
 

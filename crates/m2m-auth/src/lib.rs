@@ -49,7 +49,7 @@ mod proptests;
 mod token;
 
 pub use cache::stats::Stats;
-pub use cache::watch::{TokenUpdate, TokenWatcher};
+pub use cache::watch::{MirrorDrop, MirroredInvalidation, TokenUpdate, TokenWatcher};
 pub use client::{MAX_OTHER_SLOTS, TokenClient};
 pub use config::options::{ClientOptions, seconds};
 pub use config::params::TokenParams;

@@ -44,3 +44,60 @@ impl fmt::Debug for TokenWatcher {
         f.write_str("TokenWatcher")
     }
 }
+
+/// What a mirror of the default token must do after an invalidation, so that it never hands out a token the
+/// core dropped. The core decides it ([`crate::TokenClient::invalidate_mirrored`]); the mirror applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MirrorDrop {
+    /// Nothing: the mirror does not hold the token that was rejected, and the core dropped nothing.
+    Keep,
+    /// Forget the token, and ignore every update numbered `through` or lower: they are from before the drop
+    /// and would bring the dropped token back.
+    ForgetThrough(u64),
+    /// Forget the token the mirror holds: the core has replaced it already, and the update that says so is
+    /// still on its way to the mirror.
+    Forget,
+}
+
+/// The outcome of an invalidation for a binding that mirrors the default token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MirroredInvalidation {
+    /// Whether the core dropped a token.
+    pub dropped: bool,
+    pub mirror: MirrorDrop,
+}
+
+impl MirroredInvalidation {
+    /// `change`: the number of the change the core's drop made, if it dropped anything. `mirror_holds`:
+    /// whether the mirror serves the rejected token.
+    pub(crate) fn decide(change: Option<u64>, mirror_holds: bool) -> Self {
+        let mirror = match change {
+            Some(seq) => MirrorDrop::ForgetThrough(seq),
+            None if mirror_holds => MirrorDrop::Forget,
+            None => MirrorDrop::Keep,
+        };
+        Self {
+            dropped: change.is_some(),
+            mirror,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drop_fences_the_mirror_at_its_change() {
+        let d = MirroredInvalidation::decide(Some(7), false);
+        assert_eq!((d.dropped, d.mirror), (true, MirrorDrop::ForgetThrough(7)));
+    }
+
+    #[test]
+    fn a_token_the_core_replaced_is_forgotten_by_a_mirror_still_holding_it() {
+        let d = MirroredInvalidation::decide(None, true);
+        assert_eq!((d.dropped, d.mirror), (false, MirrorDrop::Forget));
+        let d = MirroredInvalidation::decide(None, false);
+        assert_eq!((d.dropped, d.mirror), (false, MirrorDrop::Keep));
+    }
+}
