@@ -4,6 +4,7 @@
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
+use m2m_auth::settings::{Surface, duration_on};
 use m2m_auth::{ApiRequest, ApiResponse};
 
 #[napi(object)]
@@ -56,14 +57,7 @@ impl NativeApiRequest {
         }
         request.body = self.body.map(|b| b.to_vec());
         if let Some(ms) = self.timeout_ms {
-            if !(ms.is_finite() && ms > 0.0 && ms <= 86_400_000.0) {
-                return Err(m2m_auth::Error::Config {
-                    field: "timeoutMs".into(),
-                    message: "must be a number of milliseconds greater than 0 and at most 86400000"
-                        .into(),
-                });
-            }
-            request.timeout = std::time::Duration::from_secs_f64(ms / 1000.0);
+            request.timeout = duration_on("timeoutMs", ms, Surface::Node, false)?;
         }
         Ok(request)
     }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::config::settings::{Setting, SettingValue, Surface, core_number};
-use crate::config::{MAX_DURATION, TokenClientBuilder, secureauth_issuer, secureauth_token_url};
+use crate::config::settings::{Setting, SettingValue, Surface, core_number, duration_on, find};
+use crate::config::{TokenClientBuilder, secureauth_issuer, secureauth_token_url};
 use crate::credentials::auth_method::AuthMethod;
 use crate::credentials::secret::SecretString;
 use crate::credentials::signing_key::{SigningAlg, SigningKey};
@@ -218,22 +218,16 @@ impl ClientOptions {
             b = b.extra_param(k, v);
         }
         if let Some(v) = self.timeout_secs {
-            b = b.timeout(seconds("timeout", v)?);
+            b = b.timeout(declared_duration("timeout", v)?);
         }
         if let Some(v) = self.expiry_skew_secs {
-            b = b.expiry_skew(seconds_or_zero("expiry_skew", v)?);
+            b = b.expiry_skew(declared_duration("expiry_skew", v)?);
         }
         if let Some(v) = self.default_lifetime_secs {
-            b = b.default_lifetime(seconds("default_lifetime", v)?);
+            b = b.default_lifetime(declared_duration("default_lifetime", v)?);
         }
         if let Some(v) = self.max_response_bytes {
-            if !(v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= (1u64 << 40) as f64) {
-                return Err(Error::config(
-                    "max_response_bytes",
-                    format!("must be a positive whole number, not {v}"),
-                ));
-            }
-            b = b.max_response_bytes(v as usize);
+            b = b.max_response_bytes(declared("max_response_bytes", v)? as usize);
         }
         if let Some(v) = self.allow_insecure_http {
             b = b.allow_insecure_http(v);
@@ -246,30 +240,24 @@ impl ClientOptions {
         if retry_set {
             let mut p = b.retry.clone().unwrap_or_default();
             if let Some(v) = self.max_attempts {
-                if !(v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= 100.0) {
-                    return Err(Error::config(
-                        "max_attempts",
-                        format!("must be a whole number from 1 to 100, not {v}"),
-                    ));
-                }
-                p.max_attempts = v as u32;
+                p.max_attempts = declared("max_attempts", v)? as u32;
             }
             if let Some(v) = self.retry_backoff_secs {
-                p.initial_backoff = seconds_or_zero("retry_backoff", v)?;
+                p.initial_backoff = declared_duration("retry_backoff", v)?;
             }
             if let Some(v) = self.retry_max_backoff_secs {
-                p.max_backoff = seconds_or_zero("retry_max_backoff", v)?;
+                p.max_backoff = declared_duration("retry_max_backoff", v)?;
             }
             if let Some(v) = self.retry_deadline_secs {
-                p.deadline = seconds("retry_deadline", v)?;
+                p.deadline = declared_duration("retry_deadline", v)?;
             }
             if let Some(v) = self.max_retry_after_secs {
-                p.max_retry_after = seconds_or_zero("max_retry_after", v)?;
+                p.max_retry_after = declared_duration("max_retry_after", v)?;
             }
             b = b.retry(p);
         }
         if let Some(v) = self.refresh_ratio {
-            b = b.refresh_ratio(v);
+            b = b.refresh_ratio(declared("refresh_ratio", v)?);
         }
         #[cfg(feature = "test-hooks")]
         if self.panic_on_fetch {
@@ -412,25 +400,21 @@ fn inline_or_file(
     }
 }
 
-/// A positive, finite number of seconds of at most a day ([`MAX_DURATION`], the bound of every duration).
+/// A positive, finite number of seconds of at most a day ([`crate::MAX_DURATION`], the bound of every duration).
 pub fn seconds(field: &str, value: f64) -> Result<Duration> {
-    let max = MAX_DURATION.as_secs_f64();
-    if value.is_finite() && value > 0.0 && value <= max {
-        Ok(Duration::from_secs_f64(value))
-    } else {
-        Err(Error::config(
-            field,
-            format!("must be a number of seconds greater than 0 and at most {max}, not {value}"),
-        ))
-    }
+    duration_on(field, value, Surface::Rust, false)
 }
 
-fn seconds_or_zero(field: &str, value: f64) -> Result<Duration> {
-    if value == 0.0 {
-        Ok(Duration::ZERO)
-    } else {
-        seconds(field, value)
-    }
+/// `value` of the setting named `name`, checked against its declared bounds: the fields are public, so a
+/// value may not have come through [`ClientOptions::set`].
+fn declared(name: &str, value: f64) -> Result<f64> {
+    let setting = find(Surface::Rust, name)
+        .ok_or_else(|| Error::Internal(format!("{name} is not a declared setting")))?;
+    core_number(setting, value, Surface::Rust)
+}
+
+fn declared_duration(name: &str, value: f64) -> Result<Duration> {
+    declared(name, value).map(Duration::from_secs_f64)
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! core name and each surface renders its own (see [`render`]). Adding a setting is a line here and its use
 //! in [`crate::ClientOptions::set`].
 
+use std::time::Duration as StdDuration;
+
 use crate::config::MAX_DURATION;
 use crate::error::{Error, Result};
 
@@ -257,21 +259,7 @@ pub fn core_number(setting: &Setting, value: f64, surface: Surface) -> Result<f6
     };
     match setting.kind {
         Duration { zero_ok } => {
-            let (unit, scale) = match surface {
-                Surface::Node => ("milliseconds", 1000.0),
-                _ => ("seconds", 1.0),
-            };
-            let max = MAX_DURATION.as_secs_f64() * scale;
-            let low_ok = if zero_ok { value >= 0.0 } else { value > 0.0 };
-            if value.is_finite() && low_ok && value <= max {
-                Ok(value / scale)
-            } else if zero_ok {
-                problem(format!("a number of {unit} from 0 to {max}"))
-            } else {
-                problem(format!(
-                    "a number of {unit} greater than 0 and at most {max}"
-                ))
-            }
+            duration_on(setting.name, value, surface, zero_ok).map(|d| d.as_secs_f64())
         }
         Count { min, max } => {
             if value.is_finite()
@@ -293,6 +281,31 @@ pub fn core_number(setting: &Setting, value: f64, surface: Surface) -> Result<f6
         }
         _ => problem("no number".to_owned()),
     }
+}
+
+/// A duration given on `surface` (seconds, or milliseconds in Node): finite, above zero (or zero when
+/// `zero_ok`), at most [`MAX_DURATION`]. The one bound of every duration, settings and per-call ones alike.
+pub fn duration_on(
+    field: &str,
+    value: f64,
+    surface: Surface,
+    zero_ok: bool,
+) -> Result<StdDuration> {
+    let (unit, scale) = match surface {
+        Surface::Node => ("milliseconds", 1000.0),
+        _ => ("seconds", 1.0),
+    };
+    let max = MAX_DURATION.as_secs_f64() * scale;
+    let low_ok = if zero_ok { value >= 0.0 } else { value > 0.0 };
+    if value.is_finite() && low_ok && value <= max {
+        return Ok(StdDuration::from_secs_f64(value / scale));
+    }
+    let what = if zero_ok {
+        format!("a number of {unit} from 0 to {max}")
+    } else {
+        format!("a number of {unit} greater than 0 and at most {max}")
+    };
+    Err(Error::config(field, format!("must be {what}, not {value}")))
 }
 
 #[cfg(test)]
