@@ -15,6 +15,8 @@ use url::Url;
 
 use crate::cache::freshness::refresh_retry_delay;
 use crate::cache::freshness::serve_until;
+use crate::cache::shared::SharedCache;
+use crate::cache::shared::flight::Need;
 use crate::cache::slot::{Joined, Slot};
 use crate::cache::stats::{Counters, Stats};
 use crate::cache::watch::{MirroredInvalidation, TokenUpdate};
@@ -53,6 +55,8 @@ struct Inner {
     api_http: OnceLock<reqwest::Client>,
     /// Changes of the default token, for a watcher (see `crate::watch`).
     token_seq: AtomicU64,
+    /// The cache shared with other processes, behind the slots; `None` with `memory:`.
+    shared: Option<SharedCache>,
 }
 
 impl TokenClient {
@@ -88,6 +92,7 @@ impl TokenClient {
             cfg.audience.clone(),
             cfg.resources.clone(),
         )?;
+        let shared = SharedCache::new(&cfg)?;
         let runtime = OnceLock::new();
         if let Some(handle) = &cfg.runtime {
             let _ = runtime.set(handle.clone());
@@ -105,6 +110,7 @@ impl TokenClient {
                 runtime,
                 api_http: OnceLock::new(),
                 token_seq: AtomicU64::new(0),
+                shared,
             }),
         })
     }
@@ -495,8 +501,10 @@ fn spawn_fetch(
     .boxed()
 }
 
-/// One fetch: requests until one succeeds (`endpoint::attempts`), the token stored in the slot and the mirrors
-/// told; or the failure counted, reported, and — for a background refresh — the next one put off a while.
+/// One fetch: a token from the shared cache, if there is one and it has a token this process can use; else
+/// requests until one succeeds (`endpoint::attempts`) — shared afterwards. The token is stored in the slot and
+/// the mirrors told; or the failure counted, reported, and — for a background refresh — the next one put off
+/// a while.
 async fn fetch_and_store(
     inner: &Inner,
     slot: &Slot,
@@ -505,11 +513,29 @@ async fn fetch_and_store(
     background: bool,
 ) -> Result<Arc<Token>> {
     let cfg = &inner.cfg;
-    inner.counters.fetch();
     if cfg.panic_on_fetch {
         panic!("panic_on_fetch test hook");
     }
-    match request_with_retries(&inner.http, cfg, &inner.endpoint, params, deadline).await {
+    let request = || async {
+        inner.counters.fetch();
+        request_with_retries(&inner.http, cfg, &inner.endpoint, params, deadline).await
+    };
+    let obtained = match &inner.shared {
+        None => request().await,
+        Some(shared) => {
+            let need = match slot.current() {
+                Some(current) if background => Need::Replace(current),
+                _ => Need::Cold {
+                    rejected: slot.rejected(),
+                },
+            };
+            let name = shared.name(cfg, params);
+            shared
+                .obtain(cfg, &inner.counters, &name, &need, deadline, request)
+                .await
+        }
+    };
+    match obtained {
         Ok(token) => {
             let token = Arc::new(token);
             slot.store(Arc::clone(&token));
@@ -543,8 +569,7 @@ async fn fetch_and_store(
 }
 
 impl Inner {
-    /// Tells the watcher, if any, what the default token now is.
-    /// Tells the watcher; returns the change's number.
+    /// Tells the watcher, if any, what the default token now is; returns the change's number.
     fn default_token_changed(&self, token: Option<Arc<Token>>) -> u64 {
         let seq = self.token_seq.fetch_add(1, Ordering::SeqCst) + 1;
         let Some(watcher) = &self.cfg.token_watcher else {

@@ -42,6 +42,14 @@ pub enum EventKind {
     RefreshFailed,
     /// A token's `exp` and `expires_in` disagree: this host's clock and the server's differ.
     ClockSkew,
+    /// The shared cache failed (once per outage): the process fetches its own tokens until it is back.
+    SharedCacheDown,
+    /// The shared cache answers again after an outage.
+    SharedCacheBack,
+    /// Another process held the shared cache's lock for half a fetch's deadline: this one fetched itself.
+    SharedLockTimeout,
+    /// An entry of the shared cache was ignored: corrupted, of another version, or sealed under another key.
+    SharedEntryRejected,
 }
 
 impl EventKind {
@@ -54,6 +62,10 @@ impl EventKind {
             Self::RefreshStarted => "refresh_started",
             Self::RefreshFailed => "refresh_failed",
             Self::ClockSkew => "clock_skew",
+            Self::SharedCacheDown => "shared_cache_down",
+            Self::SharedCacheBack => "shared_cache_back",
+            Self::SharedLockTimeout => "shared_lock_timeout",
+            Self::SharedEntryRejected => "shared_entry_rejected",
         }
     }
 }

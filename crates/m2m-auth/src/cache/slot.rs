@@ -34,6 +34,8 @@ pub(crate) struct Slot {
     /// down drops a new task at once, on the thread that spawns it, which holds that lock): whoever takes
     /// the lock next removes it.
     abandoned: AtomicU64,
+    /// The last token dropped by an invalidation: a shared cache that still holds it must not hand it back.
+    rejected: Mutex<Option<String>>,
 }
 
 impl Slot {
@@ -70,7 +72,27 @@ impl Slot {
     }
 
     pub fn clear(&self) {
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = None;
+        let dropped = self
+            .current
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(token) = dropped {
+            self.reject(token.access_token());
+        }
+    }
+
+    fn reject(&self, access_token: &str) {
+        *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(access_token.to_owned());
+    }
+
+    /// The last token an invalidation dropped.
+    pub fn rejected(&self) -> Option<String> {
+        self.rejected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Drops the current token only if it is `access_token`: many callers that saw the same token rejected
@@ -82,6 +104,8 @@ impl Slot {
             .is_some_and(|t| t.access_token() == access_token)
         {
             *guard = None;
+            drop(guard);
+            self.reject(access_token);
             true
         } else {
             false

@@ -19,6 +19,17 @@ pub struct Stats {
     pub failures: u64,
     /// The message of the last failure, if any.
     pub last_error: Option<String>,
+    /// Fetches answered by the shared cache (Redis or files): a token another process had fetched.
+    pub shared_hits: u64,
+    /// Fetches that found no usable token in the shared cache.
+    pub shared_misses: u64,
+    /// Operations on the shared cache that failed (down, slow, refusing): the process fetched for itself.
+    pub shared_errors: u64,
+    /// Entries of the shared cache that were ignored and replaced: corrupted, of another format version, or
+    /// sealed under another key.
+    pub shared_rejected: u64,
+    /// Fetches that waited for another process holding the fleet-wide lock.
+    pub lock_waits: u64,
 }
 
 #[derive(Debug, Default)]
@@ -29,6 +40,11 @@ pub(crate) struct Counters {
     pub refreshes: AtomicU64,
     pub failures: AtomicU64,
     pub last_error: Mutex<Option<String>>,
+    pub shared_hits: AtomicU64,
+    pub shared_misses: AtomicU64,
+    pub shared_errors: AtomicU64,
+    pub shared_rejected: AtomicU64,
+    pub lock_waits: AtomicU64,
 }
 
 impl Counters {
@@ -46,6 +62,11 @@ impl Counters {
 
     pub fn refresh(&self) {
         self.refreshes.fetch_add(1, Relaxed);
+    }
+
+    /// Adds one to `counter` (one of the shared cache's).
+    pub fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Relaxed);
     }
 
     pub fn failure(&self, message: String) {
@@ -68,6 +89,11 @@ impl Counters {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone(),
+            shared_hits: self.shared_hits.load(Relaxed),
+            shared_misses: self.shared_misses.load(Relaxed),
+            shared_errors: self.shared_errors.load(Relaxed),
+            shared_rejected: self.shared_rejected.load(Relaxed),
+            lock_waits: self.lock_waits.load(Relaxed),
         }
     }
 }

@@ -10,7 +10,9 @@ use std::fmt;
 use std::time::Duration;
 
 use url::Url;
+use zeroize::Zeroizing;
 
+use crate::cache::shared::{self, CacheUrl, SharedSettings};
 use crate::cache::watch::TokenWatcher;
 use crate::config::params::check_extra_param;
 use crate::credentials::auth_method::{AuthMethod, Credential};
@@ -66,6 +68,11 @@ pub struct TokenClientBuilder {
     pub(crate) allow_insecure_http: bool,
     pub(crate) retry: Option<RetryPolicy>,
     pub(crate) refresh_ratio: Option<f64>,
+    pub(crate) cache_url: Option<String>,
+    pub(crate) cache_prefix: Option<String>,
+    pub(crate) cache_timeout: Option<Duration>,
+    pub(crate) cache_lock_ttl: Option<Duration>,
+    pub(crate) cache_encryption_key: Option<SecretString>,
     pub(crate) event_hook: Option<EventHook>,
     pub(crate) token_watcher: Option<TokenWatcher>,
     pub(crate) runtime: Option<tokio::runtime::Handle>,
@@ -218,6 +225,40 @@ impl TokenClientBuilder {
         self
     }
 
+    /// Where tokens are cached: `memory:` (this process, the default), `file:DIR` (the processes of one
+    /// host), `redis://…` or `rediss://…` (a fleet: one token request per rotation for all of it).
+    pub fn cache_url(mut self, url: impl Into<String>) -> Self {
+        self.cache_url = Some(url.into());
+        self
+    }
+
+    /// Put before every name in the shared cache (default `m2m-auth:`).
+    pub fn cache_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.cache_prefix = Some(prefix.into());
+        self
+    }
+
+    /// The longest one shared-cache operation may take (default 250 ms); slower counts as down, and the
+    /// process fetches for itself.
+    pub fn cache_timeout(mut self, timeout: Duration) -> Self {
+        self.cache_timeout = Some(timeout);
+        self
+    }
+
+    /// How long the fleet-wide lock lasts unless its holder extends it (default 5 s): the time after which
+    /// another process takes over from one that died holding it.
+    pub fn cache_lock_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_lock_ttl = Some(ttl);
+        self
+    }
+
+    /// 32 bytes in base64 that seal the shared entries instead of a key derived from the credential, so that
+    /// services with different credentials of one client share tokens.
+    pub fn cache_encryption_key(mut self, key: impl Into<SecretString>) -> Self {
+        self.cache_encryption_key = Some(key.into());
+        self
+    }
+
     /// Receives the client's events (requests, retries, failures, refreshes).
     pub fn on_event(mut self, hook: EventHook) -> Self {
         self.event_hook = Some(hook);
@@ -341,6 +382,13 @@ impl TokenClientBuilder {
                 format!("must be greater than 0 and at most 1, not {refresh_ratio}"),
             ));
         }
+        let shared = shared_settings(
+            self.cache_url,
+            self.cache_prefix,
+            self.cache_timeout,
+            self.cache_lock_ttl,
+            self.cache_encryption_key,
+        )?;
         let redactor = Redactor::new(&client_id, client_secret.as_ref());
         Ok(ClientConfig {
             redactor,
@@ -364,6 +412,7 @@ impl TokenClientBuilder {
             max_response_bytes,
             retry,
             refresh_ratio,
+            shared,
             event_hook: self.event_hook,
             token_watcher: self.token_watcher,
             runtime: self.runtime,
@@ -398,10 +447,82 @@ pub(crate) struct ClientConfig {
     pub max_response_bytes: usize,
     pub retry: RetryPolicy,
     pub refresh_ratio: f64,
+    /// The shared cache's settings; `None` for the in-process cache alone.
+    pub shared: Option<SharedSettings>,
     pub event_hook: Option<EventHook>,
     pub token_watcher: Option<TokenWatcher>,
     pub runtime: Option<tokio::runtime::Handle>,
     pub panic_on_fetch: bool,
+}
+
+/// The shared cache's settings, checked; `None` when tokens stay in the process (`memory:`).
+fn shared_settings(
+    url: Option<String>,
+    prefix: Option<String>,
+    timeout: Option<Duration>,
+    lock_ttl: Option<Duration>,
+    encryption_key: Option<SecretString>,
+) -> Result<Option<SharedSettings>> {
+    let url = CacheUrl::parse(url.as_deref().unwrap_or(""))?;
+    let prefix = prefix.unwrap_or_else(|| shared::DEFAULT_PREFIX.to_owned());
+    if prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::config(
+            "cache_prefix",
+            "may not contain spaces or control characters",
+        ));
+    }
+    let timeout = bounded(
+        timeout.unwrap_or(shared::DEFAULT_TIMEOUT),
+        "cache_timeout",
+        false,
+        MAX_DURATION,
+    )?;
+    let lock_ttl = bounded(
+        lock_ttl.unwrap_or(shared::DEFAULT_LOCK_TTL),
+        "cache_lock_ttl",
+        false,
+        MAX_DURATION,
+    )?;
+    let encryption_key = encryption_key
+        .map(|key| decode_encryption_key(&key))
+        .transpose()?;
+    if url == CacheUrl::Memory {
+        return Ok(None);
+    }
+    Ok(Some(SharedSettings {
+        url,
+        prefix,
+        timeout,
+        lock_ttl,
+        encryption_key,
+    }))
+}
+
+/// `cache_encryption_key`: 32 bytes in base64 (standard or URL-safe, padded or not).
+fn decode_encryption_key(key: &SecretString) -> Result<Zeroizing<[u8; 32]>> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let text = key.expose().trim().trim_end_matches('=');
+    let bytes = Zeroizing::new(
+        STANDARD_NO_PAD
+            .decode(text)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(text))
+            .map_err(|_| {
+                Error::config(
+                    "cache_encryption_key",
+                    "is not base64 (make one with `openssl rand -base64 32`)",
+                )
+            })?,
+    );
+    let mut out = Zeroizing::new([0u8; 32]);
+    if bytes.len() != out.len() {
+        return Err(Error::config(
+            "cache_encryption_key",
+            format!("must be 32 bytes in base64, not {} bytes", bytes.len()),
+        ));
+    }
+    out.copy_from_slice(&bytes);
+    Ok(out)
 }
 
 fn required(value: Option<String>, field: &str) -> Result<String> {

@@ -58,6 +58,11 @@ pub struct ClientOptions {
     pub retry_deadline_secs: Option<f64>,
     pub max_retry_after_secs: Option<f64>,
     pub refresh_ratio: Option<f64>,
+    pub cache_url: Option<String>,
+    pub cache_prefix: Option<String>,
+    pub cache_timeout_secs: Option<f64>,
+    pub cache_lock_ttl_secs: Option<f64>,
+    pub cache_encryption_key: Option<SecretString>,
     /// Test hook: every fetch panics inside the core (see `TokenClientBuilder::panic_on_fetch`).
     #[cfg(feature = "test-hooks")]
     pub panic_on_fetch: bool,
@@ -259,6 +264,21 @@ impl ClientOptions {
         if let Some(v) = self.refresh_ratio {
             b = b.refresh_ratio(declared("refresh_ratio", v)?);
         }
+        if let Some(v) = self.cache_url {
+            b = b.cache_url(v);
+        }
+        if let Some(v) = self.cache_prefix {
+            b = b.cache_prefix(v);
+        }
+        if let Some(v) = self.cache_timeout_secs {
+            b = b.cache_timeout(declared_duration("cache_timeout", v)?);
+        }
+        if let Some(v) = self.cache_lock_ttl_secs {
+            b = b.cache_lock_ttl(declared_duration("cache_lock_ttl", v)?);
+        }
+        if let Some(v) = self.cache_encryption_key {
+            b = b.cache_encryption_key(v);
+        }
         #[cfg(feature = "test-hooks")]
         if self.panic_on_fetch {
             b = b.panic_on_fetch(true);
@@ -349,6 +369,13 @@ impl ClientOptions {
             "retry_max_backoff" => self.retry_max_backoff_secs = Some(number(value)?),
             "retry_deadline" => self.retry_deadline_secs = Some(number(value)?),
             "max_retry_after" => self.max_retry_after_secs = Some(number(value)?),
+            "cache_url" => self.cache_url = Some(text(value)?),
+            "cache_prefix" => self.cache_prefix = Some(text(value)?),
+            "cache_timeout" => self.cache_timeout_secs = Some(number(value)?),
+            "cache_lock_ttl" => self.cache_lock_ttl_secs = Some(number(value)?),
+            "cache_encryption_key" => {
+                self.cache_encryption_key = Some(SecretString::from(text(value)?));
+            }
             other => {
                 return Err(Error::Internal(format!(
                     "setting {other} is declared but has no field"

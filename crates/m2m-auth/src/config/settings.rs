@@ -195,6 +195,17 @@ pub const CLIENT_SETTINGS: &[Setting] = &[
         Common, "30 s", "All attempts of one fetch end within this."),
     setting("max_retry_after", "maxRetryAfterMs", (None, None), DURATION_OR_OFF, Common, "60 s",
         "A longer Retry-After ends the retries."),
+    setting("cache_url", "cacheUrl", (Some("M2M_CACHE_URL"), Some("cache-url")), Text, Common, "memory:",
+        "Where tokens are cached: memory:, file:DIR (one host), redis://… or rediss://… (a fleet)."),
+    setting("cache_prefix", "cachePrefix", (Some("M2M_CACHE_PREFIX"), Some("cache-prefix")), Text, Common,
+        "m2m-auth:", "Put before every name in the shared cache."),
+    setting("cache_timeout", "cacheTimeoutMs", (Some("M2M_CACHE_TIMEOUT"), Some("cache-timeout")), DURATION,
+        Common, "0.25 s", "The longest one shared-cache operation may take; slower counts as down."),
+    setting("cache_lock_ttl", "cacheLockTtlMs", (Some("M2M_CACHE_LOCK_TTL"), Some("cache-lock-ttl")), DURATION,
+        Common, "5 s", "How long the fleet-wide lock outlives a process that died holding it."),
+    setting("cache_encryption_key", "cacheEncryptionKey", (Some("M2M_CACHE_ENCRYPTION_KEY"), None), Secret,
+        Common, "from the credential",
+        "32 bytes, base64: seals shared entries, so services with different credentials of one client share."),
 ];
 
 /// The setting `name` has on `surface`, if any.

@@ -235,6 +235,36 @@ impl SigningKey {
         self.kid.as_deref()
     }
 
+    /// SHA-256 of the public key: names the key (in a shared cache's key) without revealing it.
+    pub(crate) fn public_digest(&self) -> Vec<u8> {
+        use aws_lc_rs::signature::KeyPair as _;
+        let public = match &self.pair {
+            KeyPair::Rsa(pair) => pair.public_key().as_ref().to_vec(),
+            KeyPair::Ec(pair) => pair.public_key().as_ref().to_vec(),
+        };
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &public)
+            .as_ref()
+            .to_vec()
+    }
+
+    /// The private key's bytes (PKCS#8 for RSA, the scalar for EC), zeroed when dropped: what a shared cache's
+    /// encryption key is derived from, so that only holders of the key can read its entries.
+    pub(crate) fn secret_material(&self) -> Result<Zeroizing<Vec<u8>>> {
+        use aws_lc_rs::encoding::{AsBigEndian as _, AsDer as _};
+        let failed =
+            |_| Error::Internal("the private key cannot be exported for the cache key".into());
+        let bytes = match &self.pair {
+            KeyPair::Rsa(pair) => pair.as_der().map_err(failed)?.as_ref().to_vec(),
+            KeyPair::Ec(pair) => pair
+                .private_key()
+                .as_be_bytes()
+                .map_err(failed)?
+                .as_ref()
+                .to_vec(),
+        };
+        Ok(Zeroizing::new(bytes))
+    }
+
     /// The JWS signature of `message`.
     pub(crate) fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
         let failed = || Error::Internal("signing the client assertion failed".into());

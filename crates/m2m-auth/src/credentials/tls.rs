@@ -3,12 +3,14 @@
 //! start-up rather than a handshake failure at the first request.
 
 use std::fmt;
+use std::sync::Arc;
 
 use aws_lc_rs::digest;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 
@@ -17,6 +19,8 @@ use crate::error::{Error, Result};
 pub struct ClientCertificate {
     identity: reqwest::Identity,
     thumbprint: String,
+    /// SHA-256 of the private key's PEM: what a shared cache's encryption key is derived from.
+    key_digest: Arc<Zeroizing<Vec<u8>>>,
 }
 
 impl ClientCertificate {
@@ -32,7 +36,7 @@ impl ClientCertificate {
         PrivateKeyDer::from_pem_slice(key_pem)
             .map_err(|e| Error::config("client_key", format!("is not a PEM private key: {e}")))?;
         // A copy of the key, zeroed when dropped.
-        let mut both = zeroize::Zeroizing::new(key_pem.to_vec());
+        let mut both = Zeroizing::new(key_pem.to_vec());
         both.push(b'\n');
         both.extend_from_slice(cert_pem);
         let identity = reqwest::Identity::from_pem(&both).map_err(|e| {
@@ -41,12 +45,19 @@ impl ClientCertificate {
         Ok(Self {
             identity,
             thumbprint: URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, leaf.as_ref())),
+            key_digest: Arc::new(Zeroizing::new(
+                digest::digest(&digest::SHA256, key_pem).as_ref().to_vec(),
+            )),
         })
     }
 
     /// The RFC 8705 `x5t#S256` of the leaf certificate: what a bound token's `cnf` claim must hold.
     pub fn thumbprint(&self) -> &str {
         &self.thumbprint
+    }
+
+    pub(crate) fn key_digest(&self) -> &[u8] {
+        &self.key_digest
     }
 
     pub(crate) fn identity(&self) -> reqwest::Identity {
@@ -64,7 +75,11 @@ impl fmt::Debug for ClientCertificate {
 
 /// The CA certificates to trust instead of the system's, for a token endpoint on a private PKI.
 #[derive(Clone)]
-pub struct CaBundle(Vec<reqwest::Certificate>);
+pub struct CaBundle {
+    certs: Vec<reqwest::Certificate>,
+    /// The PEM as given, for the shared cache's TLS connection (redis-rs takes PEM).
+    pem: Arc<Vec<u8>>,
+}
 
 impl CaBundle {
     pub fn from_pem(pem: &[u8]) -> Result<Self> {
@@ -73,16 +88,23 @@ impl CaBundle {
         if certs.is_empty() {
             return Err(Error::config("ca_bundle", "holds no PEM CERTIFICATE"));
         }
-        Ok(Self(certs))
+        Ok(Self {
+            certs,
+            pem: Arc::new(pem.to_vec()),
+        })
     }
 
     pub(crate) fn certificates(&self) -> Vec<reqwest::Certificate> {
-        self.0.clone()
+        self.certs.clone()
+    }
+
+    pub(crate) fn pem(&self) -> &[u8] {
+        &self.pem
     }
 }
 
 impl fmt::Debug for CaBundle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CaBundle({} certificates)", self.0.len())
+        write!(f, "CaBundle({} certificates)", self.certs.len())
     }
 }

@@ -1,0 +1,231 @@
+//! The fleet-wide single flight. A process that needs a token (none usable, or its refresh is due) asks the
+//! shared cache first; if the entry there will not do, it takes the entry's lock and fetches, or — when
+//! another process holds the lock — polls (with jitter) for the token that process will write, taking the lock
+//! over if it is released or expires without one (its owner died). The owner keeps its lock alive while it
+//! fetches and writes the entry before it releases it. Nothing here is a reason for a caller's error: on any
+//! failure of the store, or after waiting half the fetch's deadline, the process fetches for itself.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+
+use super::SharedCache;
+use super::entry;
+use super::store::Lock;
+use crate::cache::stats::Counters;
+use crate::config::ClientConfig;
+use crate::error::Result;
+use crate::events::{EventKind, EventLevel};
+use crate::token::Token;
+
+/// What the process needs from the shared cache.
+#[derive(Debug)]
+pub(crate) enum Need {
+    /// Any usable token, but not one this process saw rejected.
+    Cold { rejected: Option<String> },
+    /// A newer token than this one, whose refresh is due.
+    Replace(Arc<Token>),
+}
+
+/// What the shared cache said.
+enum Plan {
+    /// A token another process fetched.
+    Hit(Token),
+    /// This process holds the lock: it fetches and writes the entry.
+    Own(Lock),
+    /// This process fetches without the shared cache.
+    Alone,
+}
+
+/// The shortest and longest pause between two looks at a lock held elsewhere.
+const POLL: (u64, u64) = (20, 60);
+
+fn poll_pause() -> Duration {
+    let mut byte = [0u8; 1];
+    let _ = SystemRandom::new().fill(&mut byte);
+    Duration::from_millis(POLL.0 + u64::from(byte[0]) % (POLL.1 - POLL.0))
+}
+
+impl Need {
+    fn accepts(&self, token: &Token, skew: Duration) -> bool {
+        if Instant::now() >= token.use_by(skew) {
+            return false;
+        }
+        match self {
+            Self::Cold { rejected } => rejected.as_deref() != Some(token.access_token()),
+            Self::Replace(current) => {
+                token.access_token() != current.access_token()
+                    && token.expires_at_unix() > current.expires_at_unix()
+            }
+        }
+    }
+}
+
+impl SharedCache {
+    /// A token for entry `name`: from the shared cache, or from `fetch` (run at most once) and then shared.
+    pub(crate) async fn obtain<F, Fut>(
+        &self,
+        cfg: &ClientConfig,
+        counters: &Counters,
+        name: &str,
+        need: &Need,
+        deadline: Instant,
+        fetch: F,
+    ) -> Result<Token>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Token>>,
+    {
+        let now = Instant::now();
+        let wait_until = now + deadline.saturating_duration_since(now) / 2;
+        match self.plan(cfg, counters, name, need, wait_until).await {
+            Plan::Hit(token) => {
+                Counters::count(&counters.shared_hits);
+                Ok(token)
+            }
+            Plan::Alone => fetch().await,
+            Plan::Own(lock) => {
+                let fetched = {
+                    let fetching = fetch();
+                    tokio::pin!(fetching);
+                    tokio::select! {
+                        fetched = &mut fetching => fetched,
+                        () = self.keep_alive(&lock) => fetching.await,
+                    }
+                };
+                if let Ok(token) = &fetched {
+                    self.share(cfg, counters, name, token).await;
+                }
+                if let Err(e) = self.store.release(lock).await {
+                    self.health.failed(cfg, counters, &e.0);
+                }
+                fetched
+            }
+        }
+    }
+
+    async fn plan(
+        &self,
+        cfg: &ClientConfig,
+        counters: &Counters,
+        name: &str,
+        need: &Need,
+        wait_until: Instant,
+    ) -> Plan {
+        if !self.health.available() {
+            return Plan::Alone;
+        }
+        let mut waited = false;
+        loop {
+            match self.look(cfg, counters, name, need).await {
+                Err(()) => return Plan::Alone,
+                Ok(Some(token)) => return Plan::Hit(token),
+                Ok(None) => {}
+            }
+            match self.store.try_lock(name, self.lock_ttl).await {
+                Err(e) => {
+                    self.health.failed(cfg, counters, &e.0);
+                    return Plan::Alone;
+                }
+                Ok(Some(lock)) => {
+                    // Another process may have written its token between the look and the lock.
+                    let again = self.look(cfg, counters, name, need).await;
+                    if let Ok(Some(token)) = again {
+                        let _ = self.store.release(lock).await;
+                        return Plan::Hit(token);
+                    }
+                    Counters::count(&counters.shared_misses);
+                    return Plan::Own(lock);
+                }
+                Ok(None) => {
+                    if !waited {
+                        waited = true;
+                        Counters::count(&counters.lock_waits);
+                    }
+                    let now = Instant::now();
+                    if now >= wait_until {
+                        Counters::count(&counters.shared_misses);
+                        cfg.emit(
+                            EventLevel::Warn,
+                            EventKind::SharedLockTimeout,
+                            "another process holds the shared cache's lock and wrote no token in time; \
+                             fetching in this process"
+                                .into(),
+                        );
+                        return Plan::Alone;
+                    }
+                    tokio::time::sleep(poll_pause().min(wait_until - now)).await;
+                }
+            }
+        }
+    }
+
+    /// The entry's token if `need` accepts it; `Err` when the store failed.
+    async fn look(
+        &self,
+        cfg: &ClientConfig,
+        counters: &Counters,
+        name: &str,
+        need: &Need,
+    ) -> std::result::Result<Option<Token>, ()> {
+        let bytes = match self.store.read(name).await {
+            Ok(bytes) => {
+                self.health.succeeded(cfg);
+                bytes
+            }
+            Err(e) => {
+                self.health.failed(cfg, counters, &e.0);
+                return Err(());
+            }
+        };
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        match entry::open(&bytes, name, &self.keys.seal) {
+            Ok(token) => Ok(need.accepts(&token, cfg.expiry_skew).then_some(token)),
+            Err(why) => {
+                // Replaced by the token this process is about to fetch.
+                Counters::count(&counters.shared_rejected);
+                cfg.emit(
+                    EventLevel::Warn,
+                    EventKind::SharedEntryRejected,
+                    format!("the shared cache's entry was ignored: {}", why.describe()),
+                );
+                Ok(None)
+            }
+        }
+    }
+
+    /// Extends the lock every third of its TTL while the fetch runs; returns only if the lock was lost.
+    async fn keep_alive(&self, lock: &Lock) {
+        if !self.store.locks_expire() {
+            return std::future::pending().await;
+        }
+        loop {
+            tokio::time::sleep(self.lock_ttl / 3).await;
+            match self.store.extend(lock, self.lock_ttl).await {
+                Ok(true) => {}
+                // Lost (it expired and another took it) or unreachable: the fetch goes on regardless.
+                Ok(false) | Err(_) => return,
+            }
+        }
+    }
+
+    /// Writes `token` to the shared cache, to expire at its use-by.
+    async fn share(&self, cfg: &ClientConfig, counters: &Counters, name: &str, token: &Token) {
+        let ttl = token
+            .use_by(cfg.expiry_skew)
+            .saturating_duration_since(Instant::now());
+        if ttl.is_zero() {
+            return;
+        }
+        let Some(sealed) = entry::seal(token, name, &self.keys.seal) else {
+            return;
+        };
+        if let Err(e) = self.store.write(name, sealed, ttl).await {
+            self.health.failed(cfg, counters, &e.0);
+        }
+    }
+}

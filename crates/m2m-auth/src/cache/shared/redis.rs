@@ -1,0 +1,158 @@
+//! The Redis backend: entries under their name with a TTL that ends at the token's use-by, and the
+//! fleet-wide lock as `SET name:lock owner NX PX ttl`, extended and released only by its owner, atomically
+//! (Lua compare-and-pexpire, compare-and-delete). redis-rs's connection manager keeps one multiplexed
+//! connection and reconnects after an outage; every command is also bounded by the cache timeout, so a slow
+//! or absent Redis costs a caller at most that.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, Script, TlsCertificates};
+
+use super::store::{LockOwner, StoreError};
+
+pub(crate) struct RedisStore {
+    client: Client,
+    timeout: Duration,
+    /// Made at first use, on the runtime that uses it (the manager spawns its tasks there).
+    manager: OnceLock<ConnectionManager>,
+    release: Script,
+    extend: Script,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: only the address.
+        let info = self.client.get_connection_info();
+        write!(f, "RedisStore({:?})", info.addr())
+    }
+}
+
+const RELEASE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0";
+
+const EXTEND: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0";
+
+fn failed(e: redis::RedisError) -> StoreError {
+    StoreError(format!("Redis: {e}"))
+}
+
+fn millis(d: Duration) -> u64 {
+    (d.as_millis() as u64).max(1)
+}
+
+impl RedisStore {
+    /// `url`: `redis://…` or `rediss://…` (TLS, trusting `ca_pem` when given instead of the system's CAs).
+    pub fn new(url: &str, ca_pem: Option<&[u8]>, timeout: Duration) -> Result<Self, String> {
+        let client = match ca_pem {
+            Some(pem) if url.starts_with("rediss://") => Client::build_with_tls(
+                url,
+                TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.to_vec()),
+                },
+            ),
+            _ => Client::open(url),
+        }
+        .map_err(|e| e.to_string())?;
+        Ok(Self {
+            client,
+            timeout,
+            manager: OnceLock::new(),
+            release: Script::new(RELEASE),
+            extend: Script::new(EXTEND),
+        })
+    }
+
+    fn connection(&self) -> Result<ConnectionManager, StoreError> {
+        if let Some(manager) = self.manager.get() {
+            return Ok(manager.clone());
+        }
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_secs(1));
+        let manager =
+            ConnectionManager::new_lazy_with_config(self.client.clone(), config).map_err(failed)?;
+        Ok(self.manager.get_or_init(|| manager).clone())
+    }
+
+    async fn bounded<T>(
+        &self,
+        op: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, op).await {
+            Ok(result) => result.map_err(failed),
+            Err(_) => Err(StoreError(format!(
+                "Redis did not answer within {}ms",
+                self.timeout.as_millis()
+            ))),
+        }
+    }
+
+    pub async fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut con = self.connection()?;
+        self.bounded(redis::cmd("GET").arg(name).query_async(&mut con))
+            .await
+    }
+
+    pub async fn write(&self, name: &str, bytes: &[u8], ttl: Duration) -> Result<(), StoreError> {
+        let mut con = self.connection()?;
+        self.bounded(
+            redis::cmd("SET")
+                .arg(name)
+                .arg(bytes)
+                .arg("PX")
+                .arg(millis(ttl))
+                .query_async::<()>(&mut con),
+        )
+        .await
+    }
+
+    pub async fn try_lock(
+        &self,
+        lock: &str,
+        owner: &LockOwner,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut con = self.connection()?;
+        let set: Option<String> = self
+            .bounded(
+                redis::cmd("SET")
+                    .arg(lock)
+                    .arg(owner.as_str())
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(millis(ttl))
+                    .query_async(&mut con),
+            )
+            .await?;
+        Ok(set.is_some())
+    }
+
+    pub async fn extend(
+        &self,
+        lock: &str,
+        owner: &LockOwner,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut con = self.connection()?;
+        let mut call = self.extend.key(lock);
+        call.arg(owner.as_str()).arg(millis(ttl));
+        let extended: i64 = self.bounded(call.invoke_async(&mut con)).await?;
+        Ok(extended == 1)
+    }
+
+    pub async fn release(&self, lock: &str, owner: &LockOwner) -> Result<(), StoreError> {
+        let mut con = self.connection()?;
+        let mut call = self.release.key(lock);
+        call.arg(owner.as_str());
+        self.bounded(call.invoke_async::<i64>(&mut con)).await?;
+        Ok(())
+    }
+}
