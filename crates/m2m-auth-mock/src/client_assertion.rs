@@ -6,13 +6,12 @@
 //! each `jti` only that long; a `jti` is accepted once per client until its `exp`.
 
 use aws_lc_rs::hmac;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use crate::auth_method::{ASSERTION_SIGNING_ALGS, CLIENT_SECRET_JWT, PRIVATE_KEY_JWT};
 use crate::form::truncate;
 use crate::jwk::ClientKey;
+use crate::jws::{self, CompactJws};
 use crate::oauth_error::OAuthError;
 use crate::registered_client::RegisteredClient;
 use crate::replay::ReplayCache;
@@ -41,19 +40,12 @@ pub(crate) struct Assertion<'a> {
 impl<'a> Assertion<'a> {
     /// Splits and decodes the JWS; only its structure is checked here.
     pub(crate) fn parse(jwt: &'a str) -> Result<Self, OAuthError> {
-        let mut parts = jwt.split('.');
-        let (Some(header_b64), Some(claims_b64), Some(sig_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(invalid(
-                "client_assertion is not a compact JWS (three base64url parts separated by dots)",
-            ));
-        };
-        let header = decode_object(header_b64, "header")?;
-        let claims = decode_object(claims_b64, "claims")?;
-        let signature = URL_SAFE_NO_PAD
-            .decode(sig_b64)
-            .map_err(|_| invalid("client_assertion signature is not base64url"))?;
+        let CompactJws {
+            header,
+            claims,
+            signing_input,
+            signature,
+        } = CompactJws::decode(jwt).map_err(|e| invalid(format!("client_assertion {e}")))?;
         if header.get("crit").is_some() {
             return Err(invalid(
                 "client_assertion header has \"crit\" extensions, which this server does not understand",
@@ -69,9 +61,6 @@ impl<'a> Assertion<'a> {
             Some(Value::String(kid)) => Some(kid.clone()),
             Some(_) => return Err(invalid("client_assertion header kid is not a string")),
         };
-        let signing_input = jwt
-            .get(..header_b64.len() + 1 + claims_b64.len())
-            .unwrap_or_default();
         Ok(Assertion {
             alg,
             kid,
@@ -278,22 +267,6 @@ impl<'a> Assertion<'a> {
 
 /// The `sub` of an assertion without verifying anything, to count and record requests per client.
 pub(crate) fn unverified_subject(jwt: &str) -> Option<String> {
-    let claims_b64 = jwt.split('.').nth(1)?;
-    let claims = decode_object(claims_b64, "claims").ok()?;
+    let claims = jws::unverified_claims(jwt)?;
     claims.get("sub").and_then(Value::as_str).map(str::to_owned)
-}
-
-fn decode_object(part: &str, what: &str) -> Result<Value, OAuthError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| invalid(format!("client_assertion {what} is not base64url")))?;
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|_| invalid(format!("client_assertion {what} is not JSON")))?;
-    if value.is_object() {
-        Ok(value)
-    } else {
-        Err(invalid(format!(
-            "client_assertion {what} is not a JSON object"
-        )))
-    }
 }

@@ -212,12 +212,16 @@ pub(crate) fn thumbprint(jwk: &Value) -> String {
             member("y")
         ),
     };
-    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, canonical.as_bytes()))
+    sha256_base64url(canonical.as_bytes())
 }
 
 /// RFC 8705 §3.1 `x5t#S256`: base64url of the SHA-256 of a certificate's DER.
 pub(crate) fn certificate_thumbprint(cert_der: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, cert_der))
+    sha256_base64url(cert_der)
+}
+
+fn sha256_base64url(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, bytes))
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::digest;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair,
@@ -14,9 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::error::MockError;
-
-/// Length of an uncompressed P-256 point: 0x04 || x (32 bytes) || y (32 bytes).
-const UNCOMPRESSED_POINT_LEN: usize = 65;
+use crate::jwk;
+use crate::jws::CompactJws;
 
 /// The server's signing key pair, generated fresh at every start.
 pub(crate) struct SigningKey {
@@ -24,9 +22,10 @@ pub(crate) struct SigningKey {
     rng: SystemRandom,
     /// The uncompressed public point, kept for verification.
     public: Vec<u8>,
+    /// The RFC 7638 thumbprint of the public key.
     kid: String,
-    x: String,
-    y: String,
+    /// The public key as a JWK (RFC 7517/7518), with `kid`, `alg` and `use`.
+    jwk: Value,
 }
 
 // The private key must never be printed; only the public identity is useful in a Debug dump.
@@ -47,40 +46,22 @@ impl SigningKey {
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
             .map_err(|e| MockError::Key(format!("generated key was rejected: {e}")))?;
         let public = pair.public_key().as_ref().to_vec();
-        let (x, y) = match public.as_slice() {
-            [0x04, rest @ ..] if public.len() == UNCOMPRESSED_POINT_LEN => rest.split_at(32),
-            _ => {
-                return Err(MockError::Key(
-                    "public key is not an uncompressed P-256 point".into(),
-                ));
-            }
-        };
-        let x = URL_SAFE_NO_PAD.encode(x);
-        let y = URL_SAFE_NO_PAD.encode(y);
-        // RFC 7638 thumbprint: SHA-256 over the required members in lexicographic order, no spaces.
-        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
-        let kid = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, canonical.as_bytes()));
+        let mut jwk = jwk::ec_public_jwk(&public).map_err(MockError::Key)?;
+        jwk["alg"] = json!("ES256");
+        jwk["use"] = json!("sig");
+        let kid = jwk["kid"].as_str().unwrap_or_default().to_owned();
         Ok(SigningKey {
             pair,
             rng,
             public,
             kid,
-            x,
-            y,
+            jwk,
         })
     }
 
     /// The public key as a JWK (RFC 7517/7518).
     pub(crate) fn jwk(&self) -> Value {
-        json!({
-            "kty": "EC",
-            "crv": "P-256",
-            "x": self.x,
-            "y": self.y,
-            "kid": self.kid,
-            "alg": "ES256",
-            "use": "sig",
-        })
+        self.jwk.clone()
     }
 
     /// Random bytes for `jti`, base64url-encoded.
@@ -111,28 +92,17 @@ impl SigningKey {
 
     /// Checks a token's header, signature and time claims; returns its claims.
     pub(crate) fn verify(&self, token: &str) -> Result<Value, String> {
-        let mut parts = token.split('.');
-        let (Some(header_b64), Some(claims_b64), Some(sig_b64), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err("not a compact JWS (expected three dot-separated parts)".to_owned());
-        };
-        let header = decode_json(header_b64, "header")?;
-        if header.get("alg").and_then(Value::as_str) != Some("ES256") {
+        let jws = CompactJws::decode(token).map_err(|e| format!("token {e}"))?;
+        if jws.header.get("alg").and_then(Value::as_str) != Some("ES256") {
             return Err("header alg is not ES256".to_owned());
         }
-        if header.get("kid").and_then(Value::as_str) != Some(self.kid.as_str()) {
+        if jws.header.get("kid").and_then(Value::as_str) != Some(self.kid.as_str()) {
             return Err("header kid does not name this server's key".to_owned());
         }
-        let signature = URL_SAFE_NO_PAD
-            .decode(sig_b64)
-            .map_err(|_| "signature is not base64url".to_owned())?;
-        let signing_input_len = header_b64.len() + 1 + claims_b64.len();
-        let signing_input = token.get(..signing_input_len).unwrap_or_default();
         UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &self.public)
-            .verify(signing_input.as_bytes(), &signature)
+            .verify(jws.signing_input.as_bytes(), &jws.signature)
             .map_err(|_| "signature does not verify".to_owned())?;
-        let claims = decode_json(claims_b64, "claims")?;
+        let claims = jws.claims;
         let now = unix_now();
         let exp = claims
             .get("exp")
@@ -147,19 +117,6 @@ impl SigningKey {
             return Err(format!("token not valid before {nbf} (now {now})"));
         }
         Ok(claims)
-    }
-}
-
-fn decode_json(part: &str, what: &str) -> Result<Value, String> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| format!("{what} is not base64url"))?;
-    let value: Value =
-        serde_json::from_slice(&bytes).map_err(|e| format!("{what} is not JSON: {e}"))?;
-    if value.is_object() {
-        Ok(value)
-    } else {
-        Err(format!("{what} is not a JSON object"))
     }
 }
 

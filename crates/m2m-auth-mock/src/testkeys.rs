@@ -20,9 +20,8 @@ use serde_json::Value;
 
 use serde::Serialize;
 
-use crate::der::{self, Reader, tag};
 use crate::error::MockError;
-use crate::{dn, jwk, pem};
+use crate::{dn, jwk};
 
 /// A signing key pair for client assertions, in every form a client library may ask for. Serializes (without
 /// the DER) to the JSON the Python and Node testing modules hand out.
@@ -101,22 +100,23 @@ pub fn generate_signing_key(alg: &str) -> Result<GeneratedKey, MockError> {
 fn rsa_key(alg: &str) -> Result<GeneratedKey, String> {
     let pair = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|e| e.to_string())?;
     let pkcs8 = pair.as_der().map_err(|e| e.to_string())?.as_ref().to_vec();
-    let pkcs1 = pkcs8_private_key(&pkcs8)?;
-    // RSAPrivateKey ::= SEQUENCE { version, n, e, d, p, q, dp, dq, qi } (RFC 8017 A.1.2).
-    let seq = Reader::new(pkcs1).expect(tag::SEQUENCE, "RSAPrivateKey")?;
-    let mut fields = Reader::new(seq.content);
-    fields.expect(tag::INTEGER, "version")?;
-    let mut numbers = Vec::with_capacity(8);
-    for name in ["n", "e", "d", "p", "q", "dp", "dq", "qi"] {
-        let int = fields.expect(tag::INTEGER, name)?;
-        numbers.push((name, der::unsigned_integer(int.content)));
-    }
-    let (n, e) = (numbers[0].1, numbers[1].1);
-    let mut public_jwk = jwk::rsa_public_jwk(n, e);
+    // aws-lc hands out only the PKCS#8 form; its privateKey is the PKCS#1 RSAPrivateKey.
+    let info = pkcs8::PrivateKeyInfoRef::try_from(pkcs8.as_slice()).map_err(|e| e.to_string())?;
+    let pkcs1 = info.private_key.as_bytes();
+    let key = pkcs1::RsaPrivateKeyRef::try_from(pkcs1).map_err(|e| e.to_string())?;
+    let mut public_jwk =
+        jwk::rsa_public_jwk(key.modulus.as_bytes(), key.public_exponent.as_bytes());
     let kid = public_jwk["kid"].as_str().unwrap_or_default().to_owned();
     let mut private_jwk = public_jwk.clone();
-    for (name, value) in &numbers {
-        private_jwk[*name] = Value::String(URL_SAFE_NO_PAD.encode(value));
+    for (name, value) in [
+        ("d", key.private_exponent),
+        ("p", key.prime1),
+        ("q", key.prime2),
+        ("dp", key.exponent1),
+        ("dq", key.exponent2),
+        ("qi", key.coefficient),
+    ] {
+        private_jwk[name] = Value::String(URL_SAFE_NO_PAD.encode(value.as_bytes()));
     }
     private_jwk["alg"] = Value::String(alg.to_owned());
     public_jwk["alg"] = Value::String(alg.to_owned());
@@ -124,8 +124,8 @@ fn rsa_key(alg: &str) -> Result<GeneratedKey, String> {
     Ok(GeneratedKey {
         alg: alg.to_owned(),
         kid,
-        pkcs8_pem: pem::encode("PRIVATE KEY", &pkcs8),
-        traditional_pem: pem::encode("RSA PRIVATE KEY", pkcs1),
+        pkcs8_pem: to_pem("PRIVATE KEY", &pkcs8),
+        traditional_pem: to_pem("RSA PRIVATE KEY", pkcs1),
         pkcs8_der: pkcs8,
         private_jwk,
         public_jwk,
@@ -163,21 +163,18 @@ fn ec_key() -> Result<GeneratedKey, String> {
     Ok(GeneratedKey {
         alg: "ES256".to_owned(),
         kid,
-        pkcs8_pem: pem::encode("PRIVATE KEY", &pkcs8),
-        traditional_pem: pem::encode("EC PRIVATE KEY", &sec1),
+        pkcs8_pem: to_pem("PRIVATE KEY", &pkcs8),
+        traditional_pem: to_pem("EC PRIVATE KEY", &sec1),
         pkcs8_der: pkcs8,
         private_jwk,
         public_jwk,
     })
 }
 
-/// The `privateKey` OCTET STRING content of a PKCS#8 PrivateKeyInfo (RFC 5208 §5).
-fn pkcs8_private_key(pkcs8: &[u8]) -> Result<&[u8], String> {
-    let info = Reader::new(pkcs8).expect(tag::SEQUENCE, "PrivateKeyInfo")?;
-    let mut fields = Reader::new(info.content);
-    fields.expect(tag::INTEGER, "version")?;
-    fields.expect(tag::SEQUENCE, "privateKeyAlgorithm")?;
-    Ok(fields.expect(tag::OCTET_STRING, "privateKey")?.content)
+/// PEM with LF line endings, as OpenSSL (and rcgen, for the certificates) write it.
+fn to_pem(label: &str, der: &[u8]) -> String {
+    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
+    pem::encode_config(&pem::Pem::new(label, der), config)
 }
 
 /// A self-signed P-256 certificate with subject `subject` (a common name, or an RFC 4514 DN such
@@ -210,7 +207,6 @@ pub fn self_signed_certificate(subject: &str) -> Result<GeneratedCert, MockError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::der::tag;
 
     #[test]
     fn ec_key_forms_agree() {
@@ -219,28 +215,36 @@ mod tests {
         assert_eq!(key.public_jwk["kid"], key.kid);
         assert_eq!(key.private_jwk["x"], key.public_jwk["x"]);
         assert!(key.private_jwk.get("d").is_some() && key.public_jwk.get("d").is_none());
-        // The SEC1 file carries the curve ([0]) and the public key ([1]).
-        let b64: String = key
-            .traditional_pem
-            .lines()
-            .filter(|l| !l.starts_with("-----"))
-            .collect();
-        let sec1 = STANDARD.decode(b64).expect("base64");
-        let seq = Reader::new(&sec1)
-            .expect(tag::SEQUENCE, "ECPrivateKey")
-            .expect("seq");
-        let mut fields = Reader::new(seq.content);
-        fields.expect(tag::INTEGER, "version").expect("version");
-        let d = fields.expect(tag::OCTET_STRING, "key").expect("key");
-        assert_eq!(URL_SAFE_NO_PAD.encode(d.content), key.private_jwk["d"]);
-        fields.expect(tag::CONTEXT_0, "params").expect("curve");
-        let public = fields.expect(tag::CONTEXT_1, "public").expect("public key");
-        let bits = Reader::new(public.content)
-            .expect(tag::BIT_STRING, "bits")
-            .expect("bit string");
-        assert_eq!(bits.content.len(), 66, "0x00 unused bits + 65-byte point");
+        // The SEC1 file carries the curve and the public key.
+        let sec1 = pem::parse(&key.traditional_pem).expect("PEM");
+        assert_eq!(sec1.tag(), "EC PRIVATE KEY");
+        let ec = sec1::EcPrivateKey::try_from(sec1.contents()).expect("ECPrivateKey");
+        assert_eq!(URL_SAFE_NO_PAD.encode(ec.private_key), key.private_jwk["d"]);
+        assert!(ec.parameters.is_some(), "curve");
+        let point = ec.public_key.expect("public key");
+        let xy = [&key.public_jwk["x"], &key.public_jwk["y"]].map(|c| {
+            URL_SAFE_NO_PAD
+                .decode(c.as_str().unwrap_or_default())
+                .expect("b64")
+        });
+        assert_eq!(
+            point,
+            [&[0x04][..], &xy[0], &xy[1]].concat(),
+            "uncompressed point"
+        );
         assert!(format!("{key:?}").contains(&key.kid));
         assert!(!format!("{key:?}").contains("PRIVATE"));
+    }
+
+    #[test]
+    fn pem_lines_are_64_characters_and_lf() {
+        let pem = to_pem("TEST", &[0u8; 60]);
+        let lines: Vec<&str> = pem.split('\n').collect();
+        assert_eq!(lines.first(), Some(&"-----BEGIN TEST-----"));
+        assert_eq!(lines.get(1).map(|l| l.len()), Some(64));
+        assert_eq!(lines.get(2).map(|l| l.len()), Some(16));
+        assert_eq!(lines.get(3), Some(&"-----END TEST-----"));
+        assert!(!pem.contains('\r'));
     }
 
     #[test]
@@ -249,6 +253,14 @@ mod tests {
         assert_eq!(key.alg, "PS256");
         assert_eq!(key.public_jwk["alg"], "PS256");
         assert_eq!(key.public_jwk["e"], "AQAB");
+        let member = |name: &str| {
+            let b64 = key.private_jwk[name].as_str().unwrap_or_default();
+            URL_SAFE_NO_PAD.decode(b64).expect(name)
+        };
+        assert_eq!(member("n").len(), 256, "2048 bits, no sign byte");
+        for name in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(!member(name).is_empty() && member(name)[0] != 0, "{name}");
+        }
         assert!(
             key.traditional_pem
                 .starts_with("-----BEGIN RSA PRIVATE KEY-----\n")
