@@ -18,7 +18,7 @@ export M2M_AUTH_BUILD_PROFILE := $(PROFILE)
 export M2M_AUTH_TEST_HOOKS := 1
 export CARGO_TERM_COLOR := never
 
-.PHONY: help setup setup-python setup-node demo test lint test-rust test-python test-node test-dist clean bench soak dist
+.PHONY: help setup setup-python setup-node setup-redis demo test lint test-rust test-python test-node test-dist clean bench soak dist
 
 help:
 	@echo "make demo   - set up and run the demo (Python and Node) against the bundled mock server"
@@ -39,6 +39,19 @@ setup-node:
 
 setup: setup-python setup-node
 
+# The shared-cache tests run a real redis-server (started on a free port, stopped by PID). Installed from
+# Debian's packages when missing and this is root (CI); otherwise a clear failure, never a skipped test.
+setup-redis:
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing redis-server (Debian package)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null 2>&1 || \
+	      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }; \
+	  else \
+	    echo "redis-server is needed by the shared-cache tests: install it (Debian: apt-get install redis-server)" >&2; \
+	    exit 1; \
+	  fi; }
+
 demo: setup
 	@echo "=== Python ==="
 	$(VPY) examples/demo.py
@@ -48,18 +61,18 @@ demo: setup
 lint: setup-python
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
-	$(VENV)/bin/ruff check python tests/python examples
-	$(VENV)/bin/ruff format --check python tests/python examples
+	$(VENV)/bin/ruff check python tests/python tests/fleet examples
+	$(VENV)/bin/ruff format --check python tests/python tests/fleet examples
 	$(VENV)/bin/mypy python/m2m_auth
 	$(VPY) -m mypy.stubtest m2m_auth._native
 
-test-rust:
+test-rust: setup-redis
 	cargo test --workspace --locked
 
-test-python: setup-python
+test-python: setup-python setup-redis
 	$(VPY) -m pytest -q
 
-test-node: setup-node
+test-node: setup-node setup-redis
 	node --test tests/node/
 	npx tsc -p tests/node/tsconfig.json
 

@@ -68,6 +68,16 @@ export interface TokenClientOptions {
   maxRetryAfterMs?: number
   /** Share of a token's lifetime after which it is refreshed in the background (0 < r <= 1). Default 0.8. */
   refreshRatio?: number
+  /** Where tokens are cached: 'memory:' (default), 'file:DIR' (one host), 'redis://…' or 'rediss://…' (a fleet). */
+  cacheUrl?: string
+  /** Put before every name in the shared cache. Default 'm2m-auth:'. */
+  cachePrefix?: string
+  /** The longest one shared-cache operation may take; slower counts as down. Default 250. */
+  cacheTimeoutMs?: number
+  /** How long the fleet-wide lock outlives a process that died holding it. Default 5000. */
+  cacheLockTtlMs?: number
+  /** 32 bytes in base64 that seal shared entries, instead of a key derived from the credential. */
+  cacheEncryptionKey?: string
   /** Receives the client's events; NODE_DEBUG=m2m-auth prints them too. */
   onEvent?: (event: TokenEvent) => void
 }
@@ -75,7 +85,8 @@ export interface TokenClientOptions {
 /** Something the client did: never contains the secret or a token. */
 export interface TokenEvent {
   level: 'debug' | 'info' | 'warn' | 'error'
-  kind: 'request' | 'token_received' | 'retry' | 'fetch_failed' | 'refresh_started' | 'refresh_failed'
+  kind: 'request' | 'token_received' | 'retry' | 'fetch_failed' | 'refresh_started' | 'refresh_failed' | 'clock_skew'
+    | 'shared_cache_down' | 'shared_cache_back' | 'shared_lock_timeout' | 'shared_entry_rejected'
   clientId: string
   message: string
 }
@@ -102,6 +113,16 @@ export interface TokenStats {
   refreshes: number
   failures: number
   lastError: string | null
+  /** Fetches answered by the shared cache (cacheUrl): a token another process had fetched. */
+  sharedHits: number
+  /** Fetches that found no usable token in the shared cache. */
+  sharedMisses: number
+  /** Shared-cache operations that failed (down, slow, refusing): the process fetched for itself. */
+  sharedErrors: number
+  /** Shared entries ignored and replaced: corrupted, of another version, or sealed under another key. */
+  sharedRejected: number
+  /** Fetches that waited for another process holding the fleet-wide lock. */
+  lockWaits: number
 }
 
 export declare class Token {

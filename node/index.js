@@ -225,12 +225,15 @@ class TokenClient {
     return call(() => this.#native.checkApiUrl(String(url)))
   }
 
-  /** Counters: hits, misses, fetches, failures, lastError. */
+  /** Counters: hits, misses, fetches, refreshes, failures, lastError, and the shared cache's sharedHits,
+   *  sharedMisses, sharedErrors, sharedRejected, lockWaits. */
   stats() {
     const s = this.#native.stats()
     return {
       hits: s.hits + this.#mirror.hits, misses: s.misses, fetches: s.fetches, refreshes: s.refreshes, failures: s.failures,
       lastError: s.lastError ?? null,
+      sharedHits: s.sharedHits, sharedMisses: s.sharedMisses, sharedErrors: s.sharedErrors,
+      sharedRejected: s.sharedRejected, lockWaits: s.lockWaits,
     }
   }
 

@@ -135,6 +135,11 @@ class _ClientSettings(TypedDict, total=False):
     max_retry_after: float
     refresh_ratio: float
     allow_insecure_http: bool
+    cache_url: str
+    cache_prefix: str
+    cache_timeout: float
+    cache_lock_ttl: float
+    cache_encryption_key: str
 
 # Per-call parameters: each one left out takes the client's own setting.
 class _CallParams(TypedDict, total=False):
@@ -201,6 +206,16 @@ class TokenClient:
     def auth_method(self) -> str: ...
     @property
     def scopes(self) -> list[str]: ...
+
+@final
+class RedisServer:
+    def __new__(cls) -> RedisServer: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def pid(self) -> int | None: ...
+    def stop(self) -> None: ...
+    def restart(self) -> None: ...
 
 @final
 class MockServer:

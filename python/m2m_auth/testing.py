@@ -24,8 +24,9 @@ from typing import Any, Union
 
 from m2m_auth import _native
 from m2m_auth._native import MockServer as _NativeMockServer
+from m2m_auth._native import RedisServer as _NativeRedisServer
 
-__all__ = ["MockAuthServer", "generate_signing_key", "self_signed_certificate"]
+__all__ = ["MockAuthServer", "RedisServer", "generate_signing_key", "self_signed_certificate"]
 
 ConfigLike = Union[Mapping[str, Any], str, Path, None]
 
@@ -158,6 +159,49 @@ class MockAuthServer:
 
     def __repr__(self) -> str:
         return f"MockAuthServer(url={self.url!r})"
+
+
+class RedisServer:
+    """A real ``redis-server`` (it must be installed) on a free port of 127.0.0.1, without persistence, for
+    tests of the shared cache (``cache_url=server.url``). Stopped by PID on ``close()`` or leaving
+    ``with``."""
+
+    def __init__(self) -> None:
+        self._native = _NativeRedisServer()
+
+    @property
+    def url(self) -> str:
+        """``redis://127.0.0.1:PORT``."""
+        return self._native.url
+
+    @property
+    def pid(self) -> int | None:
+        return self._native.pid
+
+    def stop(self) -> None:
+        """Kills the server (SIGKILL, as a crash would); ``restart()`` brings it back on the same port."""
+        self._native.stop()
+
+    def restart(self) -> None:
+        """Starts the server again on its port, empty."""
+        self._native.restart()
+
+    def close(self) -> None:
+        self._native.stop()
+
+    def __enter__(self) -> RedisServer:  # noqa: PYI034 - the class is not meant to be subclassed
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RedisServer(url={self.url!r})"
 
 
 def _config_json(config: ConfigLike) -> str | None:

@@ -66,6 +66,11 @@ pub struct NativeStats {
     pub refreshes: f64,
     pub failures: f64,
     pub last_error: Option<String>,
+    pub shared_hits: f64,
+    pub shared_misses: f64,
+    pub shared_errors: f64,
+    pub shared_rejected: f64,
+    pub lock_waits: f64,
 }
 
 #[napi]
@@ -259,6 +264,11 @@ impl NativeTokenClient {
             refreshes: s.refreshes as f64,
             failures: s.failures as f64,
             last_error: s.last_error,
+            shared_hits: s.shared_hits as f64,
+            shared_misses: s.shared_misses as f64,
+            shared_errors: s.shared_errors as f64,
+            shared_rejected: s.shared_rejected as f64,
+            lock_waits: s.lock_waits as f64,
         }
     }
 

@@ -354,7 +354,8 @@ impl PyTokenClient {
         integration(slf, "m2m_auth.aiohttp", "BearerAuthMiddleware", kwargs)
     }
 
-    /// Counters: hits, misses, fetches, failures, last_error.
+    /// Counters: hits, misses, fetches, refreshes, failures, last_error, and the shared cache's shared_hits,
+    /// shared_misses, shared_errors, shared_rejected, lock_waits.
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = self.client()?.stats();
         let d = PyDict::new(py);
@@ -364,6 +365,11 @@ impl PyTokenClient {
         d.set_item("refreshes", s.refreshes)?;
         d.set_item("failures", s.failures)?;
         d.set_item("last_error", s.last_error)?;
+        d.set_item("shared_hits", s.shared_hits)?;
+        d.set_item("shared_misses", s.shared_misses)?;
+        d.set_item("shared_errors", s.shared_errors)?;
+        d.set_item("shared_rejected", s.shared_rejected)?;
+        d.set_item("lock_waits", s.lock_waits)?;
         Ok(d)
     }
 

@@ -8,6 +8,7 @@ mod logging;
 mod mirror;
 mod mock;
 mod options;
+mod redis_server;
 mod runtime;
 mod token;
 
@@ -62,6 +63,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<token::PyToken>()?;
     m.add_class::<api::PyApiResponse>()?;
     m.add_class::<mock::PyMockServer>()?;
+    m.add_class::<redis_server::PyRedisServer>()?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(token_rejected, m)?)?;
     m.add_function(wrap_pyfunction!(same_origin, m)?)?;

@@ -118,8 +118,9 @@ impl SharedCache {
             return Plan::Alone;
         }
         let mut waited = false;
+        let mut rejected = false;
         loop {
-            match self.look(cfg, counters, name, need).await {
+            match self.look(cfg, counters, name, need, &mut rejected).await {
                 Err(()) => return Plan::Alone,
                 Ok(Some(token)) => return Plan::Hit(token),
                 Ok(None) => {}
@@ -131,7 +132,7 @@ impl SharedCache {
                 }
                 Ok(Some(lock)) => {
                     // Another process may have written its token between the look and the lock.
-                    let again = self.look(cfg, counters, name, need).await;
+                    let again = self.look(cfg, counters, name, need, &mut rejected).await;
                     if let Ok(Some(token)) = again {
                         let _ = self.store.release(lock).await;
                         return Plan::Hit(token);
@@ -162,13 +163,15 @@ impl SharedCache {
         }
     }
 
-    /// The entry's token if `need` accepts it; `Err` when the store failed.
+    /// The entry's token if `need` accepts it; `Err` when the store failed. An entry that does not open is
+    /// counted and reported once per fetch (`reported`).
     async fn look(
         &self,
         cfg: &ClientConfig,
         counters: &Counters,
         name: &str,
         need: &Need,
+        reported: &mut bool,
     ) -> std::result::Result<Option<Token>, ()> {
         let bytes = match self.store.read(name).await {
             Ok(bytes) => {
@@ -185,8 +188,10 @@ impl SharedCache {
         };
         match entry::open(&bytes, name, &self.keys.seal) {
             Ok(token) => Ok(need.accepts(&token, cfg.expiry_skew).then_some(token)),
+            Err(_) if *reported => Ok(None),
             Err(why) => {
                 // Replaced by the token this process is about to fetch.
+                *reported = true;
                 Counters::count(&counters.shared_rejected);
                 cfg.emit(
                     EventLevel::Warn,
