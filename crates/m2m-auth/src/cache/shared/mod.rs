@@ -28,7 +28,7 @@ use key::CredentialKeys;
 use store::Store;
 
 /// Where tokens are cached, as `cache_url` says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum CacheUrl {
     /// `memory:` — this process only (the default).
     Memory,
@@ -70,7 +70,11 @@ impl CacheUrl {
                     return Err(Error::config(FIELD, "names no Redis host"));
                 }
                 ::redis::Client::open(text).map_err(|e| {
-                    Error::config(FIELD, format!("is not a Redis URL the client accepts: {e}"))
+                    let why = redis::scrub(e.to_string(), redis::url_password(text).as_ref());
+                    Error::config(
+                        FIELD,
+                        format!("is not a Redis URL the client accepts: {why}"),
+                    )
                 })?;
                 Ok(Self::Redis(text.to_owned()))
             }
@@ -96,6 +100,13 @@ impl CacheUrl {
                 Err(_) => "redis".into(),
             },
         }
+    }
+}
+
+impl std::fmt::Debug for CacheUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A Redis URL's password stays out of debug output too.
+        write!(f, "CacheUrl({})", self.describe())
     }
 }
 
@@ -227,5 +238,42 @@ impl Health {
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_urls_read_as_documented() {
+        assert_eq!(CacheUrl::parse("").ok(), Some(CacheUrl::Memory));
+        assert_eq!(CacheUrl::parse("memory:").ok(), Some(CacheUrl::Memory));
+        assert_eq!(
+            CacheUrl::parse("file:/var/m2m").ok(),
+            Some(CacheUrl::File("/var/m2m".into()))
+        );
+        assert_eq!(
+            CacheUrl::parse("file:///var/m2m").ok(),
+            Some(CacheUrl::File("/var/m2m".into()))
+        );
+        assert!(matches!(
+            CacheUrl::parse("rediss://h:6380/1"),
+            Ok(CacheUrl::Redis(_))
+        ));
+    }
+
+    #[test]
+    fn a_redis_password_is_in_no_description_debug_or_error() {
+        let url = CacheUrl::parse("redis://user:s3cr%40t@127.0.0.1:6379/0").expect("url");
+        for text in [url.describe(), format!("{url:?}")] {
+            assert!(
+                !text.contains("s3cr") && text.contains("127.0.0.1"),
+                "{text}"
+            );
+        }
+        let password = redis::url_password("redis://user:s3cr%40t@h");
+        let scrubbed = redis::scrub("auth s3cr@t failed, s3cr%40t".into(), password.as_ref());
+        assert_eq!(scrubbed, "auth *** failed, ***");
     }
 }

@@ -11,9 +11,12 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script, TlsCertificates};
 
 use super::store::{LockOwner, StoreError};
+use crate::credentials::secret::SecretString;
 
 pub(crate) struct RedisStore {
     client: Client,
+    /// The URL's password, kept out of every message.
+    password: Option<SecretString>,
     timeout: Duration,
     /// Made at first use, on the runtime that uses it (the manager spawns its tasks there).
     manager: OnceLock<ConnectionManager>,
@@ -37,8 +40,34 @@ const EXTEND: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0";
 
-fn failed(e: redis::RedisError) -> StoreError {
-    StoreError(format!("Redis: {e}"))
+/// The password of a Redis URL, as written and percent-decoded: neither form may reach a message.
+pub(crate) fn url_password(url: &str) -> Option<SecretString> {
+    let url = url::Url::parse(url).ok()?;
+    let raw = url.password()?;
+    let decoded = percent_decode(raw);
+    Some(SecretString::new(if decoded == raw {
+        raw.to_owned()
+    } else {
+        format!("{raw}\n{decoded}")
+    }))
+}
+
+fn percent_decode(text: &str) -> String {
+    form_urlencoded::parse(format!("p={}", text.replace('+', "%2B")).as_bytes())
+        .next()
+        .map_or_else(|| text.to_owned(), |(_, v)| v.into_owned())
+}
+
+/// `message` without any form of `password`.
+pub(crate) fn scrub(message: String, password: Option<&SecretString>) -> String {
+    let Some(password) = password else {
+        return message;
+    };
+    password
+        .expose()
+        .split('\n')
+        .filter(|p| !p.is_empty())
+        .fold(message, |m, p| m.replace(p, "***"))
 }
 
 fn millis(d: Duration) -> u64 {
@@ -58,9 +87,10 @@ impl RedisStore {
             ),
             _ => Client::open(url),
         }
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| scrub(e.to_string(), url_password(url).as_ref()))?;
         Ok(Self {
             client,
+            password: url_password(url),
             timeout,
             manager: OnceLock::new(),
             release: Script::new(RELEASE),
@@ -77,9 +107,13 @@ impl RedisStore {
             .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(1));
-        let manager =
-            ConnectionManager::new_lazy_with_config(self.client.clone(), config).map_err(failed)?;
+        let manager = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
+            .map_err(|e| self.failed(e))?;
         Ok(self.manager.get_or_init(|| manager).clone())
+    }
+
+    fn failed(&self, e: redis::RedisError) -> StoreError {
+        StoreError(scrub(format!("Redis: {e}"), self.password.as_ref()))
     }
 
     async fn bounded<T>(
@@ -87,7 +121,7 @@ impl RedisStore {
         op: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, StoreError> {
         match tokio::time::timeout(self.timeout, op).await {
-            Ok(result) => result.map_err(failed),
+            Ok(result) => result.map_err(|e| self.failed(e)),
             Err(_) => Err(StoreError(format!(
                 "Redis did not answer within {}ms",
                 self.timeout.as_millis()
