@@ -9,7 +9,7 @@ const util = require('node:util')
 
 const m2m = require('../../node')
 const { MockAuthServer } = require('../../node/testing')
-const { CLIENT_ID, SECRET, useMockServer, demoClient } = require('./helpers')
+const { CLIENT_ID, SECRET, useMockServer, demoClient, tempDir } = require('./helpers')
 
 const {
   TokenClient, Token, M2MAuthError, OAuthError, TransportError, InvalidResponse, ConfigError, InternalError,
@@ -705,4 +705,27 @@ test('the event loop keeps running while a token request is slow', async () => {
   assert.equal(order.length, 3)
   assert.equal(order[2], 'token')
   assert.deepEqual(order.slice(0, 2).sort(), ['immediate', 'timeout'])
+})
+
+test('the shared cache options are in milliseconds, their errors name them, and stats() counts shared hits', async () => {
+  for (const [options, field] of [
+    [{ cacheUrl: 'memcached://cache' }, 'cacheUrl'],
+    [{ cacheTimeoutMs: -1 }, 'cacheTimeoutMs'],
+    [{ cacheLockTtlMs: '5000' }, 'cacheLockTtlMs'],
+    [{ cacheEncryptionKey: 'c2hvcnQ=' }, 'cacheEncryptionKey'],
+  ]) {
+    const e = caughtSync(() => newClient(options))
+    assert.ok(e instanceof ConfigError, `${field}: ${e}`)
+    assert.equal(e.field, field, e.message)
+  }
+  const { dir } = tempDir()
+  const shared = { cacheUrl: `file:${dir}/tokens`, cacheTimeoutMs: 500, cacheLockTtlMs: 2000 }
+  const first = newClient(shared)
+  const second = newClient(shared)
+  mock.server.reset()
+  assert.equal(await first.getToken(), await second.getToken())
+  assert.equal(mock.server.tokenRequests(), 1)
+  const stats = second.stats()
+  assert.deepEqual([stats.fetches, stats.sharedHits, stats.sharedErrors], [0, 1, 0], JSON.stringify(stats))
+  assert.equal(first.stats().sharedMisses, 1)
 })

@@ -1292,3 +1292,24 @@ def test_the_event_loop_keeps_running_while_a_token_request_is_slow(
 def test_get_token_async_needs_a_running_loop(new_client: ClientFactory) -> None:
     with pytest.raises(RuntimeError):
         new_client().get_token_async()
+
+
+def test_the_shared_cache_settings_are_keywords_in_seconds_and_their_errors_name_them(
+    make_client: Callable[..., TokenClient], server: MockAuthServer, tmp_path: Any
+) -> None:
+    for kwargs, field in [
+        ({"cache_url": "memcached://cache"}, "cache_url"),
+        ({"cache_timeout": -1}, "cache_timeout"),
+        ({"cache_lock_ttl": "5"}, "cache_lock_ttl"),
+        ({"cache_encryption_key": "c2hvcnQ="}, "cache_encryption_key"),
+    ]:
+        with pytest.raises(ConfigError) as e:
+            make_client(**kwargs)
+        assert e.value.field == field, e.value
+    shared = {"cache_url": f"file:{tmp_path / 'tokens'}", "cache_timeout": 0.5, "cache_lock_ttl": 2.0}
+    first, second = make_client(**shared), make_client(**shared)
+    assert first.get_token() == second.get_token()
+    assert server.token_requests() == 1
+    stats = second.stats()
+    assert (stats["fetches"], stats["shared_hits"], stats["shared_errors"]) == (0, 1, 0), stats
+    assert first.stats()["shared_misses"] == 1
