@@ -3,8 +3,11 @@
 // object; the caller records a rejection as that metric's failure.
 
 const http = require('node:http')
+const net = require('node:net')
 const path = require('node:path')
-const { execFile } = require('node:child_process')
+const readline = require('node:readline')
+const { once } = require('node:events')
+const { execFile, spawn } = require('node:child_process')
 const { setTimeout: sleep } = require('node:timers/promises')
 
 
@@ -25,6 +28,16 @@ const PAUSE_MS = 1
 // The mock's tokens carry `exp` in whole seconds (iat rounded down): a token counts as expired only after
 // exp + 1 s.
 const EXP_TOLERANCE_SECS = 1
+// Fleet: N processes of one implementation, each one fresh client with FLEET_CALLERS async loops calling get()
+// for FLEET_LIFETIMES token lifetimes of LIFETIME_SECS, pausing FLEET_PAUSE_MS between calls (32 processes
+// share 2 cores: what is counted is token requests, not speed). The loop ends a tenth of a lifetime early, so
+// that a client fetching at expiry does not start a fourth fetch on the boundary.
+const FLEET_CALLERS = 2
+const FLEET_PAUSE_MS = 10
+const FLEET_LIFETIMES = 3
+const FLEET_MS = LIFETIME_SECS * (FLEET_LIFETIMES - 0.1) * 1000
+// Until every process has loaded its library and built its client.
+const FLEET_READY_TIMEOUT_MS = 120_000
 // Footprint: fresh processes per measurement.
 const IMPORT_RUNS = 7
 const RSS_RUNS = 3
@@ -66,26 +79,130 @@ class Mock {
   close () { this.agent.destroy() }
 }
 
+/** A real redis-server on a free port of 127.0.0.1, without persistence: the shared cache of m2m-auth-redis.
+ * Stopped by PID (close(), or this process exiting). */
+class RedisServer {
+  static async start () {
+    const port = await freePort()
+    const proc = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    })
+    let spawnError = null
+    proc.on('error', (e) => { spawnError = e }) // not installed: ENOENT
+    const server = new RedisServer(proc, port)
+    process.on('exit', () => server.close())
+    const deadline = Date.now() + 10_000
+    while (!(await redisPing(port))) {
+      if (spawnError || proc.exitCode !== null || proc.signalCode !== null || Date.now() > deadline) {
+        server.close()
+        throw new Error(`redis-server did not start on port ${port}${spawnError ? `: ${spawnError.message}` : ''}`)
+      }
+      await sleep(50)
+    }
+    return server
+  }
+
+  constructor (proc, port) {
+    this.proc = proc
+    this.url = `redis://127.0.0.1:${port}`
+  }
+
+  close () {
+    const { pid, exitCode, signalCode } = this.proc
+    if (pid !== undefined && exitCode === null && signalCode === null) process.kill(pid, 'SIGKILL')
+  }
+}
+
+function freePort () {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** Whether a Redis on `port` answers PING. */
+function redisPing (port) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1')
+    let text = ''
+    sock.setTimeout(1000, () => { sock.destroy(); resolve(false) })
+    sock.on('error', () => resolve(false))
+    sock.on('connect', () => sock.write('PING\r\n'))
+    sock.on('data', (d) => {
+      text += d
+      if (text.includes('\r\n')) { sock.destroy(); resolve(text.startsWith('+PONG')) }
+    })
+  })
+}
+
+/** `ep` with a shared-cache prefix of its own, so that this measurement finds nothing an earlier one left in
+ * Redis (the token's name there depends only on the credential and the endpoint). */
+function freshCache (ep) {
+  return { ...ep, cachePrefix: `bench-${process.pid}-${process.hrtime.bigint()}:` }
+}
+
 // ---------------------------------------------------------------------------------------------- cached get
 
-async function cachedGet (impl, ep) {
-  const { get } = await impl.create(ep)
-  if (!(await get())) throw new Error('no token')
-  const run = async (n) => {
+/** run(n): awaits get() n times; the nanoseconds it took. */
+function timedLoop (get) {
+  return async (n) => {
     const start = nowNs()
     for (let i = 0; i < n; i++) await get()
     return Number(nowNs() - start)
   }
+}
+
+/** The number of calls that makes a batch of `run` take about BATCH_SECONDS. */
+async function calibrate (run) {
   let n = 1000
   let elapsed = await run(n)
   while (elapsed < 20e6) { // 20 ms, then scale to BATCH_SECONDS
     n *= 10
     elapsed = await run(n)
   }
-  n = Math.max(1000, Math.floor(n * BATCH_SECONDS * 1e9 / elapsed))
+  return Math.max(1000, Math.floor(n * BATCH_SECONDS * 1e9 / elapsed))
+}
+
+async function cachedGet (impl, ep) {
+  const { get } = await impl.create(ep)
+  if (!(await get())) throw new Error('no token')
+  const run = timedLoop(get)
+  const n = await calibrate(run)
   const batches = []
   for (let b = 0; b < BATCHES; b++) batches.push(await run(n) / n)
   return { ns: median(batches), batches_ns: batches }
+}
+
+/** The cached get of `impl` (m2m-auth with cacheUrl set: the in-process cache answers, Redis is only asked on
+ * a miss) and of `memoryImpl` (m2m-auth, memory only), in alternating batches of the same size. The target
+ * is a ratio within 10%, less than a shared 2-core machine drifts between two separate measurements;
+ * alternating (the order swapped every round) cancels that drift. */
+async function cachedGetVsMemory (impl, memoryImpl, ep) {
+  const redis = await impl.create(freshCache(ep))
+  const memory = await memoryImpl.create(ep)
+  if (!(await redis.get()) || !(await memory.get())) throw new Error('no token')
+  const run = timedLoop(redis.get)
+  const memoryRun = timedLoop(memory.get)
+  const n = await calibrate(memoryRun)
+  await calibrate(run) // its warm-up too
+  const ns = []
+  const memoryNs = []
+  for (let b = 0; b < BATCHES; b++) {
+    const rounds = [[run, ns], [memoryRun, memoryNs]]
+    for (const [r, out] of b % 2 ? rounds : rounds.reverse()) out.push(await r(n) / n)
+  }
+  return {
+    ns: median(ns),
+    batches_ns: ns,
+    memory_ns: median(memoryNs),
+    memory_batches_ns: memoryNs,
+    x_memory: median(ns) / median(memoryNs),
+    fetches: redis.client ? redis.client.stats().fetches : null,
+  }
 }
 
 // ----------------------------------------------------------------------------------------------- cold herd
@@ -209,6 +326,130 @@ async function rotation (impl, ep, mock) {
   }
 }
 
+// --------------------------------------------------------------------------------------------------- fleet
+
+/** N processes (fleet.js), each one fresh client, that begin together (their cold start is part of it) and
+ * call get() for FLEET_LIFETIMES lifetimes: the token requests the endpoint saw, per rotation and per
+ * lifetime. A rotation is a move of one process to a new token, the first one included (counted in each
+ * process as in the rotation metric, the median over the processes): the fleet's requests per rotation are
+ * what it sends each time one client alone would send one. Per lifetime differs: the mock writes `exp` in
+ * whole seconds, so m2m-auth sees a 2 s token live 1-2 s and refreshes it about every second (see
+ * bench/python/metrics.py fleet). */
+async function fleet (impl, ep, mock, n) {
+  ep = freshCache(ep)
+  await mock.reset()
+  await mock.setTokenLifetime(LIFETIME_SECS)
+  const args = [path.join(__dirname, 'fleet.js'), impl.name, ep.issuer, ep.clientId, ep.clientSecret, ep.cacheUrl, ep.cachePrefix]
+  const procs = []
+  let members, requests
+  try {
+    for (let i = 0; i < n; i++) procs.push(fleetProcess(args))
+    await withTimeout(Promise.all(procs.map((p) => p.ready)), FLEET_READY_TIMEOUT_MS, 'processes not ready')
+    const start = Date.now() + 200 // every process is waiting for it: they begin at the same instant
+    for (const p of procs) p.proc.stdin.end(`${start}\n`)
+    members = await withTimeout(Promise.all(procs.map((p) => p.result)), FLEET_MS + 60_000, 'processes did not end')
+    await sleep(50) // a request still in flight when a process ended reaches the counters
+    requests = await mock.tokenRequests()
+  } finally {
+    for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL')
+    await mock.reset()
+  }
+  const tokens = new Set(members.flatMap((m) => m.tokens))
+  const sum = (f) => members.reduce((a, m) => a + f(m), 0)
+  const perProcess = members.map((m) => m.rotations)
+  const rotations = median(perProcess)
+  return {
+    processes: n,
+    callers_per_process: FLEET_CALLERS,
+    seconds: FLEET_MS / 1000,
+    token_requests: requests,
+    rotations,
+    rotations_range: [Math.min(...perProcess), Math.max(...perProcess)],
+    requests_per_rotation: rotations ? requests / rotations : null,
+    lifetimes: FLEET_LIFETIMES,
+    requests_per_lifetime: requests / FLEET_LIFETIMES,
+    distinct_tokens: tokens.size,
+    calls: sum((m) => m.calls),
+    first_token_ms: Math.max(...members.map((m) => m.first_token_ms)),
+    expired: sum((m) => m.expired),
+    errors: sum((m) => m.errors),
+    processes_failed: sum((m) => (m.expired + m.errors > 0 ? 1 : 0)),
+    error_sample: members.find((m) => m.error_sample)?.error_sample ?? null,
+  }
+}
+
+/** One fleet process: `ready` resolves once it printed "ready", `result` to the JSON it printed at the end. */
+function fleetProcess (args) {
+  const proc = spawn(process.execPath, args, { cwd: __dirname, stdio: ['pipe', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  proc.stdout.setEncoding('utf8').on('data', (d) => { stdout += d })
+  proc.stderr.setEncoding('utf8').on('data', (d) => { stderr = (stderr + d).slice(-2000) })
+  const exited = new Promise((resolve) => proc.on('close', resolve))
+  const failed = (code) => new Error(`a process failed (exit ${code}): ${stderr.trim().slice(-300)}`)
+  const ready = new Promise((resolve, reject) => {
+    const check = () => { if (stdout.startsWith('ready\n')) resolve() }
+    proc.stdout.on('data', check)
+    exited.then((code) => reject(failed(code)))
+  })
+  ready.catch(() => {}) // the failure is reported by whichever of ready/result is awaited
+  const result = exited.then((code) => {
+    const lines = stdout.trim().split('\n')
+    if (code !== 0 || lines.length < 2) throw failed(code)
+    return JSON.parse(lines[lines.length - 1])
+  })
+  result.catch(() => {})
+  return { proc, ready, result }
+}
+
+function withTimeout (promise, ms, what) {
+  let timer
+  const timeout = new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what} after ${ms / 1000} s`)), ms) })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+/** One process of a fleet (called by fleet.js): builds its client, says "ready", reads the start time (epoch
+ * ms) from stdin, waits for it, then FLEET_CALLERS loops call get() until FLEET_MS later. What the process
+ * saw: calls, its rotations (moves to a new token, the first one included), the tokens (their signatures'
+ * tails), expired tokens and errors, and how long after the start every caller had its first token. */
+async function fleetMember (impl, ep) {
+  const { get } = await impl.create(ep)
+  process.stdout.write('ready\n')
+  const lines = readline.createInterface({ input: process.stdin })
+  const [line] = await once(lines, 'line')
+  lines.close()
+  const start = Number(line)
+  const end = start + FLEET_MS
+  await sleep(Math.max(0, start - Date.now()))
+  const tokens = new Tokens()
+  const loop = async () => {
+    const c = { calls: 0, firstMs: FLEET_MS, expired: 0, errors: 0, errorSample: null }
+    while (Date.now() < end) {
+      let token
+      try {
+        token = await get()
+      } catch (e) {
+        c.errors++
+        c.errorSample ??= errorText(e)
+      }
+      if (c.calls++ === 0) c.firstMs = Date.now() - start
+      if (token !== undefined && tokens.expired(token)) c.expired++
+      await sleep(FLEET_PAUSE_MS)
+    }
+    return c
+  }
+  const callers = await Promise.all(Array.from({ length: FLEET_CALLERS }, loop))
+  return {
+    calls: callers.reduce((a, c) => a + c.calls, 0),
+    rotations: tokens.rotations(null), // null: no token is left out, the first is a rotation too
+    tokens: [...tokens.seen.keys()].map((t) => t.slice(-16)),
+    first_token_ms: Math.max(...callers.map((c) => c.firstMs)),
+    expired: callers.reduce((a, c) => a + c.expired, 0),
+    errors: callers.reduce((a, c) => a + c.errors, 0),
+    error_sample: callers.find((c) => c.errorSample)?.errorSample ?? null,
+  }
+}
+
 // ----------------------------------------------------------------------------------------------- footprint
 
 /** Runs node with `args` (cwd: bench/node); resolves to the last line it printed. */
@@ -242,9 +483,10 @@ async function rssKib (impl, ep) {
   return { kib: median(runs), runs_kib: runs }
 }
 
-/** The endpoint a child process gets from its arguments: issuer URL, client id, secret. */
-function endpointFromArgs (issuer, clientId, clientSecret) {
-  return { issuer, tokenUrl: `${issuer}/oauth2/token`, clientId, clientSecret }
+/** The endpoint a child process gets from its arguments: issuer URL, client id, secret, and the shared cache
+ * (for m2m-auth-redis only: the Redis URL and the measurement's own prefix). */
+function endpointFromArgs (issuer, clientId, clientSecret, cacheUrl = '', cachePrefix = '') {
+  return { issuer, tokenUrl: `${issuer}/oauth2/token`, clientId, clientSecret, cacheUrl, cachePrefix }
 }
 
 const SETTINGS = {
@@ -256,8 +498,13 @@ const SETTINGS = {
   rotation_rotations: ROTATIONS,
   slow_ms: SLOW_MS,
   exp_tolerance_secs: EXP_TOLERANCE_SECS,
+  fleet_callers: FLEET_CALLERS,
+  fleet_seconds: FLEET_MS / 1000,
+  fleet_pause_ms: FLEET_PAUSE_MS,
+  fleet_lifetimes: FLEET_LIFETIMES,
 }
 
 module.exports = {
-  Mock, SETTINGS, cachedGet, coldHerd, herdInProcess, rotation, importMs, rssKib, endpointFromArgs,
+  Mock, RedisServer, SETTINGS, cachedGet, cachedGetVsMemory, coldHerd, herdInProcess, rotation, fleet, fleetMember,
+  importMs, rssKib, endpointFromArgs,
 }

@@ -34,6 +34,22 @@ const m2mAuth = {
   },
 }
 
+// m2m-auth with the shared cache: `new TokenClient({ …, cacheUrl: 'redis://…' })`. Only in the fleet metric and
+// the cached get with Redis configured (FLEET, not ALL), so that the other metrics stay as they were. The
+// endpoint brings the Redis URL and a prefix of the measurement's own (see metrics.freshCache).
+const m2mAuthRedis = {
+  name: 'm2m-auth-redis',
+  label: 'm2m-auth await getToken(), cacheUrl: redis://…',
+  module: M2M_AUTH,
+  async create (ep) {
+    const { TokenClient } = require(M2M_AUTH)
+    const client = new TokenClient({
+      tokenUrl: ep.tokenUrl, clientId: ep.clientId, clientSecret: ep.clientSecret, cacheUrl: ep.cacheUrl, cachePrefix: ep.cachePrefix,
+    })
+    return { get: () => client.getToken(), client }
+  },
+}
+
 const simpleOauth2 = {
   name: 'simple-oauth2',
   label: 'simple-oauth2 ClientCredentials',
@@ -124,6 +140,8 @@ const vendorSnippet = {
 }
 
 const ALL = [floor, m2mAuth, simpleOauth2, openidClient, oauth4webapi, vendorSnippet]
-const BY_NAME = Object.fromEntries(ALL.map((impl) => [impl.name, impl]))
+// The fleet metric: m2m-auth with Redis and with its memory cache only, and every peer.
+const FLEET = [m2mAuthRedis, m2mAuth, simpleOauth2, openidClient, oauth4webapi, vendorSnippet]
+const BY_NAME = Object.fromEntries([...ALL, ...FLEET].map((impl) => [impl.name, impl]))
 
-module.exports = { ALL, BY_NAME, M2M_AUTH }
+module.exports = { ALL, FLEET, BY_NAME, M2M_AUTH }

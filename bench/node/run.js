@@ -9,12 +9,13 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { parseArgs } = require('node:util')
 
-const { ALL, M2M_AUTH } = require('./peers')
+const { ALL, BY_NAME, FLEET, M2M_AUTH } = require('./peers')
 const metrics = require('./metrics')
 
 const CLIENT_ID = 'bench-client' // registered in bench/mock-config.json
 const CLIENT_SECRET = 'bench-secret'
 const HERD_SIZES = [64, 1000]
+const FLEET_SIZES = [8, 32]
 
 const log = (msg) => process.stderr.write(`[node] ${msg}\n`)
 
@@ -33,6 +34,42 @@ async function attempt (what, fn) {
   } catch (e) {
     log(`  ${what}: FAILED ${e && e.stack ? e.stack : e}`)
     return { error: `${e && e.name ? e.name : 'Error'}: ${e && e.message ? e.message : e}`.slice(0, 300) }
+  }
+}
+
+/** The metrics of the shared cache, with one real redis-server for all of them: the cached get with cacheUrl
+ * set (against the memory cache, alternating), and the fleet of every FLEET implementation. */
+async function sharedCache (ep, mock, only) {
+  let redis
+  try {
+    redis = await metrics.RedisServer.start()
+  } catch (e) { // no redis-server: these cells fail, the run goes on
+    log(`redis-server: FAILED ${e.message}`)
+    const failed = { error: `redis-server: ${e.message}`.slice(0, 300) }
+    const runs = Object.fromEntries(FLEET_SIZES.map((n) => [n, failed]))
+    const fleet = FLEET.filter((impl) => !only || only.has(impl.name)).map((impl) => ({ name: impl.name, label: impl.label, runs }))
+    return { redisCachedGet: failed, fleet }
+  }
+  log(`redis-server at ${redis.url}`)
+  try {
+    ep = { ...ep, cacheUrl: redis.url }
+    let redisCachedGet = null
+    if (!only || only.has('m2m-auth-redis')) {
+      log('m2m-auth-redis vs m2m-auth')
+      redisCachedGet = await attempt('cached get, Redis vs memory',
+        () => metrics.cachedGetVsMemory(BY_NAME['m2m-auth-redis'], BY_NAME['m2m-auth'], ep))
+    }
+    const fleet = []
+    for (const impl of FLEET) {
+      if (only && !only.has(impl.name)) continue
+      log(impl.name)
+      const runs = {}
+      for (const n of FLEET_SIZES) runs[n] = await attempt(`fleet N=${n}`, () => metrics.fleet(impl, ep, mock, n))
+      fleet.push({ name: impl.name, label: impl.label, runs })
+    }
+    return { redisCachedGet, fleet }
+  } finally {
+    redis.close()
   }
 }
 
@@ -60,6 +97,7 @@ async function main () {
     }
     impls.push(entry)
   }
+  const { redisCachedGet, fleet } = await sharedCache(ep, mock, only)
   mock.close()
 
   const addon = path.join(M2M_AUTH, 'node', 'm2m-auth.node')
@@ -68,8 +106,10 @@ async function main () {
     runtime: `Node ${process.version} (V8 ${process.versions.v8})`,
     package_bytes: fs.existsSync(addon) ? fs.statSync(addon).size : null,
     package_file: 'm2m-auth.node',
-    settings: { ...metrics.SETTINGS, herd_sizes: HERD_SIZES },
+    settings: { ...metrics.SETTINGS, herd_sizes: HERD_SIZES, fleet_sizes: FLEET_SIZES },
     impls,
+    redis_cached_get: redisCachedGet,
+    fleet,
   }
   fs.writeFileSync(args.out, JSON.stringify(result, null, 2) + '\n')
   log(`wrote ${args.out}`)

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
+import dataclasses
 import gc
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -37,6 +41,16 @@ PAUSE = 0.001
 # The mock's tokens carry `exp` in whole seconds (iat rounded down), so a token fetched up to a second
 # before its client-side expiry may be past `exp`: a token counts as expired only after exp + 1 s.
 EXP_TOLERANCE_SECS = 1.0
+# Fleet: N processes of one implementation, each one fresh client with FLEET_CALLERS threads calling get()
+# for FLEET_LIFETIMES token lifetimes of LIFETIME_SECS, pausing FLEET_PAUSE between calls (32 Python
+# processes share 2 cores: what is counted is token requests, not speed). The loop ends a tenth of a
+# lifetime early, so that a client fetching at expiry does not start a fourth fetch on the boundary.
+FLEET_CALLERS = 2
+FLEET_PAUSE = 0.01
+FLEET_LIFETIMES = 3
+FLEET_SECONDS = LIFETIME_SECS * (FLEET_LIFETIMES - 0.1)
+# Until every process has imported its library and built its client (32 at once on 2 cores: seconds).
+FLEET_READY_TIMEOUT = 120.0
 # Footprint: fresh processes per measurement.
 IMPORT_RUNS = 7
 RSS_RUNS = 3
@@ -87,21 +101,25 @@ def cached_get(cls: Any, ep: Any) -> dict[str, Any]:
     return {"ns": statistics.median(per_call), "batches_ns": per_call}
 
 
-def _batches(run: Callable[[int], int]) -> list[float]:
-    """Calibrates a batch to about BATCH_SECONDS, then runs BATCHES of them: ns per call of each."""
+def _calibrate(run: Callable[[int], int]) -> int:
+    """The number of calls that makes a batch of `run` take about BATCH_SECONDS."""
     n = 1000
     elapsed = run(n)
     while elapsed < 20_000_000:  # 20 ms, then scale to BATCH_SECONDS
         n *= 10
         elapsed = run(n)
-    n = max(1000, int(n * BATCH_SECONDS * 1e9 / elapsed))
+    return max(1000, int(n * BATCH_SECONDS * 1e9 / elapsed))
+
+
+def _batches(run: Callable[[int], int]) -> list[float]:
+    """Calibrates a batch to about BATCH_SECONDS, then runs BATCHES of them: ns per call of each."""
+    n = _calibrate(run)
     gc.collect()
     return [run(n) / n for _ in range(BATCHES)]
 
 
-def _cached_sync(get: Callable[[], str]) -> list[float]:
-    if not get():
-        raise RuntimeError("no token")
+def _timed_loop(get: Callable[[], str]) -> Callable[[int], int]:
+    """run(n): calls get() n times; the nanoseconds it took."""
 
     def run(n: int) -> int:
         start = time.perf_counter_ns()
@@ -109,7 +127,13 @@ def _cached_sync(get: Callable[[], str]) -> list[float]:
             get()
         return time.perf_counter_ns() - start
 
-    return _batches(run)
+    return run
+
+
+def _cached_sync(get: Callable[[], str]) -> list[float]:
+    if not get():
+        raise RuntimeError("no token")
+    return _batches(_timed_loop(get))
 
 
 async def _cached_async(get: Callable[[], Any]) -> list[float]:
@@ -130,6 +154,41 @@ async def _cached_async(get: Callable[[], Any]) -> list[float]:
     n = max(1000, int(n * BATCH_SECONDS * 1e9 / elapsed))
     gc.collect()
     return [await run_async(n) / n for _ in range(BATCHES)]
+
+
+def cached_get_vs_memory(cls: Any, memory_cls: Any, ep: Any) -> dict[str, Any]:
+    """The cached get of `cls` (m2m-auth with cache_url set: the in-process cache answers, Redis is only
+    asked on a miss) and of `memory_cls` (m2m-auth, memory only), in alternating batches of the same size.
+    The target is a ratio within 10%, less than a shared 2-core machine drifts over the minutes between two
+    separate measurements; alternating (the order swapped every round) cancels that drift."""
+    impl, memory = cls(fresh_cache(ep)), memory_cls(ep)
+    if not impl.get() or not memory.get():
+        raise RuntimeError("no token")
+    run, memory_run = _timed_loop(impl.get), _timed_loop(memory.get)
+    n = _calibrate(memory_run)
+    _calibrate(run)  # its warm-up too
+    gc.collect()
+    ns: list[float] = []
+    memory_ns: list[float] = []
+    for b in range(BATCHES):
+        rounds = [(run, ns), (memory_run, memory_ns)]
+        for r, out in rounds if b % 2 else reversed(rounds):
+            out.append(r(n) / n)
+    stats = impl.client.stats()
+    return {
+        "ns": statistics.median(ns),
+        "batches_ns": ns,
+        "memory_ns": statistics.median(memory_ns),
+        "memory_batches_ns": memory_ns,
+        "x_memory": statistics.median(ns) / statistics.median(memory_ns),
+        "fetches": stats.get("fetches"),
+    }
+
+
+def fresh_cache(ep: Any) -> Any:
+    """`ep` with a shared-cache prefix of its own, so that this measurement finds nothing an earlier one left
+    in Redis (the token's name there depends only on the credential and the endpoint)."""
+    return dataclasses.replace(ep, cache_prefix=f"bench-{os.getpid()}-{time.time_ns()}:")
 
 
 # ----------------------------------------------------------------------------------------------- cold herd
@@ -339,6 +398,139 @@ async def _rotation_async(
 
     await asyncio.gather(*(loop(c) for c in callers))
     return first, mock.token_requests() - base
+
+
+# --------------------------------------------------------------------------------------------------- fleet
+
+
+def fleet(cls: Any, ep: Any, mock: Mock, n: int) -> dict[str, Any]:
+    """N processes (fleet.py), each one fresh client, that begin together (their cold start is part of it)
+    and call get() for FLEET_LIFETIMES lifetimes: the token requests the endpoint saw, per rotation and per
+    lifetime.
+
+    A rotation is a move of one process to a new token, the first one included (counted in each process as
+    in the rotation metric, the median over the processes): the fleet's requests per rotation are what it
+    sends each time one client alone would send one, 1 for a fleet that shares its token, N for N processes
+    that each fetch their own. Per lifetime is not the same: the mock writes `exp` in whole seconds, iat
+    rounded down, so m2m-auth (which takes the earlier of `exp` and `expires_in`) sees a 2 s token live
+    1-2 s and refreshes it at 80% of that, about every second; peers keep it for `expires_in`."""
+    ep = fresh_cache(ep)
+    mock.reset()
+    mock.set_token_lifetime(LIFETIME_SECS)
+    args = [sys.executable, str(HERE / "fleet.py"), cls.name, ep.token_url, ep.client_id, ep.client_secret]
+    args += [ep.cache_url, ep.cache_prefix]
+    procs: list[subprocess.Popen[str]] = []
+    # stderr to files: 32 processes' warnings must not fill pipes that nobody reads until the end.
+    errs = [tempfile.TemporaryFile("w+") for _ in range(n)]
+    try:
+        for err in errs:
+            procs.append(subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True))
+        _await_ready(procs, errs)
+        start = time.time() + 0.2  # every process is waiting for it: they begin at the same instant
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write(f"{start}\n")
+            p.stdin.flush()
+        members = [json.loads(_member_result(p, err)) for p, err in zip(procs, errs)]
+        time.sleep(0.05)  # a request still in flight when a process ended reaches the counters
+        requests = mock.token_requests()
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for err in errs:
+            err.close()
+        mock.reset()
+    tokens = {t for m in members for t in m["tokens"]}
+    errors = [m["error_sample"] for m in members if m["error_sample"]]
+    rotations = statistics.median(m["rotations"] for m in members)
+    return {
+        "processes": n,
+        "callers_per_process": FLEET_CALLERS,
+        "seconds": FLEET_SECONDS,
+        "token_requests": requests,
+        "rotations": rotations,
+        "rotations_range": [min(m["rotations"] for m in members), max(m["rotations"] for m in members)],
+        "requests_per_rotation": requests / rotations if rotations else None,
+        "lifetimes": FLEET_LIFETIMES,
+        "requests_per_lifetime": requests / FLEET_LIFETIMES,
+        "distinct_tokens": len(tokens),
+        "calls": sum(m["calls"] for m in members),
+        "first_token_ms": max(m["first_token_ms"] for m in members),
+        "expired": sum(m["expired"] for m in members),
+        "errors": sum(m["errors"] for m in members),
+        "processes_failed": sum(m["expired"] + m["errors"] > 0 for m in members),
+        "error_sample": errors[0] if errors else None,
+    }
+
+
+def _await_ready(procs: list[subprocess.Popen[str]], errs: list[Any]) -> None:
+    """Waits until every process has printed "ready" (its client is built), within FLEET_READY_TIMEOUT."""
+    with concurrent.futures.ThreadPoolExecutor(len(procs)) as pool:
+        lines = [pool.submit(p.stdout.readline) for p in procs if p.stdout]
+        done, pending = concurrent.futures.wait(lines, FLEET_READY_TIMEOUT)
+        if pending:
+            for p in procs:
+                p.kill()  # unblocks the readlines, so that the pool can end
+            raise RuntimeError(f"{len(pending)} of {len(procs)} processes not ready after {FLEET_READY_TIMEOUT:g} s")
+        for p, err, line in zip(procs, errs, lines):
+            if line.result().strip() != "ready":
+                raise RuntimeError(f"a process did not start: {_stderr_tail(p, err)}")
+
+
+def _member_result(p: subprocess.Popen[str], err: Any) -> str:
+    """The JSON line a fleet process prints at the end."""
+    out, _ = p.communicate(timeout=FLEET_SECONDS + 60)
+    if p.returncode != 0 or not out.strip():
+        raise RuntimeError(f"a process failed (exit {p.returncode}): {_stderr_tail(p, err)}")
+    return out.strip().splitlines()[-1]
+
+
+def _stderr_tail(p: subprocess.Popen[str], err: Any) -> str:
+    p.wait()
+    err.seek(0)
+    return err.read().strip()[-300:]
+
+
+def fleet_member(cls: Any, ep: Any) -> dict[str, Any]:
+    """One process of a fleet (called by fleet.py): builds its client, says "ready", reads the start time
+    (epoch seconds) from stdin, waits for it, then FLEET_CALLERS threads call get() until FLEET_SECONDS
+    later. What the process saw: calls, its rotations (moves to a new token, the first one included), the
+    tokens (their signatures' tails), expired tokens and errors, and how long after the start every caller
+    had its first token."""
+    impl = cls(ep)
+    print("ready", flush=True)
+    start = float(sys.stdin.readline())
+    end = start + FLEET_SECONDS
+    time.sleep(max(0.0, start - time.time()))
+    tokens = _Tokens()
+    callers = [_Caller() for _ in range(FLEET_CALLERS)]
+    first = [FLEET_SECONDS] * FLEET_CALLERS
+
+    def loop(i: int) -> None:
+        caller = callers[i]
+        while time.time() < end:
+            _call(impl.get, caller, tokens)
+            if caller.calls == 1:
+                first[i] = time.time() - start
+            time.sleep(FLEET_PAUSE)
+
+    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(FLEET_CALLERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(FLEET_SECONDS + 30)
+    errors = [c.error_sample for c in callers if c.error_sample]
+    return {
+        "calls": sum(c.calls for c in callers),
+        "rotations": tokens.rotations(first=""),  # "": no token is left out, the first is a rotation too
+        "tokens": [token[-16:] for token in tokens.seen],
+        "first_token_ms": max(first) * 1e3,
+        "expired": sum(c.expired for c in callers),
+        "errors": sum(c.errors for c in callers),
+        "error_sample": errors[0] if errors else None,
+    }
 
 
 # ----------------------------------------------------------------------------------------------- footprint

@@ -8,6 +8,7 @@ A metric that fails for an implementation is recorded as {"error": "..."}; the r
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import platform
@@ -18,10 +19,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import metrics
-from peers import ALL, IMPORTS, Endpoint
+from peers import ALL, BY_NAME, FLEET, IMPORTS, Endpoint
 
 CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"  # registered in bench/mock-config.json
 HERD_SIZES = (64, 1000)
+FLEET_SIZES = (8, 32)
 
 
 def log(msg: str) -> None:
@@ -47,6 +49,40 @@ def _brief(result: dict[str, Any]) -> dict[str, Any]:
         for k, v in result.items()
         if not k.endswith("s_ns") and not k.startswith("runs_")
     }
+
+
+def shared_cache(ep: Endpoint, mock: metrics.Mock, only: set[str] | None) -> tuple[Any, list[dict[str, Any]]]:
+    """The metrics of the shared cache, with one real redis-server for all of them: the cached get with
+    cache_url set (against the memory cache, alternating), and the fleet of every FLEET implementation."""
+    from m2m_auth.testing import RedisServer
+
+    try:
+        redis = RedisServer()
+    except Exception as e:  # no redis-server: these cells fail, the run goes on
+        log(f"redis-server: FAILED {type(e).__name__}: {e}")
+        failed = {"error": f"redis-server: {type(e).__name__}: {e}"[:300]}
+        fleet = [{"name": c.name, "label": c.label, "runs": {str(n): failed for n in FLEET_SIZES}} for c in FLEET]
+        return failed, [f for f in fleet if not only or f["name"] in only]
+    log(f"redis-server at {redis.url}")
+    try:
+        ep = dataclasses.replace(ep, cache_url=redis.url)
+        redis_cached_get = None
+        if not only or "m2m-auth-redis" in only:
+            log("m2m-auth-redis vs m2m-auth")
+            redis_cached_get = attempt(
+                "cached get, Redis vs memory", metrics.cached_get_vs_memory, BY_NAME["m2m-auth-redis"],
+                BY_NAME["m2m-auth"], ep,
+            )
+        fleet = []
+        for cls in FLEET:
+            if only and cls.name not in only:
+                continue
+            log(f"{cls.name}")
+            runs = {str(n): attempt(f"fleet N={n}", metrics.fleet, cls, ep, mock, n) for n in FLEET_SIZES}
+            fleet.append({"name": cls.name, "label": cls.label, "runs": runs})
+    finally:
+        redis.close()
+    return redis_cached_get, fleet
 
 
 def main() -> None:
@@ -78,6 +114,7 @@ def main() -> None:
             entry["import"] = attempt("import", metrics.import_ms, IMPORTS[cls.name])
             entry["rss"] = attempt("rss", metrics.rss_kib, cls.name, ep)
         impls.append(entry)
+    redis_cached_get, fleet = shared_cache(ep, mock, only)
 
     result = {
         "language": "python",
@@ -94,8 +131,15 @@ def main() -> None:
             "rotation_rotations": metrics.ROTATIONS,
             "slow_ms": metrics.SLOW_MS,
             "exp_tolerance_secs": metrics.EXP_TOLERANCE_SECS,
+            "fleet_sizes": list(FLEET_SIZES),
+            "fleet_callers": metrics.FLEET_CALLERS,
+            "fleet_seconds": metrics.FLEET_SECONDS,
+            "fleet_pause_ms": metrics.FLEET_PAUSE * 1e3,
+            "fleet_lifetimes": metrics.FLEET_LIFETIMES,
         },
         "impls": impls,
+        "redis_cached_get": redis_cached_get,
+        "fleet": fleet,
     }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     log(f"wrote {args.out}")

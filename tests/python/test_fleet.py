@@ -31,6 +31,7 @@ class Process:
         worker = FLEET / ("worker.py" if language == "python" else "worker.js")
         program = sys.executable if language == "python" else "node"
         self.language = language
+        self.start_at = config["start_at"]
         self.popen = subprocess.Popen(
             [program, str(worker), json.dumps(config)],
             stdout=subprocess.PIPE,
@@ -63,7 +64,7 @@ def fleet(
     callers: int,
     seconds: float,
     options: dict[str, Any] | None = None,
-    lead: float = 2.0,
+    lead: float = 3.0,
 ) -> list[Process]:
     """Starts the processes; their callers begin together, `lead` seconds from now."""
     start_at = time.time() + lead
@@ -79,6 +80,7 @@ def fleet(
     processes += [Process("node", config) for _ in range(node)]
     for p in processes:
         p.wait_ready()
+        p.start_at = start_at
     assert time.time() < start_at, "the fleet took longer to start than its lead"
     return processes
 
@@ -122,7 +124,7 @@ def test_redis_killed_mid_run_is_no_caller_s_error_and_sharing_resumes(redis: Re
     with MockAuthServer() as server:
         server.set_token_lifetime(2)
         processes = fleet(server, redis, python=4, node=4, callers=4, seconds=10)
-        start = time.time() + 2.0 - 0.1
+        start = processes[0].start_at
         time.sleep(max(0.0, start + 2.5 - time.time()))
         redis.stop()
         time.sleep(2.5)
@@ -143,7 +145,8 @@ def test_the_lock_owner_killed_while_its_request_hangs_is_taken_over(redis: Redi
     with MockAuthServer() as server:
         options = {"cache_lock_ttl": 1.0, "retry_deadline": 8.0}
         node_options = {"cacheLockTtlMs": 1000, "retryDeadlineMs": 8000}
-        server.push_faults([{"delay_ms": 3000}])
+        # The owner's request hangs far longer than the test lasts: only a takeover gets the fleet a token.
+        server.push_faults([{"delay_ms": 30000}])
         owner_config = {
             "token_url": server.token_url,
             "cache_url": redis.url,
@@ -159,8 +162,8 @@ def test_the_lock_owner_killed_while_its_request_hangs_is_taken_over(redis: Redi
             assert time.time() < deadline, "the owner never asked for a token"
             time.sleep(0.02)
         # The owner holds the lock and waits for its answer; the others find the lock held and wait.
-        others = fleet(server, redis, python=3, node=0, callers=8, seconds=0, options=options, lead=1.0)
-        others += fleet(server, redis, python=0, node=4, callers=8, seconds=0, options=node_options, lead=1.0)
+        others = fleet(server, redis, python=3, node=0, callers=8, seconds=0, options=options, lead=1.5)
+        others += fleet(server, redis, python=0, node=4, callers=8, seconds=0, options=node_options, lead=1.5)
         assert server.token_requests() == 1, "the others started while the owner's request hung"
         time.sleep(1.0)
         owner.kill()

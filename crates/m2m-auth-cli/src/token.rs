@@ -30,12 +30,12 @@ fn flags() -> impl Iterator<Item = (&'static Setting, &'static str, &'static str
 impl Args for ClientArgs {
     fn augment_args(cmd: clap::Command) -> clap::Command {
         flags().fold(cmd, |cmd, (setting, flag, variable)| {
-            let secret = matches!(setting.kind, Kind::Secret | Kind::SecretPem);
             cmd.arg(
                 clap::Arg::new(flag)
                     .long(flag)
                     .env(variable)
-                    .hide_env_values(secret)
+                    // --help shows no variable's value: secrets, and URLs with passwords (cache_url).
+                    .hide_env_values(true)
                     .value_name(match setting.kind {
                         Kind::Duration { .. } => "SECONDS",
                         Kind::Count { .. } => "N",

@@ -1,18 +1,43 @@
 //! A real `redis-server` for tests of the shared cache: started on a free port of 127.0.0.1 without
-//! persistence, stopped by PID when dropped. A missing server is an error that says how to install it, never
-//! a reason to skip.
+//! persistence, stopped by PID when dropped; or with TLS only (`rediss://`), its certificate for 127.0.0.1
+//! issued by a CA made for it. A missing server is an error that says how to install it, never a reason to
+//! skip.
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use std::path::PathBuf;
+
 use crate::error::MockError;
+use crate::testkeys::to_pem;
 
 #[derive(Debug)]
 pub struct RedisServer {
     port: u16,
     child: Option<Child>,
+    tls: Option<Tls>,
+}
+
+/// The TLS files of a `rediss://` server, in a directory of their own, removed when it is dropped.
+#[derive(Debug)]
+struct Tls {
+    dir: PathBuf,
+    ca_pem: String,
+}
+
+impl Drop for Tls {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> Result<u16, MockError> {
+    Ok(TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|source| MockError::Bind { port: 0, source })?
+        .port())
 }
 
 fn failed(message: String) -> MockError {
@@ -22,18 +47,61 @@ fn failed(message: String) -> MockError {
 impl RedisServer {
     /// Starts `redis-server` (from `PATH`, or `$REDIS_SERVER`) on a free port and waits until it answers.
     pub fn start() -> Result<Self, MockError> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|source| MockError::Bind { port: 0, source })?
-            .port();
-        let mut server = Self { port, child: None };
+        // The free port is free when asked, not necessarily when the server binds it (tests run in
+        // parallel): a server that exits at start is tried again on another.
+        let mut last = None;
+        for _ in 0..3 {
+            let mut server = Self {
+                port: free_port()?,
+                child: None,
+                tls: None,
+            };
+            match server.restart() {
+                Ok(()) => return Ok(server),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| failed("redis-server did not start".into())))
+    }
+
+    /// Starts `redis-server` with TLS only: `rediss://127.0.0.1:PORT`, trusted through [`Self::ca_pem`].
+    pub fn start_tls() -> Result<Self, MockError> {
+        let port = free_port()?;
+        let pki = crate::tls::pki::Pki::generate().map_err(failed)?;
+        let dir =
+            std::env::temp_dir().join(format!("m2m-auth-redis-tls-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| failed(format!("{}: {e}", dir.display())))?;
+        let write = |name: &str, text: String| {
+            std::fs::write(dir.join(name), text).map_err(|e| failed(format!("{name}: {e}")))
+        };
+        write("server.pem", to_pem("CERTIFICATE", &pki.server_cert_der))?;
+        write("server.key", to_pem("PRIVATE KEY", &pki.server_key_der))?;
+        write("ca.pem", pki.ca_pem.clone())?;
+        let mut server = Self {
+            port,
+            child: None,
+            tls: Some(Tls {
+                dir,
+                ca_pem: pki.ca_pem,
+            }),
+        };
         server.restart()?;
         Ok(server)
     }
 
-    /// `redis://127.0.0.1:PORT`.
+    /// `redis://127.0.0.1:PORT`, or `rediss://…` with TLS.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The CA that issued a TLS server's certificate (PEM).
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.ca_pem.as_str())
     }
 
     pub fn port(&self) -> u16 {
@@ -56,9 +124,28 @@ impl RedisServer {
     pub fn restart(&mut self) -> Result<(), MockError> {
         self.stop();
         let program = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
-        let child = Command::new(&program)
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--save", "", "--appendonly", "no", "--protected-mode", "yes"])
+        let port = self.port.to_string();
+        let mut command = Command::new(&program);
+        command.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        match &self.tls {
+            None => command.args(["--port", &port]),
+            Some(tls) => command
+                .args([
+                    "--port",
+                    "0",
+                    "--tls-port",
+                    &port,
+                    "--tls-auth-clients",
+                    "no",
+                ])
+                .arg("--tls-cert-file")
+                .arg(tls.dir.join("server.pem"))
+                .arg("--tls-key-file")
+                .arg(tls.dir.join("server.key"))
+                .arg("--tls-ca-cert-file")
+                .arg(tls.dir.join("ca.pem")),
+        };
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -87,11 +174,14 @@ impl RedisServer {
         )))
     }
 
-    /// Whether it answers `PING`.
+    /// Whether it answers `PING` (with TLS: whether it accepts connections).
     pub fn answers(&self) -> bool {
         let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return false;
         };
+        if self.tls.is_some() {
+            return true;
+        }
         let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
         let mut reply = [0u8; 7];
         stream.write_all(b"PING\r\n").is_ok()

@@ -172,7 +172,7 @@ fn ec_key() -> Result<GeneratedKey, String> {
 }
 
 /// PEM with LF line endings, as OpenSSL (and rcgen, for the certificates) write it.
-fn to_pem(label: &str, der: &[u8]) -> String {
+pub(crate) fn to_pem(label: &str, der: &[u8]) -> String {
     let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
     pem::encode_config(&pem::Pem::new(label, der), config)
 }

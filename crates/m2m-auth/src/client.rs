@@ -16,7 +16,7 @@ use url::Url;
 use crate::cache::freshness::refresh_retry_delay;
 use crate::cache::freshness::serve_until;
 use crate::cache::shared::SharedCache;
-use crate::cache::shared::flight::Need;
+use crate::cache::shared::flight::{Need, Obtained};
 use crate::cache::slot::{Joined, Slot};
 use crate::cache::stats::{Counters, Stats};
 use crate::cache::watch::{MirroredInvalidation, TokenUpdate};
@@ -530,9 +530,26 @@ async fn fetch_and_store(
                 },
             };
             let name = shared.name(cfg, params);
-            shared
+            match shared
                 .obtain(cfg, &inner.counters, &name, &need, deadline, request)
                 .await
+            {
+                Ok(Obtained::Token(token)) => Ok(token),
+                Ok(Obtained::Postponed) => match need {
+                    // The current token stays; this process tries again later, as after a failed refresh
+                    // but without counting a failure.
+                    Need::Replace(current) => {
+                        slot.refresh_failed(
+                            Instant::now() + refresh_retry_delay(current.expires_in()),
+                        );
+                        return Ok(current);
+                    }
+                    Need::Cold { .. } => Err(Error::Internal(
+                        "the shared cache postponed a fetch that was no refresh".into(),
+                    )),
+                },
+                Err(e) => Err(e),
+            }
         }
     };
     match obtained {

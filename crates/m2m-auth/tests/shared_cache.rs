@@ -464,3 +464,208 @@ fn cache_urls_are_checked_when_the_client_is_built() {
         .build()
         .expect("file URL");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_never_answers_costs_a_caller_a_bounded_wait_and_no_error() {
+    // Accepts connections and never answers: a Redis that hangs.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("redis://{}", silent.local_addr().expect("addr"));
+    let server = mock().await;
+    let client = process(&server, &url)
+        .cache_timeout(Duration::from_millis(200))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    client
+        .token()
+        .await
+        .expect("a silent Redis is no caller's error");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(client.stats().shared_errors >= 1);
+    assert_eq!(server.token_requests(), 1);
+    drop(silent);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_reads_but_refuses_writes_is_reported_once_and_no_error() {
+    let (redis, server) = (redis(), mock().await);
+    let mut con = redis_connection(&redis).await;
+    // A user that may read but neither lock nor write (a read-only replica, an ACL mistake).
+    let _: () = redis::cmd("ACL")
+        .arg("SETUSER")
+        .arg("reader")
+        .arg("on")
+        .arg(">reader-pw")
+        .arg("~*")
+        .arg("+get")
+        .arg("+ping")
+        .query_async(&mut con)
+        .await
+        .expect("ACL SETUSER");
+    let url = format!("redis://reader:reader-pw@127.0.0.1:{}", redis.port());
+    let (builder, events) = recording(process(&server, &url));
+    let client = builder.build().expect("client");
+    for _ in 0..3 {
+        client
+            .token()
+            .await
+            .expect("refused writes are no caller's error");
+        client.invalidate();
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    assert_eq!(server.token_requests(), 3);
+    assert_eq!(
+        kinds(&events, "shared_cache_down"),
+        1,
+        "one outage, not one per fetch"
+    );
+    assert_eq!(kinds(&events, "shared_cache_back"), 0);
+    let messages: Vec<String> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e.message.clone())
+        .collect();
+    assert!(
+        messages.iter().all(|m| !m.contains("reader-pw")),
+        "{messages:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_an_api_rejected_is_not_handed_back_by_the_shared_cache() {
+    let (redis, server) = (redis(), mock().await);
+    let a = process(&server, &redis.url()).build().expect("client");
+    let b = process(&server, &redis.url()).build().expect("client");
+    let rejected = a.token().await.expect("token").access_token().to_owned();
+    assert_eq!(b.token().await.expect("token").access_token(), rejected);
+    assert!(b.invalidate_token(&rejected));
+    let fresh = b.token().await.expect("token");
+    assert_ne!(
+        fresh.access_token(),
+        rejected,
+        "Redis still held the rejected token"
+    );
+    assert_eq!(server.token_requests(), 2);
+    // The other process, told the same, finds the new token in Redis.
+    assert!(a.invalidate_token(&rejected));
+    assert_eq!(
+        a.token().await.expect("token").access_token(),
+        fresh.access_token()
+    );
+    assert_eq!(server.token_requests(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_differ_in_extra_parameters_or_certificate_do_not_share() {
+    let (redis, server) = (redis(), mock().await);
+    let plain = process(&server, &redis.url()).build().expect("client");
+    let other_extra = process(&server, &redis.url())
+        .extra_param("tenant", "b")
+        .build()
+        .expect("client");
+    plain.token().await.expect("token");
+    other_extra.token().await.expect("token");
+    assert_eq!(
+        server.token_requests(),
+        2,
+        "another extra parameter, another token"
+    );
+    // The same secret with a client certificate: certificate-bound tokens, named by the certificate too.
+    let tls_server = MockServer::start(MockConfig {
+        tls: true,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("mock");
+    let (cert, key) = tls_server.issue_client_certificate("svc").expect("cert");
+    let ca = m2m_auth::CaBundle::from_pem(tls_server.ca_pem().expect("ca").as_bytes()).expect("ca");
+    let with_cert = |cert: &str, key: &str| {
+        common::demo_builder(&tls_server)
+            .ca_bundle(ca.clone())
+            .client_certificate(
+                m2m_auth::ClientCertificate::from_pem(cert.as_bytes(), key.as_bytes())
+                    .expect("cert"),
+            )
+            .cache_url(redis.url())
+            .build()
+            .expect("client")
+    };
+    let (cert2, key2) = tls_server.issue_client_certificate("svc").expect("cert");
+    with_cert(&cert, &key).token().await.expect("token");
+    with_cert(&cert2, &key2).token().await.expect("token");
+    with_cert(&cert, &key).token().await.expect("token");
+    assert_eq!(tls_server.token_requests(), 2, "one per certificate");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_directory_others_can_read_is_not_used_nor_changed() {
+    let server = mock().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let url = format!("file:{}", dir.path().display());
+    let (builder, events) = recording(process(&server, &url));
+    let a = builder.build().expect("client");
+    let b = process(&server, &url).build().expect("client");
+    a.token()
+        .await
+        .expect("an unusable directory is no caller's error");
+    b.token().await.expect("token");
+    assert_eq!(server.token_requests(), 2, "each fetched for itself");
+    assert_eq!(
+        std::fs::metadata(dir.path())
+            .expect("stat")
+            .permissions()
+            .mode()
+            & 0o777,
+        0o755
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "no token written there"
+    );
+    let down: Vec<String> = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind.as_str() == "shared_cache_down")
+        .map(|e| e.message.clone())
+        .collect();
+    assert!(
+        down.len() == 1 && down[0].contains("not a private directory"),
+        "{down:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rediss_with_the_client_s_ca_bundle_shares_over_tls() {
+    let redis = RedisServer::start_tls().expect("redis-server with TLS");
+    assert!(redis.url().starts_with("rediss://"));
+    let ca = m2m_auth::CaBundle::from_pem(redis.ca_pem().expect("ca").as_bytes()).expect("ca");
+    let server = mock().await;
+    let processes: Vec<TokenClient> = (0..2)
+        .map(|_| {
+            process(&server, &redis.url())
+                .ca_bundle(ca.clone())
+                .build()
+                .expect("client")
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for p in &processes {
+        tokens.push(p.token().await.expect("token").access_token().to_owned());
+    }
+    assert_eq!(tokens[0], tokens[1]);
+    assert_eq!(server.token_requests(), 1, "shared over TLS");
+    assert_eq!(
+        processes[1].stats().shared_hits,
+        1,
+        "{:?}",
+        processes[1].stats()
+    );
+}

@@ -3,7 +3,7 @@
 
 mod any_client_cert;
 mod listener;
-mod pki;
+pub(crate) mod pki;
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::{BoxFuture, FutureExt, Shared};
 
@@ -22,6 +22,23 @@ pub(crate) enum Joined {
     Wait(SharedFetch),
 }
 
+/// A token an invalidation dropped (an API rejected it, or the caller dropped the cache), and when its request
+/// was sent: a shared cache hands back only tokens fetched after it, so neither it nor an older one returns,
+/// while a newer one that another process fetched after the same rejection is taken.
+#[derive(Clone)]
+pub(crate) struct Rejection {
+    pub access_token: String,
+    pub sent: SystemTime,
+}
+
+impl std::fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rejection")
+            .field("sent", &self.sent)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Slot {
     current: RwLock<Option<Arc<Token>>>,
@@ -34,8 +51,8 @@ pub(crate) struct Slot {
     /// down drops a new task at once, on the thread that spawns it, which holds that lock): whoever takes
     /// the lock next removes it.
     abandoned: AtomicU64,
-    /// The last token dropped by an invalidation: a shared cache that still holds it must not hand it back.
-    rejected: Mutex<Option<String>>,
+    /// The last invalidation: a shared cache must not hand back its token, nor any fetched before it.
+    rejected: Mutex<Option<Rejection>>,
 }
 
 impl Slot {
@@ -78,17 +95,19 @@ impl Slot {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let Some(token) = dropped {
-            self.reject(token.access_token());
+            self.reject(&token);
         }
     }
 
-    fn reject(&self, access_token: &str) {
-        *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some(access_token.to_owned());
+    fn reject(&self, token: &Token) {
+        *self.rejected.lock().unwrap_or_else(PoisonError::into_inner) = Some(Rejection {
+            access_token: token.access_token().to_owned(),
+            sent: token.sent_at.wall,
+        });
     }
 
-    /// The last token an invalidation dropped.
-    pub fn rejected(&self) -> Option<String> {
+    /// The last invalidation.
+    pub fn rejected(&self) -> Option<Rejection> {
         self.rejected
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -103,9 +122,10 @@ impl Slot {
             .as_ref()
             .is_some_and(|t| t.access_token() == access_token)
         {
-            *guard = None;
-            drop(guard);
-            self.reject(access_token);
+            if let Some(token) = guard.take() {
+                drop(guard);
+                self.reject(&token);
+            }
             true
         } else {
             false

@@ -471,18 +471,27 @@ fn shared_settings(
             "may not contain spaces or control characters",
         ));
     }
+    // A shared cache that may take longer than a minute per operation is no cache; a lock shorter than
+    // 100 ms would be extended in a tight loop, one longer than 10 minutes would hold a fleet up that long
+    // after its owner died.
     let timeout = bounded(
         timeout.unwrap_or(shared::DEFAULT_TIMEOUT),
         "cache_timeout",
         false,
-        MAX_DURATION,
+        Duration::from_secs(60),
     )?;
     let lock_ttl = bounded(
         lock_ttl.unwrap_or(shared::DEFAULT_LOCK_TTL),
         "cache_lock_ttl",
         false,
-        MAX_DURATION,
+        Duration::from_secs(600),
     )?;
+    if lock_ttl < Duration::from_millis(100) {
+        return Err(Error::config(
+            "cache_lock_ttl",
+            format!("must be at least 0.1s, not {lock_ttl:?}"),
+        ));
+    }
     let encryption_key = encryption_key
         .map(|key| decode_encryption_key(&key))
         .transpose()?;

@@ -58,7 +58,8 @@ pub struct ClientOptions {
     pub retry_deadline_secs: Option<f64>,
     pub max_retry_after_secs: Option<f64>,
     pub refresh_ratio: Option<f64>,
-    pub cache_url: Option<String>,
+    /// A Redis URL may hold a password: kept as a secret (out of Debug).
+    pub cache_url: Option<SecretString>,
     pub cache_prefix: Option<String>,
     pub cache_timeout_secs: Option<f64>,
     pub cache_lock_ttl_secs: Option<f64>,
@@ -265,7 +266,7 @@ impl ClientOptions {
             b = b.refresh_ratio(declared("refresh_ratio", v)?);
         }
         if let Some(v) = self.cache_url {
-            b = b.cache_url(v);
+            b = b.cache_url(v.expose());
         }
         if let Some(v) = self.cache_prefix {
             b = b.cache_prefix(v);
@@ -369,7 +370,7 @@ impl ClientOptions {
             "retry_max_backoff" => self.retry_max_backoff_secs = Some(number(value)?),
             "retry_deadline" => self.retry_deadline_secs = Some(number(value)?),
             "max_retry_after" => self.max_retry_after_secs = Some(number(value)?),
-            "cache_url" => self.cache_url = Some(text(value)?),
+            "cache_url" => self.cache_url = Some(SecretString::from(text(value)?)),
             "cache_prefix" => self.cache_prefix = Some(text(value)?),
             "cache_timeout" => self.cache_timeout_secs = Some(number(value)?),
             "cache_lock_ttl" => self.cache_lock_ttl_secs = Some(number(value)?),

@@ -57,6 +57,18 @@ impl TokenParams {
         })
     }
 
+    /// The extra form fields a request with these parameters sends: the client's, with the per-call ones
+    /// replacing those of the same name. What the token request sends, and what the shared cache's names hash.
+    pub(crate) fn extra_fields<'a>(
+        &'a self,
+        client_extra: &'a [(String, String)],
+    ) -> impl Iterator<Item = &'a (String, String)> {
+        client_extra
+            .iter()
+            .filter(|(name, _)| !self.extra.iter().any(|(n, _)| n == name))
+            .chain(&self.extra)
+    }
+
     /// Adds extra form fields for this request; they replace the client's extra fields of the same name.
     pub fn with_extra(mut self, mut extra: Vec<(String, String)>) -> Result<Self> {
         for (name, _) in &extra {

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 pub struct ClientCertificate {
     identity: reqwest::Identity,
     thumbprint: String,
-    /// SHA-256 of the private key's PEM: what a shared cache's encryption key is derived from.
+    /// SHA-256 of the private key's DER: what a shared cache's encryption key is derived from.
     key_digest: Arc<Zeroizing<Vec<u8>>>,
 }
 
@@ -33,7 +33,7 @@ impl ClientCertificate {
         let leaf = certs
             .first()
             .ok_or_else(|| Error::config("client_cert", "holds no PEM CERTIFICATE"))?;
-        PrivateKeyDer::from_pem_slice(key_pem)
+        let key = PrivateKeyDer::from_pem_slice(key_pem)
             .map_err(|e| Error::config("client_key", format!("is not a PEM private key: {e}")))?;
         // A copy of the key, zeroed when dropped.
         let mut both = Zeroizing::new(key_pem.to_vec());
@@ -45,8 +45,12 @@ impl ClientCertificate {
         Ok(Self {
             identity,
             thumbprint: URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, leaf.as_ref())),
+            // Of the key itself, not its PEM text: PKCS#1 and PKCS#8 of one key, or CRLF line ends, differ as
+            // text. (PKCS#1 and PKCS#8 still differ as DER; hosts of one fleet are given one file.)
             key_digest: Arc::new(Zeroizing::new(
-                digest::digest(&digest::SHA256, key_pem).as_ref().to_vec(),
+                digest::digest(&digest::SHA256, key.secret_der())
+                    .as_ref()
+                    .to_vec(),
             )),
         })
     }

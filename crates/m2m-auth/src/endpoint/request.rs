@@ -70,14 +70,7 @@ pub(crate) fn form_fields(
     for resource in &params.resources {
         fields.push(("resource".into(), resource.clone()));
     }
-    // Per-call extra parameters replace the client's of the same name.
-    fields.extend(
-        cfg.extra_params
-            .iter()
-            .filter(|(name, _)| !params.extra.iter().any(|(n, _)| n == name))
-            .chain(&params.extra)
-            .cloned(),
-    );
+    fields.extend(params.extra_fields(&cfg.extra_params).cloned());
     Ok(fields)
 }
 

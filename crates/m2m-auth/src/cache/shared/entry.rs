@@ -6,7 +6,7 @@
 //! A reader maps the wall-clock times onto its own monotonic clock and applies its own skew: the lifetime
 //! and the refresh point stay those of the fetch, so the whole fleet refreshes at the same moment.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
@@ -16,8 +16,11 @@ use zeroize::Zeroizing;
 use crate::cache::freshness::SentAt;
 use crate::token::Token;
 
+/// The entry format's version: in every entry's first bytes, and in its name (`key`).
+pub(crate) const FORMAT_VERSION: u8 = 1;
+
 /// The first bytes of every entry: the format and its version. An entry of another version is ignored.
-const MAGIC: &[u8; 5] = b"m2m\x01\x00";
+const MAGIC: &[u8; 5] = &[b'm', b'2', b'm', FORMAT_VERSION, 0];
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,18 +125,17 @@ fn token_from(plain: Plain) -> Option<Token> {
         return None;
     }
     let now = SentAt::now();
-    let age = unix(now.wall) - plain.sent_at;
     // Sent `age` ago by this host's wall clock; one sent "in the future" (another host's clock is ahead)
-    // counts from now.
-    let age = Duration::from_secs_f64(age.max(0.0));
-    let mono = now.mono.checked_sub(age).unwrap_or_else(Instant::now);
-    let wall = now.wall.checked_sub(age).unwrap_or(now.wall);
+    // counts from now. An age this process's monotonic clock cannot go back to is no token to serve.
+    let age = Duration::try_from_secs_f64((unix(now.wall) - plain.sent_at).max(0.0)).ok()?;
+    let mono = now.mono.checked_sub(age)?;
+    let wall = now.wall.checked_sub(age)?;
     Some(Token {
         access_token: plain.access_token,
         token_type: plain.token_type,
         scope: plain.scope,
         expires_in: plain.expires_in,
-        lifetime: Duration::from_secs_f64(lifetime),
+        lifetime: Duration::try_from_secs_f64(lifetime).ok()?,
         sent_at: SentAt { mono, wall },
         clock_note: None,
     })
@@ -142,6 +144,7 @@ fn token_from(plain: Plain) -> Option<Token> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Instant;
 
     fn token(lifetime: Duration) -> Token {
         Token {

@@ -4,11 +4,16 @@
 //! when its holder exits, however it exits, so it needs no TTL.
 
 use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
-use std::io::{ErrorKind, Write as _};
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::io::{ErrorKind, Read as _, Write as _};
+use std::os::unix::fs::{
+    DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _,
+};
 use std::path::{Path, PathBuf};
 
-use super::store::StoreError;
+use super::store::{LockOwner, StoreError};
+
+/// `O_NOFOLLOW`: no entry, temporary or lock file is ever opened through a link.
+const NOFOLLOW: i32 = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
 
 #[derive(Debug, Clone)]
 pub(crate) struct FileStore {
@@ -41,43 +46,72 @@ impl FileStore {
         self.dir.join(format!("{}{suffix}", file_name(name)))
     }
 
-    /// The directory, made 0700 if it is new; an existing one is narrowed to 0700 when it is wider.
+    /// The directory: made 0700 when it is new; an existing one must be this user's and private (no access
+    /// for group or others), or it is not used — it is never changed, and tokens never land where others can
+    /// read them or plant links.
     fn ensure_dir(&self) -> Result<(), StoreError> {
-        match DirBuilder::new()
+        if let Err(e) = DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(&self.dir)
         {
-            Ok(()) => {}
-            Err(e) => return Err(failed("cannot create the directory", &self.dir, e)),
+            return Err(failed("cannot create the directory", &self.dir, e));
         }
-        let meta = fs::metadata(&self.dir).map_err(|e| failed("cannot read", &self.dir, e))?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
-                .map_err(|e| failed("cannot make the directory private (0700)", &self.dir, e))?;
+        let meta =
+            fs::symlink_metadata(&self.dir).map_err(|e| failed("cannot read", &self.dir, e))?;
+        let me = rustix::process::geteuid().as_raw();
+        let mode = meta.permissions().mode() & 0o777;
+        if !meta.is_dir() || meta.uid() != me || mode & 0o077 != 0 {
+            return Err(StoreError(format!(
+                "cache directory {} is not a private directory of this user (a {}, mode {mode:o}, owner {}); \
+                 use one only this user can read, or let m2m-auth create it",
+                self.dir.display(),
+                if meta.is_dir() {
+                    "directory"
+                } else {
+                    "link or file"
+                },
+                meta.uid()
+            )));
         }
         Ok(())
     }
 
     pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let path = self.path(name, ".token");
-        match fs::read(&path) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(failed("cannot read", &path, e)),
+        match fs::symlink_metadata(&self.dir) {
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            _ => self.ensure_dir()?,
         }
+        let path = self.path(name, ".token");
+        let opened = OpenOptions::new()
+            .read(true)
+            .custom_flags(NOFOLLOW)
+            .open(&path);
+        let mut file = match opened {
+            Ok(file) => file,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(failed("cannot read", &path, e)),
+        };
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| failed("cannot read", &path, e))?;
+        Ok(Some(bytes))
     }
 
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
         self.ensure_dir()?;
         let path = self.path(name, ".token");
-        let temp = self.path(name, &format!(".{}.tmp", std::process::id()));
+        let temp = self.path(
+            name,
+            &format!(".{}.{}.tmp", std::process::id(), LockOwner::new().as_str()),
+        );
         let written = (|| {
+            // A new file of its own (O_EXCL), never through a link.
             let mut file = OpenOptions::new()
                 .write(true)
-                .create(true)
-                .truncate(true)
+                .create_new(true)
                 .mode(0o600)
+                .custom_flags(NOFOLLOW)
                 .open(&temp)?;
             file.write_all(bytes)?;
             file.sync_all()?;
@@ -101,6 +135,7 @@ impl FileStore {
             .create(true)
             .truncate(false)
             .mode(0o600)
+            .custom_flags(NOFOLLOW)
             .open(&path)
             .map_err(|e| failed("cannot open the lock", &path, e))?;
         match file.try_lock() {

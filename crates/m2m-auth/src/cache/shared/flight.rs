@@ -14,17 +14,18 @@ use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
 use super::SharedCache;
 use super::entry;
 use super::store::Lock;
+use crate::cache::slot::Rejection;
 use crate::cache::stats::Counters;
 use crate::config::ClientConfig;
 use crate::error::Result;
 use crate::events::{EventKind, EventLevel};
 use crate::token::Token;
 
-/// What the process needs from the shared cache.
+/// What the process needs from the shared cache. (Its Debug shows no token: `Rejection` and `Token` hide it.)
 #[derive(Debug)]
 pub(crate) enum Need {
-    /// Any usable token, but not one this process saw rejected.
-    Cold { rejected: Option<String> },
+    /// Any usable token; after an invalidation, only one fetched after the dropped one.
+    Cold { rejected: Option<Rejection> },
     /// A newer token than this one, whose refresh is due.
     Replace(Arc<Token>),
 }
@@ -37,6 +38,18 @@ enum Plan {
     Own(Lock),
     /// This process fetches without the shared cache.
     Alone,
+    /// Another process is still refreshing: keep the current token a while longer.
+    Postpone,
+}
+
+/// What a fetch through the shared cache came to.
+#[derive(Debug)]
+pub(crate) enum Obtained {
+    Token(Token),
+    /// A refresh ([`Need::Replace`]) that found another process refreshing for longer than it waits: the
+    /// current token stays, and the next refresh is tried later — the fleet does not stampede a slow
+    /// authorization server.
+    Postponed,
 }
 
 /// The shortest and longest pause between two looks at a lock held elsewhere.
@@ -54,16 +67,38 @@ impl Need {
             return false;
         }
         match self {
-            Self::Cold { rejected } => rejected.as_deref() != Some(token.access_token()),
+            Self::Cold { rejected: None } => true,
+            Self::Cold {
+                rejected: Some(rejection),
+            } => {
+                token.access_token() != rejection.access_token
+                    && token.sent_at.wall > rejection.sent
+            }
             Self::Replace(current) => {
                 token.access_token() != current.access_token()
                     && token.expires_at_unix() > current.expires_at_unix()
             }
         }
     }
+
+    /// How long to wait for a lock held elsewhere: half the fetch's deadline, and for a refresh no longer than
+    /// the current token may be served.
+    fn wait_until(&self, deadline: Instant, skew: Duration) -> Instant {
+        let now = Instant::now();
+        let half = now + deadline.saturating_duration_since(now) / 2;
+        match self {
+            Self::Cold { .. } => half,
+            Self::Replace(current) => half.min(current.use_by(skew)),
+        }
+    }
 }
 
 impl SharedCache {
+    /// When an operation started now must end: the cache's timeout, or the fetch's deadline if sooner.
+    fn until(&self, deadline: Instant) -> Instant {
+        deadline.min(Instant::now() + self.timeout)
+    }
+
     /// A token for entry `name`: from the shared cache, or from `fetch` (run at most once) and then shared.
     pub(crate) async fn obtain<F, Fut>(
         &self,
@@ -73,35 +108,47 @@ impl SharedCache {
         need: &Need,
         deadline: Instant,
         fetch: F,
-    ) -> Result<Token>
+    ) -> Result<Obtained>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Token>>,
     {
-        let now = Instant::now();
-        let wait_until = now + deadline.saturating_duration_since(now) / 2;
-        match self.plan(cfg, counters, name, need, wait_until).await {
+        match self.plan(cfg, counters, name, need, deadline).await {
             Plan::Hit(token) => {
                 Counters::count(&counters.shared_hits);
-                Ok(token)
+                cfg.emit(
+                    EventLevel::Debug,
+                    EventKind::TokenReceived,
+                    "a token from the shared cache (another process fetched it)".into(),
+                );
+                Ok(Obtained::Token(token))
             }
-            Plan::Alone => fetch().await,
+            Plan::Postpone => Ok(Obtained::Postponed),
+            Plan::Alone => fetch().await.map(Obtained::Token),
             Plan::Own(lock) => {
                 let fetched = {
                     let fetching = fetch();
                     tokio::pin!(fetching);
                     tokio::select! {
                         fetched = &mut fetching => fetched,
-                        () = self.keep_alive(&lock) => fetching.await,
+                        () = self.keep_alive(&lock, deadline) => fetching.await,
                     }
                 };
-                if let Ok(token) = &fetched {
-                    self.share(cfg, counters, name, token).await;
-                }
-                if let Err(e) = self.store.release(lock).await {
-                    self.health.failed(cfg, counters, &e.0);
-                }
-                fetched
+                // Shared and released together, within the deadline: the callers waiting here wait at most
+                // one cache timeout more.
+                let until = self.until(deadline);
+                let share = async {
+                    if let Ok(token) = &fetched {
+                        self.share(cfg, counters, name, token, until).await;
+                    }
+                };
+                let release = async {
+                    if let Err(e) = self.store.release(lock, until).await {
+                        self.health.failed(cfg, counters, &e.0);
+                    }
+                };
+                tokio::join!(share, release);
+                fetched.map(Obtained::Token)
             }
         }
     }
@@ -112,35 +159,47 @@ impl SharedCache {
         counters: &Counters,
         name: &str,
         need: &Need,
-        wait_until: Instant,
+        deadline: Instant,
     ) -> Plan {
         if !self.health.available() {
             return Plan::Alone;
         }
+        let wait_until = need.wait_until(deadline, cfg.expiry_skew);
         let mut waited = false;
         let mut rejected = false;
         loop {
-            match self.look(cfg, counters, name, need, &mut rejected).await {
+            match self
+                .look(cfg, counters, name, need, deadline, &mut rejected)
+                .await
+            {
                 Err(()) => return Plan::Alone,
                 Ok(Some(token)) => return Plan::Hit(token),
                 Ok(None) => {}
             }
-            match self.store.try_lock(name, self.lock_ttl).await {
+            let locked = self
+                .store
+                .try_lock(name, self.lock_ttl, self.until(deadline))
+                .await;
+            match locked {
                 Err(e) => {
                     self.health.failed(cfg, counters, &e.0);
                     return Plan::Alone;
                 }
                 Ok(Some(lock)) => {
+                    self.health.succeeded(cfg);
                     // Another process may have written its token between the look and the lock.
-                    let again = self.look(cfg, counters, name, need, &mut rejected).await;
+                    let again = self
+                        .look(cfg, counters, name, need, deadline, &mut rejected)
+                        .await;
                     if let Ok(Some(token)) = again {
-                        let _ = self.store.release(lock).await;
+                        let _ = self.store.release(lock, self.until(deadline)).await;
                         return Plan::Hit(token);
                     }
                     Counters::count(&counters.shared_misses);
                     return Plan::Own(lock);
                 }
                 Ok(None) => {
+                    self.health.succeeded(cfg);
                     if !waited {
                         waited = true;
                         Counters::count(&counters.lock_waits);
@@ -148,17 +207,34 @@ impl SharedCache {
                     let now = Instant::now();
                     if now >= wait_until {
                         Counters::count(&counters.shared_misses);
-                        cfg.emit(
-                            EventLevel::Warn,
-                            EventKind::SharedLockTimeout,
-                            "another process holds the shared cache's lock and wrote no token in time; \
-                             fetching in this process"
-                                .into(),
-                        );
-                        return Plan::Alone;
+                        return self.gave_up_waiting(cfg, need);
                     }
                     tokio::time::sleep(poll_pause().min(wait_until - now)).await;
                 }
+            }
+        }
+    }
+
+    /// Another process held the lock and wrote no token in time.
+    fn gave_up_waiting(&self, cfg: &ClientConfig, need: &Need) -> Plan {
+        match need {
+            Need::Replace(_) => {
+                cfg.emit(
+                    EventLevel::Debug,
+                    EventKind::SharedLockTimeout,
+                    "another process is still refreshing the token; the current one is served meanwhile".into(),
+                );
+                Plan::Postpone
+            }
+            Need::Cold { .. } => {
+                cfg.emit(
+                    EventLevel::Warn,
+                    EventKind::SharedLockTimeout,
+                    "another process holds the shared cache's lock and wrote no token in time; fetching in \
+                     this process"
+                        .into(),
+                );
+                Plan::Alone
             }
         }
     }
@@ -171,13 +247,11 @@ impl SharedCache {
         counters: &Counters,
         name: &str,
         need: &Need,
+        deadline: Instant,
         reported: &mut bool,
     ) -> std::result::Result<Option<Token>, ()> {
-        let bytes = match self.store.read(name).await {
-            Ok(bytes) => {
-                self.health.succeeded(cfg);
-                bytes
-            }
+        let bytes = match self.store.read(name, self.until(deadline)).await {
+            Ok(bytes) => bytes,
             Err(e) => {
                 self.health.failed(cfg, counters, &e.0);
                 return Err(());
@@ -203,23 +277,33 @@ impl SharedCache {
         }
     }
 
-    /// Extends the lock every third of its TTL while the fetch runs; returns only if the lock was lost.
-    async fn keep_alive(&self, lock: &Lock) {
+    /// Extends the lock every third of its TTL while the fetch runs; returns only if the lock was lost (it
+    /// expired and another process took it). A failed extension is tried again at the next third.
+    async fn keep_alive(&self, lock: &Lock, deadline: Instant) {
         if !self.store.locks_expire() {
             return std::future::pending().await;
         }
         loop {
             tokio::time::sleep(self.lock_ttl / 3).await;
-            match self.store.extend(lock, self.lock_ttl).await {
-                Ok(true) => {}
-                // Lost (it expired and another took it) or unreachable: the fetch goes on regardless.
-                Ok(false) | Err(_) => return,
+            if let Ok(false) = self
+                .store
+                .extend(lock, self.lock_ttl, self.until(deadline))
+                .await
+            {
+                return;
             }
         }
     }
 
     /// Writes `token` to the shared cache, to expire at its use-by.
-    async fn share(&self, cfg: &ClientConfig, counters: &Counters, name: &str, token: &Token) {
+    async fn share(
+        &self,
+        cfg: &ClientConfig,
+        counters: &Counters,
+        name: &str,
+        token: &Token,
+        until: Instant,
+    ) {
         let ttl = token
             .use_by(cfg.expiry_skew)
             .saturating_duration_since(Instant::now());
@@ -229,8 +313,9 @@ impl SharedCache {
         let Some(sealed) = entry::seal(token, name, &self.keys.seal) else {
             return;
         };
-        if let Err(e) = self.store.write(name, sealed, ttl).await {
-            self.health.failed(cfg, counters, &e.0);
+        match self.store.write(name, sealed, ttl, until).await {
+            Ok(()) => self.health.succeeded(cfg),
+            Err(e) => self.health.failed(cfg, counters, &e.0),
         }
     }
 }

@@ -69,12 +69,24 @@ impl CredentialKeys {
                     )
                 }
             };
-        let bound_to_certificate = cfg.auth_method.credential() == Credential::Certificate;
+        // A client certificate binds tokens to it (RFC 8705 §3) whatever the method: such a token is only of
+        // use to holders of the certificate, so the certificate names the entry too.
+        let bound_to_certificate = cfg.client_cert.is_some();
+        let fingerprint = match (&cfg.client_cert, cfg.auth_method.credential()) {
+            (Some(cert), method) if method != Credential::Certificate => {
+                [fingerprint, cert.thumbprint().as_bytes().to_vec()].concat()
+            }
+            _ => fingerprint,
+        };
         match explicit {
             Some(key) => Ok(Self {
                 // The key names the sharing group; a certificate-bound token needs its certificate too.
                 fingerprint: if bound_to_certificate {
-                    [fingerprint, sha256(key)].concat()
+                    let thumbprint = cfg
+                        .client_cert
+                        .as_ref()
+                        .map(|c| c.thumbprint().as_bytes().to_vec());
+                    [thumbprint.unwrap_or_default(), sha256(key)].concat()
                 } else {
                     sha256(key)
                 },
@@ -122,7 +134,9 @@ pub(crate) fn entry_name(
         ctx.update(&(bytes.len() as u64).to_be_bytes());
         ctx.update(bytes);
     };
-    field(b"m2m-auth token v1");
+    // Entries of another format version live under other names: a fleet in a rolling deploy does not fight
+    // over one entry.
+    field(format!("m2m-auth token v{}", super::entry::FORMAT_VERSION).as_bytes());
     // The endpoint: the token URL, or the issuer whose metadata names it.
     match (&cfg.token_url, &cfg.issuer) {
         (Some(url), _) => field(url.as_str().as_bytes()),
@@ -144,8 +158,9 @@ pub(crate) fn entry_name(
     for resource in &params.resources {
         field(resource.as_bytes());
     }
-    field(&(params.extra.len() as u64).to_be_bytes());
-    for (name, value) in &params.extra {
+    let extra: Vec<_> = params.extra_fields(&cfg.extra_params).collect();
+    field(&(extra.len() as u64).to_be_bytes());
+    for (name, value) in extra {
         field(name.as_bytes());
         field(value.as_bytes());
     }

@@ -110,8 +110,8 @@ impl std::fmt::Debug for CacheUrl {
     }
 }
 
-/// The shared cache settings of a client.
-#[derive(Debug, Clone)]
+/// The shared cache settings of a client. (Debug shows the URL without its password, and no key.)
+#[derive(Clone)]
 pub struct SharedSettings {
     pub url: CacheUrl,
     /// Put before every name (default `m2m-auth:`).
@@ -123,6 +123,21 @@ pub struct SharedSettings {
     pub lock_ttl: Duration,
     /// The entries' key, when given (`cache_encryption_key`): every holder shares them.
     pub encryption_key: Option<zeroize::Zeroizing<[u8; 32]>>,
+}
+
+impl std::fmt::Debug for SharedSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedSettings")
+            .field("url", &self.url)
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .field("lock_ttl", &self.lock_ttl)
+            .field(
+                "encryption_key",
+                &self.encryption_key.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
 }
 
 pub const DEFAULT_PREFIX: &str = "m2m-auth:";
@@ -137,6 +152,8 @@ pub(crate) struct SharedCache {
     store: Store,
     keys: CredentialKeys,
     prefix: String,
+    /// The longest one operation on the store may take.
+    timeout: Duration,
     lock_ttl: Duration,
     health: Health,
 }
@@ -163,6 +180,7 @@ impl SharedCache {
             store,
             keys: CredentialKeys::new(cfg, settings.encryption_key.as_deref())?,
             prefix: settings.prefix.clone(),
+            timeout: settings.timeout,
             lock_ttl: settings.lock_ttl,
             health: Health::new(settings.url.describe()),
         }))

@@ -5,7 +5,8 @@
 //! or absent Redis costs a caller at most that.
 
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script, TlsCertificates};
@@ -20,6 +21,9 @@ pub(crate) struct RedisStore {
     timeout: Duration,
     /// Made at first use, on the runtime that uses it (the manager spawns its tasks there).
     manager: OnceLock<ConnectionManager>,
+    /// Whether an operation has succeeded yet: until then, operations wait as long as a first connection
+    /// may take (a process starting with many others, TLS, AUTH).
+    connected: AtomicBool,
     release: Script,
     extend: Script,
 }
@@ -70,6 +74,10 @@ pub(crate) fn scrub(message: String, password: Option<&SecretString>) -> String 
         .fold(message, |m, p| m.replace(p, "***"))
 }
 
+/// A first connection may take longer than one operation may wait (TLS, AUTH, another region, a host busy
+/// starting many processes at once).
+const MIN_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
 fn millis(d: Duration) -> u64 {
     (d.as_millis() as u64).max(1)
 }
@@ -93,6 +101,7 @@ impl RedisStore {
             password: url_password(url),
             timeout,
             manager: OnceLock::new(),
+            connected: AtomicBool::new(false),
             release: Script::new(RELEASE),
             extend: Script::new(EXTEND),
         })
@@ -103,48 +112,92 @@ impl RedisStore {
             return Ok(manager.clone());
         }
         let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout))
+            .set_connection_timeout(Some(self.timeout.max(MIN_CONNECT_TIMEOUT)))
             .set_response_timeout(Some(self.timeout))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_secs(1));
         let manager = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
             .map_err(|e| self.failed(e))?;
-        Ok(self.manager.get_or_init(|| manager).clone())
+        let manager = self.manager.get_or_init(|| manager).clone();
+        // The first connection is driven by a task of its own: a slow handshake (TLS, AUTH, another region)
+        // then completes although each operation gives up after the cache timeout.
+        let mut driver = manager.clone();
+        tokio::spawn(async move {
+            let _: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut driver).await;
+        });
+        Ok(manager)
     }
 
     fn failed(&self, e: redis::RedisError) -> StoreError {
         StoreError(scrub(format!("Redis: {e}"), self.password.as_ref()))
     }
 
-    async fn bounded<T>(
-        &self,
-        op: impl Future<Output = redis::RedisResult<T>>,
-    ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.timeout, op).await {
-            Ok(result) => result.map_err(|e| self.failed(e)),
-            Err(_) => Err(StoreError(format!(
+    /// Runs `op` within the cache timeout and `until`. The connection manager answers the first command
+    /// after an outage with the failure of its last reconnect and only then reconnects: a connection error is
+    /// tried once more, within the same time.
+    async fn run<T, F, Fut>(&self, until: Instant, op: F) -> Result<T, StoreError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let budget = if self.connected.load(Ordering::Relaxed) {
+            self.timeout
+        } else {
+            self.timeout.max(MIN_CONNECT_TIMEOUT)
+        };
+        let until = until.min(Instant::now() + budget);
+        let late = || {
+            StoreError(format!(
                 "Redis did not answer within {}ms",
-                self.timeout.as_millis()
-            ))),
-        }
-    }
-
-    pub async fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let mut con = self.connection()?;
-        self.bounded(redis::cmd("GET").arg(name).query_async(&mut con))
+                budget.as_millis()
+            ))
+        };
+        let first = tokio::time::timeout_at(until.into(), op(self.connection()?))
             .await
+            .map_err(|_| late())?;
+        let answered = match first {
+            Ok(value) => Ok(value),
+            Err(e) if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() => {
+                tokio::time::timeout_at(until.into(), op(self.connection()?))
+                    .await
+                    .map_err(|_| late())?
+                    .map_err(|e| self.failed(e))
+            }
+            Err(e) => Err(self.failed(e)),
+        };
+        if answered.is_ok() {
+            self.connected.store(true, Ordering::Relaxed);
+        }
+        answered
     }
 
-    pub async fn write(&self, name: &str, bytes: &[u8], ttl: Duration) -> Result<(), StoreError> {
-        let mut con = self.connection()?;
-        self.bounded(
-            redis::cmd("SET")
-                .arg(name)
-                .arg(bytes)
-                .arg("PX")
-                .arg(millis(ttl))
-                .query_async::<()>(&mut con),
-        )
+    pub async fn read(&self, name: &str, until: Instant) -> Result<Option<Vec<u8>>, StoreError> {
+        self.run(until, |mut con| {
+            let name = name.to_owned();
+            async move { redis::cmd("GET").arg(name).query_async(&mut con).await }
+        })
+        .await
+    }
+
+    pub async fn write(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        ttl: Duration,
+        until: Instant,
+    ) -> Result<(), StoreError> {
+        self.run(until, |mut con| {
+            let (name, bytes) = (name.to_owned(), bytes.to_vec());
+            async move {
+                redis::cmd("SET")
+                    .arg(name)
+                    .arg(bytes)
+                    .arg("PX")
+                    .arg(millis(ttl))
+                    .query_async::<()>(&mut con)
+                    .await
+            }
+        })
         .await
     }
 
@@ -153,18 +206,22 @@ impl RedisStore {
         lock: &str,
         owner: &LockOwner,
         ttl: Duration,
+        until: Instant,
     ) -> Result<bool, StoreError> {
-        let mut con = self.connection()?;
         let set: Option<String> = self
-            .bounded(
-                redis::cmd("SET")
-                    .arg(lock)
-                    .arg(owner.as_str())
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(millis(ttl))
-                    .query_async(&mut con),
-            )
+            .run(until, |mut con| {
+                let (lock, owner) = (lock.to_owned(), owner.as_str().to_owned());
+                async move {
+                    redis::cmd("SET")
+                        .arg(lock)
+                        .arg(owner)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(millis(ttl))
+                        .query_async(&mut con)
+                        .await
+                }
+            })
             .await?;
         Ok(set.is_some())
     }
@@ -174,19 +231,30 @@ impl RedisStore {
         lock: &str,
         owner: &LockOwner,
         ttl: Duration,
+        until: Instant,
     ) -> Result<bool, StoreError> {
-        let mut con = self.connection()?;
-        let mut call = self.extend.key(lock);
-        call.arg(owner.as_str()).arg(millis(ttl));
-        let extended: i64 = self.bounded(call.invoke_async(&mut con)).await?;
+        let extended: i64 = self
+            .run(until, |mut con| {
+                let mut call = self.extend.key(lock);
+                call.arg(owner.as_str()).arg(millis(ttl));
+                async move { call.invoke_async(&mut con).await }
+            })
+            .await?;
         Ok(extended == 1)
     }
 
-    pub async fn release(&self, lock: &str, owner: &LockOwner) -> Result<(), StoreError> {
-        let mut con = self.connection()?;
-        let mut call = self.release.key(lock);
-        call.arg(owner.as_str());
-        self.bounded(call.invoke_async::<i64>(&mut con)).await?;
+    pub async fn release(
+        &self,
+        lock: &str,
+        owner: &LockOwner,
+        until: Instant,
+    ) -> Result<(), StoreError> {
+        self.run(until, |mut con| {
+            let mut call = self.release.key(lock);
+            call.arg(owner.as_str());
+            async move { call.invoke_async::<i64>(&mut con).await }
+        })
+        .await?;
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Where shared entries live: Redis (a fleet) or files (one host). One interface over both, so the fleet-wide
 //! single flight (`flight`) is written once.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
 
@@ -51,65 +51,93 @@ fn lock_name(name: &str) -> String {
     format!("{name}:lock")
 }
 
-/// Runs blocking file work off the runtime's threads.
+/// Runs blocking file work off the runtime's threads, waiting for it until `until` (a hung network file system
+/// then costs a caller that much; the work itself finishes or fails on its own).
 async fn blocking<T: Send + 'static>(
+    until: Instant,
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(StoreError(format!("cache file task failed: {e}"))))
+    match tokio::time::timeout_at(until.into(), tokio::task::spawn_blocking(f)).await {
+        Ok(done) => {
+            done.unwrap_or_else(|e| Err(StoreError(format!("cache file task failed: {e}"))))
+        }
+        Err(_) => Err(StoreError(
+            "the cache file system did not answer in time".into(),
+        )),
+    }
 }
 
+/// Every operation ends by `until`: the cache's timeout, or the fetch's deadline if that comes first.
 impl Store {
-    pub async fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    pub async fn read(&self, name: &str, until: Instant) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
-            Self::Redis(r) => r.read(name).await,
+            Self::Redis(r) => r.read(name, until).await,
             Self::File(f) => {
                 let (f, name) = (f.clone(), name.to_owned());
-                blocking(move || f.read(&name)).await
+                blocking(until, move || f.read(&name)).await
             }
         }
     }
 
     /// Stores `bytes` under `name` for `ttl` (Redis expires it then; a file's entry expires by its content).
-    pub async fn write(&self, name: &str, bytes: Vec<u8>, ttl: Duration) -> Result<(), StoreError> {
+    pub async fn write(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        ttl: Duration,
+        until: Instant,
+    ) -> Result<(), StoreError> {
         match self {
-            Self::Redis(r) => r.write(name, &bytes, ttl).await,
+            Self::Redis(r) => r.write(name, &bytes, ttl, until).await,
             Self::File(f) => {
                 let (f, name) = (f.clone(), name.to_owned());
-                blocking(move || f.write(&name, &bytes)).await
+                blocking(until, move || f.write(&name, &bytes)).await
             }
         }
     }
 
     /// The lock of `name` for `ttl`, if nobody holds it.
-    pub async fn try_lock(&self, name: &str, ttl: Duration) -> Result<Option<Lock>, StoreError> {
+    pub async fn try_lock(
+        &self,
+        name: &str,
+        ttl: Duration,
+        until: Instant,
+    ) -> Result<Option<Lock>, StoreError> {
         match self {
             Self::Redis(r) => {
                 let (lock, owner) = (lock_name(name), LockOwner::new());
-                Ok(r.try_lock(&lock, &owner, ttl)
+                Ok(r.try_lock(&lock, &owner, ttl, until)
                     .await?
                     .then_some(Lock::Redis { name: lock, owner }))
             }
             Self::File(f) => {
                 let (f, name) = (f.clone(), name.to_owned());
-                blocking(move || Ok(f.try_lock(&name)?.map(|file| Lock::File { _flock: file })))
-                    .await
+                blocking(until, move || {
+                    Ok(f.try_lock(&name)?.map(|file| Lock::File { _flock: file }))
+                })
+                .await
             }
         }
     }
 
     /// Keeps a held lock for another `ttl`; false when it was lost (it expired and another took it).
-    pub async fn extend(&self, lock: &Lock, ttl: Duration) -> Result<bool, StoreError> {
+    pub async fn extend(
+        &self,
+        lock: &Lock,
+        ttl: Duration,
+        until: Instant,
+    ) -> Result<bool, StoreError> {
         match (self, lock) {
-            (Self::Redis(r), Lock::Redis { name, owner }) => r.extend(name, owner, ttl).await,
+            (Self::Redis(r), Lock::Redis { name, owner }) => {
+                r.extend(name, owner, ttl, until).await
+            }
             _ => Ok(true),
         }
     }
 
-    pub async fn release(&self, lock: Lock) -> Result<(), StoreError> {
+    pub async fn release(&self, lock: Lock, until: Instant) -> Result<(), StoreError> {
         match (self, lock) {
-            (Self::Redis(r), Lock::Redis { name, owner }) => r.release(&name, &owner).await,
+            (Self::Redis(r), Lock::Redis { name, owner }) => r.release(&name, &owner, until).await,
             // Closing the file drops the flock.
             (_, lock) => {
                 drop(lock);
