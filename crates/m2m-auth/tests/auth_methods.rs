@@ -157,27 +157,6 @@ async fn a_jwk_kid_is_sent_and_selects_the_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_key_the_server_does_not_know_is_invalid_client() {
-    let server = server(false).await;
-    let registered = testkeys::generate_signing_key("RS256").expect("key");
-    let other = testkeys::generate_signing_key("RS256").expect("key");
-    server
-        .register_client(key_client("svc-wrong-key", &registered))
-        .expect("register");
-    let e = token(
-        TokenClient::builder()
-            .token_url(server.token_url())
-            .client_id("svc-wrong-key")
-            .private_key(SigningKey::from_pem(other.pkcs8_pem.as_bytes()).expect("pem")),
-    )
-    .await
-    .expect_err("wrong key");
-    let (error, description) = oauth_error(e);
-    assert_eq!(error, "invalid_client");
-    assert!(description.contains("signature"), "{description}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_assertion_for_another_audience_is_invalid_client() {
     let server = server(false).await;
     let key = testkeys::generate_signing_key("ES256").expect("key");
@@ -251,31 +230,6 @@ async fn a_method_the_client_is_not_registered_for_is_invalid_client() {
     assert!(description.contains("client_secret_jwt"), "{description}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_method_the_server_does_not_offer_is_a_config_error_from_discovery() {
-    let server = MockServer::start(MockConfig {
-        auth_methods_supported: Some(vec!["client_secret_basic".into()]),
-        ..MockConfig::default()
-    })
-    .await
-    .expect("mock");
-    let e = token(
-        TokenClient::from_issuer(server.issuer())
-            .client_id("demo-client")
-            .client_secret("demo-secret"),
-    )
-    .await
-    .expect_err("unsupported");
-    match e {
-        Error::Config { field, message } => {
-            assert_eq!(field, "auth_method");
-            assert!(message.contains("client_secret_basic"), "{message}");
-        }
-        other => panic!("expected a config error, got {other:?}"),
-    }
-    assert_eq!(server.token_requests(), 0);
-}
-
 /// A TLS mock, its CA as the client's bundle, and a certificate it issued for `subject`.
 async fn mtls_setup(subject: &str) -> (MockServer, CaBundle, ClientCertificate) {
     let server = server(true).await;
@@ -321,67 +275,6 @@ async fn tls_client_auth_goes_to_the_mtls_alias_and_binds_the_token() {
     assert_eq!(form(&request, "client_id"), Some("svc-mtls"));
     assert_eq!(form(&request, "client_secret"), None);
     assert_eq!(form(&request, "client_assertion"), None);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_certificate_with_another_subject_is_invalid_client() {
-    let (server, ca, cert) = mtls_setup("CN=intruder,O=Acme").await;
-    server
-        .register_client(
-            RegisteredClient::without_secret("svc-mtls")
-                .with_auth_methods(["tls_client_auth"])
-                .with_subject_dn("CN=svc-mtls,O=Acme"),
-        )
-        .expect("register");
-    let (error, description) = oauth_error(
-        token(
-            TokenClient::from_issuer(server.issuer())
-                .client_id("svc-mtls")
-                .client_certificate(cert)
-                .ca_bundle(ca),
-        )
-        .await
-        .expect_err("wrong subject"),
-    );
-    assert_eq!(error, "invalid_client");
-    assert!(
-        description.to_lowercase().contains("subject"),
-        "{description}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn self_signed_tls_client_auth_with_the_registered_certificate() {
-    let server = server(true).await;
-    let ca = CaBundle::from_pem(server.ca_pem().expect("ca").as_bytes()).expect("bundle");
-    let mine = testkeys::self_signed_certificate("CN=svc-self").expect("cert");
-    let other = testkeys::self_signed_certificate("CN=svc-self").expect("cert");
-    server
-        .register_client(
-            RegisteredClient::without_secret("svc-self")
-                .with_auth_methods(["self_signed_tls_client_auth"])
-                .with_jwks(json!({"keys": [mine.jwk]})),
-        )
-        .expect("register");
-    let builder = |c: &testkeys::GeneratedCert| {
-        TokenClient::from_issuer(server.issuer())
-            .client_id("svc-self")
-            .auth_method(AuthMethod::SelfSignedTlsClientAuth)
-            .client_certificate(
-                ClientCertificate::from_pem(c.cert_pem.as_bytes(), c.key_pem.as_bytes())
-                    .expect("identity"),
-            )
-            .ca_bundle(ca.clone())
-    };
-    let t = token(builder(&mine)).await.expect("token");
-    assert_eq!(claims(t.access_token())["cnf"]["x5t#S256"], mine.x5t_s256);
-
-    let (error, _) = oauth_error(
-        token(builder(&other))
-            .await
-            .expect_err("unregistered certificate"),
-    );
-    assert_eq!(error, "invalid_client");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
