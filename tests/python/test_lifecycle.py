@@ -6,6 +6,7 @@ expiry in the background."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import multiprocessing
 import os
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from helpers import wait_for
 from m2m_auth import InternalError, M2MAuthError, OAuthError, TokenClient
-from m2m_auth.testing import MockAuthServer
+from m2m_auth.testing import MockAuthServer, RedisServer
 
 CLIENT_ID = "demo-client"
 SECRET = "demo-secret"
@@ -526,3 +527,27 @@ def test_a_failed_background_refresh_keeps_serving_the_current_token(
     assert stats["failures"] == 1
     assert stats["refreshes"] == 2
     assert_no_secret_in_logs(caplog, SECRET, token, fresh)
+
+
+@needs_fork
+@fork_warning
+def test_forked_workers_share_the_parent_s_token_through_redis(server: MockAuthServer) -> None:
+    # gunicorn --preload: the client is built (and used) before the workers fork; each worker's fresh core
+    # finds the token in Redis instead of asking the server.
+    with RedisServer() as redis:
+        client = TokenClient(
+            token_url=server.token_url, client_id=CLIENT_ID, client_secret=SECRET, cache_url=redis.url
+        )
+        token = client.get_token()
+
+        def worker() -> str:
+            got = client.get_token()
+            return json.dumps({"same": got == token, "stats": client.stats()})
+
+        for _ in range(3):
+            code, report = run_in_child(worker)
+            assert code == 0, report
+            result = json.loads(report)
+            assert result["same"], result
+            assert (result["stats"]["fetches"], result["stats"]["shared_hits"]) == (0, 1), result
+        assert server.token_requests() == 1
