@@ -25,6 +25,7 @@ __all__ = [
     "Token",
     "ApiResponse",
     "MockServer",
+    "RedisServer",
     "_after_fork_in_child",
     "token_rejected",
     "same_origin",
