@@ -20,7 +20,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from m2m_auth import _native
 from m2m_auth._native import MockServer as _NativeMockServer
@@ -28,10 +28,31 @@ from m2m_auth._native import RedisServer as _NativeRedisServer
 
 __all__ = ["MockAuthServer", "RedisServer", "generate_signing_key", "self_signed_certificate"]
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 ConfigLike = Union[Mapping[str, Any], str, Path, None]
 
 
-class MockAuthServer:
+class _Closing:
+    """``with`` closes it (stops the server)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class MockAuthServer(_Closing):
     """A running mock authorization server. Use it as a context manager, or call ``close()``."""
 
     def __init__(self, config: ConfigLike = None) -> None:
@@ -146,22 +167,11 @@ class MockAuthServer:
     def close(self) -> None:
         self._native.close()
 
-    def __enter__(self) -> MockAuthServer:  # noqa: PYI034 - the class is not meant to be subclassed
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"MockAuthServer(url={self.url!r})"
 
 
-class RedisServer:
+class RedisServer(_Closing):
     """A real ``redis-server`` (it must be installed) on a free port of 127.0.0.1, without persistence, for
     tests of the shared cache (``cache_url=server.url``). Stopped by PID on ``close()`` or leaving
     ``with``."""
@@ -188,17 +198,6 @@ class RedisServer:
 
     def close(self) -> None:
         self._native.stop()
-
-    def __enter__(self) -> RedisServer:  # noqa: PYI034 - the class is not meant to be subclassed
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"RedisServer(url={self.url!r})"

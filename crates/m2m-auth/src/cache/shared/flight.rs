@@ -94,11 +94,6 @@ impl Need {
 }
 
 impl SharedCache {
-    /// When an operation started now must end: the cache's timeout, or the fetch's deadline if sooner.
-    fn until(&self, deadline: Instant) -> Instant {
-        deadline.min(Instant::now() + self.timeout)
-    }
-
     /// A token for entry `name`: from the shared cache, or from `fetch` (run at most once) and then shared.
     pub(crate) async fn obtain<F, Fut>(
         &self,
@@ -113,7 +108,15 @@ impl SharedCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Token>>,
     {
-        match self.plan(cfg, counters, name, need, deadline).await {
+        let attempt = Attempt {
+            cache: self,
+            cfg,
+            counters,
+            name,
+            need,
+            deadline,
+        };
+        match attempt.plan().await {
             Plan::Hit(token) => {
                 Counters::count(&counters.shared_hits);
                 cfg.emit(
@@ -131,19 +134,18 @@ impl SharedCache {
                     tokio::pin!(fetching);
                     tokio::select! {
                         fetched = &mut fetching => fetched,
-                        () = self.keep_alive(&lock, deadline) => fetching.await,
+                        () = attempt.keep_alive(&lock) => fetching.await,
                     }
                 };
                 // Shared and released together, within the deadline: the callers waiting here wait at most
                 // one cache timeout more.
-                let until = self.until(deadline);
                 let share = async {
                     if let Ok(token) = &fetched {
-                        self.share(cfg, counters, name, token, until).await;
+                        attempt.share(token).await;
                     }
                 };
                 let release = async {
-                    if let Err(e) = self.store.release(lock, until).await {
+                    if let Err(e) = self.store.release(lock, attempt.until()).await {
                         self.health.failed(cfg, counters, &e.0);
                     }
                 };
@@ -152,54 +154,63 @@ impl SharedCache {
             }
         }
     }
+}
 
-    async fn plan(
-        &self,
-        cfg: &ClientConfig,
-        counters: &Counters,
-        name: &str,
-        need: &Need,
-        deadline: Instant,
-    ) -> Plan {
-        if !self.health.available() {
+/// One fetch's business with the shared cache.
+struct Attempt<'a> {
+    cache: &'a SharedCache,
+    cfg: &'a ClientConfig,
+    counters: &'a Counters,
+    name: &'a str,
+    need: &'a Need,
+    deadline: Instant,
+}
+
+impl Attempt<'_> {
+    /// When a store operation started now must end: the cache's timeout, or the fetch's deadline if sooner.
+    fn until(&self) -> Instant {
+        self.deadline.min(Instant::now() + self.cache.timeout)
+    }
+
+    fn failed(&self, why: &str) {
+        self.cache.health.failed(self.cfg, self.counters, why);
+    }
+
+    async fn plan(&self) -> Plan {
+        let (cache, counters) = (self.cache, self.counters);
+        if !cache.health.available() {
             return Plan::Alone;
         }
-        let wait_until = need.wait_until(deadline, cfg.expiry_skew);
+        let wait_until = self.need.wait_until(self.deadline, self.cfg.expiry_skew);
         let mut waited = false;
         let mut rejected = false;
         loop {
-            match self
-                .look(cfg, counters, name, need, deadline, &mut rejected)
-                .await
-            {
+            match self.look(&mut rejected).await {
                 Err(()) => return Plan::Alone,
                 Ok(Some(token)) => return Plan::Hit(token),
                 Ok(None) => {}
             }
-            let locked = self
+            match cache
                 .store
-                .try_lock(name, self.lock_ttl, self.until(deadline))
-                .await;
-            match locked {
+                .try_lock(self.name, cache.lock_ttl, self.until())
+                .await
+            {
                 Err(e) => {
-                    self.health.failed(cfg, counters, &e.0);
+                    self.failed(&e.0);
                     return Plan::Alone;
                 }
                 Ok(Some(lock)) => {
-                    self.health.succeeded(cfg);
+                    cache.health.succeeded(self.cfg);
                     // Another process may have written its token between the look and the lock.
-                    let again = self
-                        .look(cfg, counters, name, need, deadline, &mut rejected)
-                        .await;
-                    if let Ok(Some(token)) = again {
-                        let _ = self.store.release(lock, self.until(deadline)).await;
+                    if let Ok(Some(token)) = self.look(&mut rejected).await {
+                        let _ = cache.store.release(lock, self.until()).await;
                         return Plan::Hit(token);
                     }
                     Counters::count(&counters.shared_misses);
                     return Plan::Own(lock);
                 }
                 Ok(None) => {
-                    self.health.succeeded(cfg);
+                    cache.health.succeeded(self.cfg);
                     if !waited {
                         waited = true;
                         Counters::count(&counters.lock_waits);
@@ -207,7 +218,7 @@ impl SharedCache {
                     let now = Instant::now();
                     if now >= wait_until {
                         Counters::count(&counters.shared_misses);
-                        return self.gave_up_waiting(cfg, need);
+                        return self.gave_up_waiting();
                     }
                     tokio::time::sleep(poll_pause().min(wait_until - now)).await;
                 }
@@ -216,10 +227,10 @@ impl SharedCache {
     }
 
     /// Another process held the lock and wrote no token in time.
-    fn gave_up_waiting(&self, cfg: &ClientConfig, need: &Need) -> Plan {
-        match need {
+    fn gave_up_waiting(&self) -> Plan {
+        match self.need {
             Need::Replace(_) => {
-                cfg.emit(
+                self.cfg.emit(
                     EventLevel::Debug,
                     EventKind::SharedLockTimeout,
                     "another process is still refreshing the token; the current one is served meanwhile".into(),
@@ -227,7 +238,7 @@ impl SharedCache {
                 Plan::Postpone
             }
             Need::Cold { .. } => {
-                cfg.emit(
+                self.cfg.emit(
                     EventLevel::Warn,
                     EventKind::SharedLockTimeout,
                     "another process holds the shared cache's lock and wrote no token in time; fetching in \
@@ -239,35 +250,30 @@ impl SharedCache {
         }
     }
 
-    /// The entry's token if `need` accepts it; `Err` when the store failed. An entry that does not open is
+    /// The entry's token if the need accepts it; `Err` when the store failed. An entry that does not open is
     /// counted and reported once per fetch (`reported`).
-    async fn look(
-        &self,
-        cfg: &ClientConfig,
-        counters: &Counters,
-        name: &str,
-        need: &Need,
-        deadline: Instant,
-        reported: &mut bool,
-    ) -> std::result::Result<Option<Token>, ()> {
-        let bytes = match self.store.read(name, self.until(deadline)).await {
+    async fn look(&self, reported: &mut bool) -> std::result::Result<Option<Token>, ()> {
+        let bytes = match self.cache.store.read(self.name, self.until()).await {
             Ok(bytes) => bytes,
             Err(e) => {
-                self.health.failed(cfg, counters, &e.0);
+                self.failed(&e.0);
                 return Err(());
             }
         };
         let Some(bytes) = bytes else {
             return Ok(None);
         };
-        match entry::open(&bytes, name, &self.keys.seal) {
-            Ok(token) => Ok(need.accepts(&token, cfg.expiry_skew).then_some(token)),
+        match entry::open(&bytes, self.name, &self.cache.keys.seal) {
+            Ok(token) => Ok(self
+                .need
+                .accepts(&token, self.cfg.expiry_skew)
+                .then_some(token)),
             Err(_) if *reported => Ok(None),
             Err(why) => {
                 // Replaced by the token this process is about to fetch.
                 *reported = true;
-                Counters::count(&counters.shared_rejected);
-                cfg.emit(
+                Counters::count(&self.counters.shared_rejected);
+                self.cfg.emit(
                     EventLevel::Warn,
                     EventKind::SharedEntryRejected,
                     format!("the shared cache's entry was ignored: {}", why.describe()),
@@ -279,43 +285,38 @@ impl SharedCache {
 
     /// Extends the lock every third of its TTL while the fetch runs; returns only if the lock was lost (it
     /// expired and another process took it). A failed extension is tried again at the next third.
-    async fn keep_alive(&self, lock: &Lock, deadline: Instant) {
-        if !self.store.locks_expire() {
+    async fn keep_alive(&self, lock: &Lock) {
+        let cache = self.cache;
+        if !cache.store.locks_expire() {
             return std::future::pending().await;
         }
         loop {
-            tokio::time::sleep(self.lock_ttl / 3).await;
-            if let Ok(false) = self
-                .store
-                .extend(lock, self.lock_ttl, self.until(deadline))
-                .await
-            {
+            tokio::time::sleep(cache.lock_ttl / 3).await;
+            if let Ok(false) = cache.store.extend(lock, cache.lock_ttl, self.until()).await {
                 return;
             }
         }
     }
 
     /// Writes `token` to the shared cache, to expire at its use-by.
-    async fn share(
-        &self,
-        cfg: &ClientConfig,
-        counters: &Counters,
-        name: &str,
-        token: &Token,
-        until: Instant,
-    ) {
+    async fn share(&self, token: &Token) {
         let ttl = token
-            .use_by(cfg.expiry_skew)
+            .use_by(self.cfg.expiry_skew)
             .saturating_duration_since(Instant::now());
         if ttl.is_zero() {
             return;
         }
-        let Some(sealed) = entry::seal(token, name, &self.keys.seal) else {
+        let Some(sealed) = entry::seal(token, self.name, &self.cache.keys.seal) else {
             return;
         };
-        match self.store.write(name, sealed, ttl, until).await {
-            Ok(()) => self.health.succeeded(cfg),
-            Err(e) => self.health.failed(cfg, counters, &e.0),
+        match self
+            .cache
+            .store
+            .write(self.name, sealed, ttl, self.until())
+            .await
+        {
+            Ok(()) => self.cache.health.succeeded(self.cfg),
+            Err(e) => self.failed(&e.0),
         }
     }
 }
