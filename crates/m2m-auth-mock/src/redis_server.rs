@@ -18,6 +18,9 @@ pub struct RedisServer {
     port: u16,
     child: Option<Child>,
     tls: Option<Tls>,
+    /// More arguments (a cluster node's), and the directory it runs in.
+    extra: Vec<String>,
+    dir: Option<PathBuf>,
 }
 
 /// The TLS files of a `rediss://` server, in a directory of their own, removed when it is dropped.
@@ -55,6 +58,8 @@ impl RedisServer {
                 port: free_port()?,
                 child: None,
                 tls: None,
+                extra: Vec::new(),
+                dir: None,
             };
             match server.restart() {
                 Ok(()) => return Ok(server),
@@ -84,6 +89,8 @@ impl RedisServer {
                 dir,
                 ca_pem: pki.ca_pem,
             }),
+            extra: Vec::new(),
+            dir: None,
         };
         server.restart()?;
         Ok(server)
@@ -127,6 +134,10 @@ impl RedisServer {
         let port = self.port.to_string();
         let mut command = Command::new(&program);
         command.args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+        command.args(&self.extra);
+        if let Some(dir) = &self.dir {
+            command.arg("--dir").arg(dir);
+        }
         match &self.tls {
             None => command.args(["--port", &port]),
             Some(tls) => command
@@ -193,5 +204,102 @@ impl RedisServer {
 impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// A Redis Cluster of three masters (no replicas) on 127.0.0.1, made with `redis-cli --cluster create`.
+#[derive(Debug)]
+pub struct RedisCluster {
+    nodes: Vec<RedisServer>,
+}
+
+impl RedisCluster {
+    pub fn start() -> Result<Self, MockError> {
+        let mut nodes = Vec::new();
+        for _ in 0..3 {
+            let port = free_port()?;
+            let dir = std::env::temp_dir().join(format!(
+                "m2m-auth-redis-cluster-{}-{port}",
+                std::process::id()
+            ));
+            std::fs::create_dir_all(&dir).map_err(|e| failed(format!("{}: {e}", dir.display())))?;
+            let mut node = RedisServer {
+                port,
+                child: None,
+                tls: None,
+                extra: [
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    "nodes.conf",
+                ]
+                .map(String::from)
+                .to_vec(),
+                dir: Some(dir),
+            };
+            node.restart()?;
+            nodes.push(node);
+        }
+        let cli = std::env::var("REDIS_CLI").unwrap_or_else(|_| "redis-cli".into());
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let out = Command::new(&cli)
+            .arg("--cluster")
+            .arg("create")
+            .args(&addresses)
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| {
+                failed(format!(
+                    "cannot run {cli}: {e}; install it (Debian: apt-get install -y redis-tools)"
+                ))
+            })?;
+        if !out.status.success() {
+            return Err(failed(format!(
+                "{cli} --cluster create failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )));
+        }
+        let cluster = Self { nodes };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !cluster.is_ok(&cli) {
+            if Instant::now() >= deadline {
+                return Err(failed(
+                    "the Redis Cluster did not reach cluster_state:ok in 10 s".into(),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(cluster)
+    }
+
+    fn is_ok(&self, cli: &str) -> bool {
+        self.nodes.iter().all(|n| {
+            Command::new(cli)
+                .args(["-p", &n.port.to_string(), "cluster", "info"])
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("cluster_state:ok"))
+        })
+    }
+
+    /// `redis+cluster://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3`.
+    pub fn url(&self) -> String {
+        let nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        format!("redis+cluster://{}", nodes.join(","))
+    }
+
+    /// The nodes' `redis://` URLs.
+    pub fn node_urls(&self) -> Vec<String> {
+        self.nodes.iter().map(RedisServer::url).collect()
     }
 }

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use m2m_auth::{Error, Event, EventHook, TokenClient, TokenClientBuilder};
-use m2m_auth_mock::{MockConfig, MockServer, RedisServer};
+use m2m_auth_mock::{MockConfig, MockServer, RedisCluster, RedisServer};
 
 fn redis() -> RedisServer {
     RedisServer::start()
@@ -668,4 +668,60 @@ async fn rediss_with_the_client_s_ca_bundle_shares_over_tls() {
         "{:?}",
         processes[1].stats()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_redis_cluster_shares_one_token_too() {
+    let cluster = RedisCluster::start().expect("a Redis Cluster (redis-server and redis-cli)");
+    let server = mock().await;
+    let processes: Vec<TokenClient> = (0..4)
+        .map(|_| process(&server, &cluster.url()).build().expect("client"))
+        .collect();
+    let callers: Vec<_> = processes
+        .iter()
+        .flat_map(|p| (0..8).map(move |_| p.clone()))
+        .map(|p| tokio::spawn(async move { p.token().await.map(|t| t.access_token().to_owned()) }))
+        .collect();
+    let mut tokens = Vec::new();
+    for caller in callers {
+        tokens.push(
+            caller
+                .await
+                .expect("task")
+                .expect("no caller gets an error"),
+        );
+    }
+    assert_eq!(
+        server.token_requests(),
+        1,
+        "one token request through the cluster"
+    );
+    assert!(tokens.iter().all(|t| *t == tokens[0]));
+    let stats: Vec<_> = processes.iter().map(TokenClient::stats).collect();
+    assert_eq!(
+        stats.iter().map(|s| s.shared_hits).sum::<u64>(),
+        3,
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.iter().map(|s| s.shared_errors).sum::<u64>(),
+        0,
+        "{stats:?}"
+    );
+    // The entry is on one of the nodes (by its slot), sealed.
+    let mut found = 0;
+    for url in cluster.node_urls() {
+        let mut con = redis::Client::open(url)
+            .expect("url")
+            .get_multiplexed_async_connection()
+            .await
+            .expect("node");
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("m2m-auth:*")
+            .query_async(&mut con)
+            .await
+            .expect("KEYS");
+        found += keys.len();
+    }
+    assert_eq!(found, 1, "one entry in the cluster, the lock released");
 }

@@ -11,6 +11,7 @@ mod file;
 pub(crate) mod flight;
 pub(crate) mod key;
 mod redis;
+mod redis_target;
 mod store;
 
 use std::path::PathBuf;
@@ -58,6 +59,18 @@ impl CacheUrl {
             }
             return Ok(Self::File(PathBuf::from(path)));
         }
+        if let Some(nodes) = redis_target::cluster_nodes(text) {
+            if nodes.is_empty() {
+                return Err(Error::config(
+                    FIELD,
+                    "names no Redis Cluster node (host:port,host:port)",
+                ));
+            }
+            for node in &nodes {
+                check_redis_url(node)?;
+            }
+            return Ok(Self::Redis(text.to_owned()));
+        }
         let url = Url::parse(text).map_err(|e| {
             Error::config(
                 FIELD,
@@ -66,21 +79,15 @@ impl CacheUrl {
         })?;
         match url.scheme() {
             "redis" | "rediss" => {
-                if url.host_str().is_none_or(str::is_empty) {
-                    return Err(Error::config(FIELD, "names no Redis host"));
-                }
-                ::redis::Client::open(text).map_err(|e| {
-                    let why = redis::scrub(e.to_string(), redis::url_password(text).as_ref());
-                    Error::config(
-                        FIELD,
-                        format!("is not a Redis URL the client accepts: {why}"),
-                    )
-                })?;
+                check_redis_url(text)?;
                 Ok(Self::Redis(text.to_owned()))
             }
             other => Err(Error::config(
                 FIELD,
-                format!("has scheme {other:?}; use memory:, file:DIR, redis:// or rediss://"),
+                format!(
+                    "has scheme {other:?}; use memory:, file:DIR, redis://, rediss://, redis+cluster:// or \
+                     rediss+cluster://"
+                ),
             )),
         }
     }
@@ -90,16 +97,47 @@ impl CacheUrl {
         match self {
             Self::Memory => "memory:".into(),
             Self::File(dir) => format!("file:{}", dir.display()),
-            Self::Redis(url) => match Url::parse(url) {
-                Ok(mut u) => {
-                    if u.password().is_some() {
-                        let _ = u.set_password(Some("***"));
-                    }
-                    u.to_string()
-                }
-                Err(_) => "redis".into(),
-            },
+            Self::Redis(url) => without_password(url),
         }
+    }
+}
+
+/// A single-server Redis URL the client accepts, with a host.
+fn check_redis_url(text: &str) -> Result<()> {
+    let host = Url::parse(text)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned));
+    if host.is_none_or(|h| h.is_empty()) {
+        return Err(Error::config(FIELD, "names no Redis host"));
+    }
+    ::redis::Client::open(text).map_err(|e| {
+        let why = redis::scrub(e.to_string(), redis::url_password(text).as_ref());
+        Error::config(
+            FIELD,
+            format!("is not a Redis URL the client accepts: {why}"),
+        )
+    })?;
+    Ok(())
+}
+
+/// `url` with the password of its user info as `***` (`scheme://user:***@host…`).
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "redis".into();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, hosts)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            let masked = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_owned()
+            };
+            format!("{scheme}://{masked}@{hosts}{path}")
+        }
+        None => url.to_owned(),
     }
 }
 
@@ -282,6 +320,18 @@ mod tests {
     }
 
     #[test]
+    fn cluster_urls_are_checked_and_described_without_their_password() {
+        let url =
+            CacheUrl::parse("redis+cluster://u:pw@127.0.0.1:7000,127.0.0.1:7001").expect("cluster");
+        assert_eq!(
+            url.describe(),
+            "redis+cluster://u:***@127.0.0.1:7000,127.0.0.1:7001"
+        );
+        assert!(CacheUrl::parse("redis+cluster://").is_err());
+        assert!(CacheUrl::parse("rediss+cluster://h:7000").is_ok());
+    }
+
+    #[test]
     fn a_redis_password_is_in_no_description_debug_or_error() {
         let url = CacheUrl::parse("redis://user:s3cr%40t@127.0.0.1:6379/0").expect("url");
         for text in [url.describe(), format!("{url:?}")] {
@@ -291,6 +341,10 @@ mod tests {
             );
         }
         let password = redis::url_password("redis://user:s3cr%40t@h");
+        assert!(
+            redis::url_password("redis+cluster://u:pw@h:1,h:2").is_some_and(|p| p.expose() == "pw")
+        );
+        assert!(redis::url_password("redis://h:6379").is_none());
         let scrubbed = redis::scrub("auth s3cr@t failed, s3cr%40t".into(), password.as_ref());
         assert_eq!(scrubbed, "auth *** failed, ***");
     }

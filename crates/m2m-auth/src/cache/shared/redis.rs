@@ -1,26 +1,25 @@
 //! The Redis backend: entries under their name with a TTL that ends at the token's use-by, and the
 //! fleet-wide lock as `SET name:lock owner NX PX ttl`, extended and released only by its owner, atomically
-//! (Lua compare-and-pexpire, compare-and-delete). redis-rs's connection manager keeps one multiplexed
-//! connection and reconnects after an outage; every command is also bounded by the cache timeout, so a slow
-//! or absent Redis costs a caller at most that.
+//! (Lua compare-and-pexpire, compare-and-delete), on one server or a cluster (`redis_target`). Every command
+//! is bounded by the cache timeout, so a slow or absent Redis costs a caller at most that.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Script, TlsCertificates};
+use redis::Script;
+use tokio::sync::OnceCell;
 
+use super::redis_target::{Connection, Target};
 use super::store::{LockOwner, StoreError};
 use crate::credentials::secret::SecretString;
 
 pub(crate) struct RedisStore {
-    client: Client,
+    target: Target,
     /// The URL's password, kept out of every message.
     password: Option<SecretString>,
     timeout: Duration,
-    /// Made at first use, on the runtime that uses it (the manager spawns its tasks there).
-    manager: OnceLock<ConnectionManager>,
+    /// Made at first use, on the runtime that uses it (the connection spawns its tasks there).
+    connection: OnceCell<Connection>,
     /// Whether an operation has succeeded yet: until then, operations wait as long as a first connection
     /// may take (a process starting with many others, TLS, AUTH).
     connected: AtomicBool,
@@ -31,8 +30,7 @@ pub(crate) struct RedisStore {
 impl std::fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The URL may hold a password: only the address.
-        let info = self.client.get_connection_info();
-        write!(f, "RedisStore({:?})", info.addr())
+        write!(f, "RedisStore({})", self.target.describe())
     }
 }
 
@@ -44,10 +42,16 @@ const EXTEND: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0";
 
-/// The password of a Redis URL, as written and percent-decoded: neither form may reach a message.
+/// The password of a Redis URL (one server or a cluster's), as written and percent-decoded: neither form may
+/// reach a message.
 pub(crate) fn url_password(url: &str) -> Option<SecretString> {
-    let url = url::Url::parse(url).ok()?;
-    let raw = url.password()?;
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let (userinfo, _) = authority.rsplit_once('@')?;
+    let raw = userinfo.split_once(':')?.1;
+    if raw.is_empty() {
+        return None;
+    }
     let decoded = percent_decode(raw);
     Some(SecretString::new(if decoded == raw {
         raw.to_owned()
@@ -83,49 +87,32 @@ fn millis(d: Duration) -> u64 {
 }
 
 impl RedisStore {
-    /// `url`: `redis://…` or `rediss://…` (TLS, trusting `ca_pem` when given instead of the system's CAs).
+    /// `url`: `redis://…`, `rediss://…` (TLS, trusting `ca_pem` when given instead of the system's CAs), or
+    /// either with `+cluster` and several `host:port`.
     pub fn new(url: &str, ca_pem: Option<&[u8]>, timeout: Duration) -> Result<Self, String> {
-        let client = match ca_pem {
-            Some(pem) if url.starts_with("rediss://") => Client::build_with_tls(
-                url,
-                TlsCertificates {
-                    client_tls: None,
-                    root_cert: Some(pem.to_vec()),
-                },
-            ),
-            _ => Client::open(url),
-        }
-        .map_err(|e| scrub(e.to_string(), url_password(url).as_ref()))?;
+        let password = url_password(url);
+        let target = Target::new(url, ca_pem, timeout.max(MIN_CONNECT_TIMEOUT))
+            .map_err(|e| scrub(e.to_string(), password.as_ref()))?;
         Ok(Self {
-            client,
-            password: url_password(url),
+            target,
+            password,
             timeout,
-            manager: OnceLock::new(),
+            connection: OnceCell::new(),
             connected: AtomicBool::new(false),
             release: Script::new(RELEASE),
             extend: Script::new(EXTEND),
         })
     }
 
-    fn connection(&self) -> Result<ConnectionManager, StoreError> {
-        if let Some(manager) = self.manager.get() {
-            return Ok(manager.clone());
-        }
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(self.timeout.max(MIN_CONNECT_TIMEOUT)))
-            .set_response_timeout(Some(self.timeout))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_secs(1));
-        let manager = ConnectionManager::new_lazy_with_config(self.client.clone(), config)
-            .map_err(|e| self.failed(e))?;
-        let manager = self.manager.get_or_init(|| manager).clone();
-        // The first connection is driven by a task of its own: a slow handshake (TLS, AUTH, another region)
-        // then completes although each operation gives up after the cache timeout.
-        let mut driver = manager.clone();
-        tokio::spawn(async move {
-            let _: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut driver).await;
-        });
-        Ok(manager)
+    async fn connection(&self) -> Result<Connection, StoreError> {
+        self.connection
+            .get_or_try_init(|| {
+                self.target
+                    .connect(self.timeout, self.timeout.max(MIN_CONNECT_TIMEOUT))
+            })
+            .await
+            .cloned()
+            .map_err(|e| self.failed(e))
     }
 
     fn failed(&self, e: redis::RedisError) -> StoreError {
@@ -137,7 +124,7 @@ impl RedisStore {
     /// tried once more, within the same time.
     async fn run<T, F, Fut>(&self, until: Instant, op: F) -> Result<T, StoreError>
     where
-        F: Fn(ConnectionManager) -> Fut,
+        F: Fn(Connection) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let budget = if self.connected.load(Ordering::Relaxed) {
@@ -152,16 +139,20 @@ impl RedisStore {
                 budget.as_millis()
             ))
         };
-        let first = tokio::time::timeout_at(until.into(), op(self.connection()?))
-            .await
-            .map_err(|_| late())?;
+        let first = tokio::time::timeout_at(until.into(), async {
+            Ok::<_, StoreError>(op(self.connection().await?).await)
+        })
+        .await
+        .map_err(|_| late())??;
         let answered = match first {
             Ok(value) => Ok(value),
             Err(e) if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() => {
-                tokio::time::timeout_at(until.into(), op(self.connection()?))
-                    .await
-                    .map_err(|_| late())?
-                    .map_err(|e| self.failed(e))
+                tokio::time::timeout_at(until.into(), async {
+                    Ok::<_, StoreError>(op(self.connection().await?).await)
+                })
+                .await
+                .map_err(|_| late())??
+                .map_err(|e| self.failed(e))
             }
             Err(e) => Err(self.failed(e)),
         };
