@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: sets up its own environment, builds m2m-auth in release, starts one local token endpoint,
-# measures m2m-auth and its peers in Python and Node, and writes bench/results.{json,md,png}.
+# measures m2m-auth and its peers in Python and Node, and writes bench/results.{json,md,png}. Each language's
+# runner starts its own redis-server on 127.0.0.1 for the shared-cache metrics (fleet, cached get with Redis).
 # See bench/README.md. Only loopback traffic once set up (the set-up itself installs from PyPI and npm).
 set -euo pipefail
 
@@ -26,6 +27,10 @@ phase() { # phase NAME: closes the current phase under NAME
 say() { printf '\n=== %s\n' "$*" >&2; }
 
 mkdir -p "$BUILD"
+
+# The shared-cache metrics need a real redis-server; without one their cells fail and the run goes on.
+command -v redis-server >/dev/null ||
+    echo "warning: no redis-server: the fleet and Redis metrics will fail (Debian: apt-get install redis-server)" >&2
 
 say "Python environment: $VENV (peers, maturin, matplotlib)"
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"

@@ -117,7 +117,7 @@ pub use client_assertion::{CLOCK_LEEWAY_SECS, MAX_ASSERTION_LIFETIME_SECS};
 pub use config::MockConfig;
 pub use error::MockError;
 pub use faults::{Fault, RandomFault};
-pub use redis_server::{RedisCluster, RedisServer};
+pub use redis_server::{RedisCluster, RedisSentinel, RedisServer, SENTINEL_SERVICE};
 pub use registered_client::RegisteredClient;
 pub use server::MockServer;
 pub use state::{MAX_RECORDED_REQUESTS, MockStats, RecordedRequest};

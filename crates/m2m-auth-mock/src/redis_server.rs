@@ -303,3 +303,103 @@ impl RedisCluster {
         self.nodes.iter().map(RedisServer::url).collect()
     }
 }
+
+/// A Redis master watched by one Redis Sentinel, on 127.0.0.1: `redis+sentinel://127.0.0.1:PORT/mymaster`.
+#[derive(Debug)]
+pub struct RedisSentinel {
+    master: RedisServer,
+    port: u16,
+    child: Option<Child>,
+    dir: PathBuf,
+}
+
+/// The Sentinel service name.
+pub const SENTINEL_SERVICE: &str = "mymaster";
+
+impl RedisSentinel {
+    pub fn start() -> Result<Self, MockError> {
+        let master = RedisServer::start()?;
+        let port = free_port()?;
+        let dir = std::env::temp_dir().join(format!(
+            "m2m-auth-redis-sentinel-{}-{port}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| failed(format!("{}: {e}", dir.display())))?;
+        // Sentinel rewrites its configuration file: it must be its own, and writable.
+        let conf = dir.join("sentinel.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "bind 127.0.0.1\nport {port}\ndir {}\nsentinel monitor {SENTINEL_SERVICE} 127.0.0.1 {} 1\n",
+                dir.display(),
+                master.port
+            ),
+        )
+        .map_err(|e| failed(format!("{}: {e}", conf.display())))?;
+        let program = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+        let child = Command::new(&program)
+            .arg(&conf)
+            .arg("--sentinel")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| failed(format!("cannot start {program} --sentinel: {e}")))?;
+        let sentinel = Self {
+            master,
+            port,
+            child: Some(child),
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !sentinel.names_the_master() {
+            if Instant::now() >= deadline {
+                return Err(failed(
+                    "Redis Sentinel did not name its master within 10 s".into(),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(sentinel)
+    }
+
+    /// Whether the Sentinel answers with the master's address (inline `SENTINEL get-master-addr-by-name`).
+    fn names_the_master(&self) -> bool {
+        let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+        let mut reply = [0u8; 256];
+        stream
+            .write_all(
+                format!("SENTINEL get-master-addr-by-name {SENTINEL_SERVICE}\r\n").as_bytes(),
+            )
+            .is_ok()
+            && stream.read(&mut reply).is_ok_and(|n| {
+                String::from_utf8_lossy(&reply[..n]).contains(&self.master.port.to_string())
+            })
+    }
+
+    /// `redis+sentinel://127.0.0.1:PORT/mymaster`.
+    pub fn url(&self) -> String {
+        format!(
+            "redis+sentinel://127.0.0.1:{}/{SENTINEL_SERVICE}",
+            self.port
+        )
+    }
+
+    /// The master's `redis://` URL.
+    pub fn master_url(&self) -> String {
+        self.master.url()
+    }
+}
+
+impl Drop for RedisSentinel {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

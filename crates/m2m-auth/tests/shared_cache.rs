@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use m2m_auth::{Error, Event, EventHook, TokenClient, TokenClientBuilder};
-use m2m_auth_mock::{MockConfig, MockServer, RedisCluster, RedisServer};
+use m2m_auth_mock::{MockConfig, MockServer, RedisCluster, RedisSentinel, RedisServer};
 
 fn redis() -> RedisServer {
     RedisServer::start()
@@ -724,4 +724,34 @@ async fn a_redis_cluster_shares_one_token_too() {
         found += keys.len();
     }
     assert_eq!(found, 1, "one entry in the cluster, the lock released");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_master_redis_sentinel_names_shares_one_token_too() {
+    let sentinel = RedisSentinel::start().expect("redis-server and a Sentinel");
+    let server = mock().await;
+    let processes: Vec<TokenClient> = (0..3)
+        .map(|_| process(&server, &sentinel.url()).build().expect("client"))
+        .collect();
+    let mut tokens = Vec::new();
+    for p in &processes {
+        tokens.push(p.token().await.expect("token").access_token().to_owned());
+    }
+    assert!(tokens.iter().all(|t| *t == tokens[0]));
+    assert_eq!(
+        server.token_requests(),
+        1,
+        "one token request through the Sentinel's master"
+    );
+    let mut con = redis::Client::open(sentinel.master_url())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("master");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("m2m-auth:*")
+        .query_async(&mut con)
+        .await
+        .expect("KEYS");
+    assert_eq!(keys.len(), 1, "the entry is on the master: {keys:?}");
 }

@@ -196,7 +196,7 @@ pub const CLIENT_SETTINGS: &[Setting] = &[
     setting("max_retry_after", "maxRetryAfterMs", (None, None), DURATION_OR_OFF, Common, "60 s",
         "A longer Retry-After ends the retries."),
     setting("cache_url", "cacheUrl", (Some("M2M_CACHE_URL"), Some("cache-url")), Text, Common, "memory:",
-        "Where tokens are cached: memory:, file:DIR (one host), redis://… or rediss://… (a fleet)."),
+        "Where tokens are cached: memory:, file:DIR (one host), redis://…, rediss://…, redis+cluster://…, redis+sentinel://… (a fleet)."),
     setting("cache_prefix", "cachePrefix", (Some("M2M_CACHE_PREFIX"), Some("cache-prefix")), Text, Common,
         "m2m-auth:", "Put before every name in the shared cache."),
     setting("cache_timeout", "cacheTimeoutMs", (Some("M2M_CACHE_TIMEOUT"), Some("cache-timeout")), DURATION,

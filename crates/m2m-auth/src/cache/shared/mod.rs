@@ -59,6 +59,21 @@ impl CacheUrl {
             }
             return Ok(Self::File(PathBuf::from(path)));
         }
+        if text.starts_with("redis+sentinel://") {
+            let Some((sentinels, _, _)) = redis_target::sentinel_service(text) else {
+                return Err(Error::config(
+                    FIELD,
+                    "is no Sentinel URL: redis+sentinel://[user:password@]host:port[,host:port]/SERVICE[/DB]",
+                ));
+            };
+            if sentinels.is_empty() {
+                return Err(Error::config(FIELD, "names no Sentinel (host:port)"));
+            }
+            for sentinel in &sentinels {
+                check_redis_url(sentinel)?;
+            }
+            return Ok(Self::Redis(text.to_owned()));
+        }
         if let Some(nodes) = redis_target::cluster_nodes(text) {
             if nodes.is_empty() {
                 return Err(Error::config(
@@ -85,8 +100,8 @@ impl CacheUrl {
             other => Err(Error::config(
                 FIELD,
                 format!(
-                    "has scheme {other:?}; use memory:, file:DIR, redis://, rediss://, redis+cluster:// or \
-                     rediss+cluster://"
+                    "has scheme {other:?}; use memory:, file:DIR, redis://, rediss://, redis+cluster://, \
+                     rediss+cluster:// or redis+sentinel://"
                 ),
             )),
         }

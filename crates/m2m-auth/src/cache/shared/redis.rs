@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use redis::Script;
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 use super::redis_target::{Connection, Target};
 use super::store::{LockOwner, StoreError};
@@ -18,8 +18,9 @@ pub(crate) struct RedisStore {
     /// The URL's password, kept out of every message.
     password: Option<SecretString>,
     timeout: Duration,
-    /// Made at first use, on the runtime that uses it (the connection spawns its tasks there).
-    connection: OnceCell<Connection>,
+    /// Made at first use, on the runtime that uses it (the connection spawns its tasks there); made again
+    /// after a connection error when the target follows failovers (Sentinel).
+    connection: Mutex<Option<Connection>>,
     /// Whether an operation has succeeded yet: until then, operations wait as long as a first connection
     /// may take (a process starting with many others, TLS, AUTH).
     connected: AtomicBool,
@@ -97,7 +98,7 @@ impl RedisStore {
             target,
             password,
             timeout,
-            connection: OnceCell::new(),
+            connection: Mutex::new(None),
             connected: AtomicBool::new(false),
             release: Script::new(RELEASE),
             extend: Script::new(EXTEND),
@@ -105,14 +106,24 @@ impl RedisStore {
     }
 
     async fn connection(&self) -> Result<Connection, StoreError> {
-        self.connection
-            .get_or_try_init(|| {
-                self.target
-                    .connect(self.timeout, self.timeout.max(MIN_CONNECT_TIMEOUT))
-            })
+        let mut current = self.connection.lock().await;
+        if let Some(connection) = &*current {
+            return Ok(connection.clone());
+        }
+        let connection = self
+            .target
+            .connect(self.timeout, self.timeout.max(MIN_CONNECT_TIMEOUT))
             .await
-            .cloned()
-            .map_err(|e| self.failed(e))
+            .map_err(|e| self.failed(e))?;
+        *current = Some(connection.clone());
+        Ok(connection)
+    }
+
+    /// After a connection error: a target that follows failovers is asked again where to connect.
+    async fn reconnect(&self) {
+        if self.target.follows_failover() {
+            *self.connection.lock().await = None;
+        }
     }
 
     fn failed(&self, e: redis::RedisError) -> StoreError {
@@ -147,6 +158,7 @@ impl RedisStore {
         let answered = match first {
             Ok(value) => Ok(value),
             Err(e) if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() => {
+                self.reconnect().await;
                 tokio::time::timeout_at(until.into(), async {
                     Ok::<_, StoreError>(op(self.connection().await?).await)
                 })
