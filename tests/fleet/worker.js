@@ -6,6 +6,16 @@
 
 const { TokenClient } = require('../..')
 
+// The test passes the options as Python keywords (seconds); these are their Node names (milliseconds).
+const NODE_OPTIONS = { cache_timeout: 'cacheTimeoutMs', cache_lock_ttl: 'cacheLockTtlMs', retry_deadline: 'retryDeadlineMs' }
+
+function nodeOptions(options = {}) {
+  return Object.fromEntries(Object.entries(options).map(([name, seconds]) => {
+    if (!(name in NODE_OPTIONS)) throw new Error(`worker.js: no Node name for ${name}`)
+    return [NODE_OPTIONS[name], seconds * 1000]
+  }))
+}
+
 function jwtExp(token) {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp
 }
@@ -14,7 +24,7 @@ async function main() {
   const config = JSON.parse(process.argv[2])
   const client = new TokenClient({
     tokenUrl: config.token_url, clientId: 'demo-client', clientSecret: 'demo-secret', cacheUrl: config.cache_url,
-    ...(config.options ?? {}),
+    ...nodeOptions(config.options),
   })
   const summary = { calls: 0, errors: [], expired: 0, tokens: new Set(), max_wait: 0, late: [] }
   process.stderr.write('ready\n')

@@ -17,6 +17,9 @@ const {
 
 const mock = useMockServer()
 
+// stats() of a client without a shared cache (cacheUrl): its counters stay zero.
+const NO_SHARED_CACHE = { sharedHits: 0, sharedMisses: 0, sharedErrors: 0, sharedRejected: 0, lockWaits: 0 }
+
 // One attempt per fetch unless a test asks for retries: these tests count requests and look at single
 // failures; retries have their own tests and vectors.
 function newClient(extra = {}) {
@@ -478,7 +481,7 @@ test('an OAuth error rejects every concurrent waiter after exactly one request, 
   }
   assert.equal(mock.server.tokenRequests(), 1)
   assert.deepEqual(client.stats(), {
-    hits: 0, misses: 50, fetches: 1, refreshes: 0, failures: 1,
+    hits: 0, misses: 50, fetches: 1, refreshes: 0, failures: 1, ...NO_SHARED_CACHE,
     lastError: 'token endpoint refused the request (HTTP 401): invalid_client: client secret does not match',
   })
   // A later call does not inherit the failure: it asks again.
@@ -502,12 +505,12 @@ test('a cached token is served without a second request', async () => {
 
 test('stats() counts hits, misses, fetches and failures', async () => {
   const client = newClient()
-  assert.deepEqual(client.stats(), { hits: 0, misses: 0, fetches: 0, refreshes: 0, failures: 0, lastError: null })
+  assert.deepEqual(client.stats(), { hits: 0, misses: 0, fetches: 0, refreshes: 0, failures: 0, lastError: null, ...NO_SHARED_CACHE })
   await client.getToken()
-  assert.deepEqual(client.stats(), { hits: 0, misses: 1, fetches: 1, refreshes: 0, failures: 0, lastError: null })
+  assert.deepEqual(client.stats(), { hits: 0, misses: 1, fetches: 1, refreshes: 0, failures: 0, lastError: null, ...NO_SHARED_CACHE })
   await client.getToken()
   await client.getToken()
-  assert.deepEqual(client.stats(), { hits: 2, misses: 1, fetches: 1, refreshes: 0, failures: 0, lastError: null })
+  assert.deepEqual(client.stats(), { hits: 2, misses: 1, fetches: 1, refreshes: 0, failures: 0, lastError: null, ...NO_SHARED_CACHE })
   client.invalidate()
   mock.server.pushFaults([{ status: 400, headers: { 'content-type': 'application/json' }, body: '{"error":"invalid_request"}' }])
   await assert.rejects(client.getToken(), OAuthError)
@@ -517,7 +520,10 @@ test('stats() counts hits, misses, fetches and failures', async () => {
   assert.equal(s.fetches, 2)
   assert.equal(s.failures, 1)
   assert.equal(s.lastError, 'token endpoint refused the request (HTTP 400): invalid_request')
-  assert.deepEqual(Object.keys(s).sort(), ['failures', 'fetches', 'hits', 'lastError', 'misses', 'refreshes'])
+  assert.deepEqual(Object.keys(s).sort(), [
+    'failures', 'fetches', 'hits', 'lastError', 'lockWaits', 'misses', 'refreshes', 'sharedErrors', 'sharedHits',
+    'sharedMisses', 'sharedRejected',
+  ])
 })
 
 test('per-call scopes get their own token and the client scopes stay the default', async () => {

@@ -54,6 +54,10 @@ ERROR_CODES = [
 
 ClientFactory = Callable[..., TokenClient]
 
+# stats() of a client without a shared cache (cache_url): its counters stay zero.
+SHARED_CACHE_STATS = ["shared_hits", "shared_misses", "shared_errors", "shared_rejected", "lock_waits"]
+NO_SHARED_CACHE = dict.fromkeys(SHARED_CACHE_STATS, 0)
+
 
 @pytest.fixture()
 def new_client(make_client: ClientFactory) -> ClientFactory:
@@ -779,6 +783,7 @@ def test_an_oauth_error_reaches_every_concurrent_thread_after_one_request_and_is
         "misses": callers,
         "fetches": 1,
         "refreshes": 0,
+        **NO_SHARED_CACHE,
         "failures": 1,
         "last_error": "token endpoint refused the request (HTTP 401): invalid_client: "
         "client secret does not match",
@@ -823,6 +828,7 @@ def test_stats_counts_hits_misses_fetches_and_failures(
         "misses": 0,
         "fetches": 0,
         "refreshes": 0,
+        **NO_SHARED_CACHE,
         "failures": 0,
         "last_error": None,
     }
@@ -832,6 +838,7 @@ def test_stats_counts_hits_misses_fetches_and_failures(
         "misses": 1,
         "fetches": 1,
         "refreshes": 0,
+        **NO_SHARED_CACHE,
         "failures": 0,
         "last_error": None,
     }
@@ -842,6 +849,7 @@ def test_stats_counts_hits_misses_fetches_and_failures(
         "misses": 1,
         "fetches": 1,
         "refreshes": 0,
+        **NO_SHARED_CACHE,
         "failures": 0,
         "last_error": None,
     }
@@ -863,7 +871,8 @@ def test_stats_counts_hits_misses_fetches_and_failures(
     assert s["fetches"] == 2
     assert s["failures"] == 1
     assert s["last_error"] == "token endpoint refused the request (HTTP 400): invalid_request"
-    assert sorted(s) == ["failures", "fetches", "hits", "last_error", "misses", "refreshes"]
+    counters = ["failures", "fetches", "hits", "last_error", "misses", "refreshes", *SHARED_CACHE_STATS]
+    assert sorted(s) == sorted(counters)
     # A dict of its own: changing it changes nothing in the client.
     s["hits"] = 1000
     assert client.stats()["hits"] == 2
