@@ -322,6 +322,27 @@ def fleet_table(lang: dict[str, Any]) -> list[str]:
     return lines
 
 
+def fleet_counters(lang: dict[str, Any]) -> list[str]:
+    """m2m-auth with Redis: its own counters added up over the processes, which say why a fleet sent more
+    than 1 request per rotation (shared-cache errors: Redis slower than cache_timeout, or down)."""
+    redis = next((f for f in lang.get("fleet") or [] if f["name"] == "m2m-auth-redis"), None)
+    if not redis:
+        return []
+    parts = []
+    for n, run in redis["runs"].items():
+        st = run.get("client_stats") if ok(run) else None
+        if st:
+            # Python's stats() has snake_case names, Node's camelCase.
+            get = lambda *names: next((st[k] for k in names if k in st), 0)  # noqa: E731
+            parts.append(
+                f"N={n}: {get('fetches')} fetches, {get('shared_hits', 'sharedHits')} shared hits, "
+                f"{get('lock_waits', 'lockWaits')} lock waits, {get('shared_errors', 'sharedErrors')} shared-cache errors"
+            )
+    if not parts:
+        return []
+    return ["", "m2m-auth with Redis, its counters (`stats()`) added up over the processes: " + "; ".join(parts) + "."]
+
+
 def shared_cache_section(key: str, lang: dict[str, Any]) -> list[str]:
     s = lang["settings"]
     if not lang.get("fleet") and lang.get("redis_cached_get") is None:
@@ -342,6 +363,7 @@ def shared_cache_section(key: str, lang: dict[str, Any]) -> list[str]:
         "80% of that.",
         "",
         *fleet_table(lang),
+        *fleet_counters(lang),
     ]
     cg = lang.get("redis_cached_get")
     if cg is not None:

@@ -375,7 +375,18 @@ async function fleet (impl, ep, mock, n) {
     errors: sum((m) => m.errors),
     processes_failed: sum((m) => (m.expired + m.errors > 0 ? 1 : 0)),
     error_sample: members.find((m) => m.error_sample)?.error_sample ?? null,
+    client_stats: sumStats(members.map((m) => m.client_stats).filter(Boolean)),
   }
+}
+
+/** m2m-auth's counters (client.stats()) added up over the processes, and one last error: they tell why a
+ * fleet sent more requests than expected (sharedErrors: Redis too slow or down, lockWaits …). */
+function sumStats (stats) {
+  if (!stats.length) return null
+  const total = {}
+  for (const [k, v] of Object.entries(stats[0])) if (typeof v === 'number') total[k] = stats.reduce((a, s) => a + s[k], 0)
+  total.lastError = stats.find((s) => s.lastError)?.lastError ?? null
+  return total
 }
 
 /** One fleet process: `ready` resolves once it printed "ready", `result` to the JSON it printed at the end. */
@@ -413,7 +424,7 @@ function withTimeout (promise, ms, what) {
  * saw: calls, its rotations (moves to a new token, the first one included), the tokens (their signatures'
  * tails), expired tokens and errors, and how long after the start every caller had its first token. */
 async function fleetMember (impl, ep) {
-  const { get } = await impl.create(ep)
+  const { get, client } = await impl.create(ep) // client: m2m-auth's TokenClient
   process.stdout.write('ready\n')
   const lines = readline.createInterface({ input: process.stdin })
   const [line] = await once(lines, 'line')
@@ -440,6 +451,7 @@ async function fleetMember (impl, ep) {
   }
   const callers = await Promise.all(Array.from({ length: FLEET_CALLERS }, loop))
   return {
+    client_stats: client ? client.stats() : null,
     calls: callers.reduce((a, c) => a + c.calls, 0),
     rotations: tokens.rotations(null), // null: no token is left out, the first is a rotation too
     tokens: [...tokens.seen.keys()].map((t) => t.slice(-16)),

@@ -30,7 +30,7 @@ const m2mAuth = {
   async create (ep) {
     const { TokenClient } = require(M2M_AUTH)
     const client = new TokenClient({ tokenUrl: ep.tokenUrl, clientId: ep.clientId, clientSecret: ep.clientSecret })
-    return { get: () => client.getToken() }
+    return { get: () => client.getToken(), client }
   },
 }
 

@@ -462,7 +462,18 @@ def fleet(cls: Any, ep: Any, mock: Mock, n: int) -> dict[str, Any]:
         "errors": sum(m["errors"] for m in members),
         "processes_failed": sum(m["expired"] + m["errors"] > 0 for m in members),
         "error_sample": errors[0] if errors else None,
+        "client_stats": _sum_stats([m["client_stats"] for m in members if m["client_stats"]]),
     }
+
+
+def _sum_stats(stats: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """m2m-auth's counters (client.stats()) added up over the processes, and one last error: they tell why
+    a fleet sent more requests than expected (shared_errors: Redis too slow or down, lock_waits …)."""
+    if not stats:
+        return None
+    total: dict[str, Any] = {k: sum(s[k] for s in stats) for k, v in stats[0].items() if isinstance(v, int)}
+    total["last_error"] = next((s["last_error"] for s in stats if s.get("last_error")), None)
+    return total
 
 
 def _await_ready(procs: list[subprocess.Popen[str]], errs: list[Any]) -> None:
@@ -522,7 +533,9 @@ def fleet_member(cls: Any, ep: Any) -> dict[str, Any]:
     for t in threads:
         t.join(FLEET_SECONDS + 30)
     errors = [c.error_sample for c in callers if c.error_sample]
+    client = getattr(impl, "client", None)  # m2m-auth's TokenClient
     return {
+        "client_stats": client.stats() if client is not None else None,
         "calls": sum(c.calls for c in callers),
         "rotations": tokens.rotations(first=""),  # "": no token is left out, the first is a rotation too
         "tokens": [token[-16:] for token in tokens.seen],

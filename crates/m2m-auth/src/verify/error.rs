@@ -1,0 +1,142 @@
+//! Why a token was not accepted, as the receiving side answers it (RFC 6750 §3): 401 `invalid_token`, 403
+//! `insufficient_scope`, or 503 when the keys or the introspection endpoint cannot be reached — never a 500.
+//! Each renders its `WWW-Authenticate` value. No message holds the token.
+
+use std::fmt;
+
+/// A verification that did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// 401 `invalid_token`: malformed, badly signed, expired, for another issuer or audience, inactive.
+    TokenInvalid { description: String },
+    /// 403 `insufficient_scope`: valid, but without the scopes the route needs.
+    InsufficientScope {
+        description: String,
+        required: Vec<String>,
+    },
+    /// 503: the JWKS or introspection endpoint is down or slow; the token may be fine.
+    Unavailable { description: String },
+}
+
+impl Rejection {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::TokenInvalid { .. } => 401,
+            Self::InsufficientScope { .. } => 403,
+            Self::Unavailable { .. } => 503,
+        }
+    }
+
+    /// The RFC 6750 error code, where there is one.
+    pub fn error_code(&self) -> Option<&'static str> {
+        match self {
+            Self::TokenInvalid { .. } => Some("invalid_token"),
+            Self::InsufficientScope { .. } => Some("insufficient_scope"),
+            Self::Unavailable { .. } => None,
+        }
+    }
+
+    pub fn description(&self) -> &str {
+        match self {
+            Self::TokenInvalid { description }
+            | Self::InsufficientScope { description, .. }
+            | Self::Unavailable { description } => description,
+        }
+    }
+
+    /// `Bearer realm="…", error="…", error_description="…", scope="…"`: the value of the answer's
+    /// `WWW-Authenticate` header (a 503 names the realm only: the token is not at fault).
+    pub fn www_authenticate(&self, realm: Option<&str>) -> String {
+        let mut params = Vec::new();
+        if let Some(realm) = realm {
+            params.push(format!("realm=\"{}\"", quoted(realm)));
+        }
+        if let Some(code) = self.error_code() {
+            params.push(format!("error=\"{code}\""));
+            params.push(format!(
+                "error_description=\"{}\"",
+                quoted(self.description())
+            ));
+        }
+        if let Self::InsufficientScope { required, .. } = self {
+            params.push(format!("scope=\"{}\"", quoted(&required.join(" "))));
+        }
+        if params.is_empty() {
+            "Bearer".into()
+        } else {
+            format!("Bearer {}", params.join(", "))
+        }
+    }
+}
+
+/// A quoted-string's content (RFC 7230 §3.2.6): `"` and `\` escaped, control characters dropped — RFC 6750
+/// §3 allows no others in these values.
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() || !c.is_ascii() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.error_code() {
+            Some(code) => write!(f, "{code}: {}", self.description()),
+            None => write!(f, "verifier unavailable: {}", self.description()),
+        }
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_rejection_renders_its_rfc_6750_challenge() {
+        let invalid = Rejection::TokenInvalid {
+            description: "the token expired".into(),
+        };
+        assert_eq!(invalid.status(), 401);
+        assert_eq!(
+            invalid.www_authenticate(Some("api")),
+            r#"Bearer realm="api", error="invalid_token", error_description="the token expired""#
+        );
+        let scope = Rejection::InsufficientScope {
+            description: "the token lacks payments.write".into(),
+            required: vec!["payments.write".into(), "payments.read".into()],
+        };
+        assert_eq!(scope.status(), 403);
+        assert_eq!(
+            scope.www_authenticate(None),
+            r#"Bearer error="insufficient_scope", error_description="the token lacks payments.write", scope="payments.write payments.read""#
+        );
+        let down = Rejection::Unavailable {
+            description: "the JWKS endpoint did not answer".into(),
+        };
+        assert_eq!(
+            (down.status(), down.www_authenticate(Some("api"))),
+            (503, r#"Bearer realm="api""#.into())
+        );
+    }
+
+    #[test]
+    fn quotes_backslashes_and_control_characters_cannot_break_the_header() {
+        let e = Rejection::TokenInvalid {
+            description: "bad \"kid\" \\ here\r\nSet-Cookie: x".into(),
+        };
+        assert_eq!(
+            e.www_authenticate(None),
+            r#"Bearer error="invalid_token", error_description="bad \"kid\" \\ hereSet-Cookie: x""#
+        );
+    }
+}
