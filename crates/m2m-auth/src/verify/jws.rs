@@ -305,11 +305,13 @@ mod tests {
         let key = PublicKey::from_jwk(&jwk).expect("key");
         let token = signed(
             &pair,
-            &json!({"alg": "ES256", "kid": "k1"}),
+            &json!({"alg": "ES256", "kid": "k1", "typ": "at+jwt"}),
             &json!({"sub": "svc"}),
         );
         let jws = parse(&token, &DEFAULT_ALGS).expect("parses");
         assert_eq!((jws.alg, jws.kid.as_deref()), (Alg::ES256, Some("k1")));
+        assert_eq!(jws.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(jws.claims["sub"], json!("svc"));
         assert!(key.verifies(jws.alg, jws.signing_input.as_bytes(), &jws.signature));
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         parts[1] = b64u(json!({"sub": "admin"}).to_string().as_bytes());
