@@ -531,22 +531,24 @@ async fn fetch_and_store(
             };
             let name = shared.name(cfg, params);
             match shared
-                .obtain(cfg, &inner.counters, &name, &need, deadline, request)
+                .obtain(cfg, &inner.counters, &name, &need, deadline, &request)
                 .await
             {
                 Ok(Obtained::Token(token)) => Ok(token),
                 Ok(Obtained::Postponed) => match need {
-                    // The current token stays; this process tries again later, as after a failed refresh
-                    // but without counting a failure.
-                    Need::Replace(current) => {
+                    // The current token stays — if it still is the slot's (no invalidation since) — and this
+                    // process tries again later, as after a failed refresh but without counting a failure.
+                    Need::Replace(current)
+                        if slot
+                            .current()
+                            .is_some_and(|now| Arc::ptr_eq(&now, &current)) =>
+                    {
                         slot.refresh_failed(
                             Instant::now() + refresh_retry_delay(current.expires_in()),
                         );
                         return Ok(current);
                     }
-                    Need::Cold { .. } => Err(Error::Internal(
-                        "the shared cache postponed a fetch that was no refresh".into(),
-                    )),
+                    _ => request().await,
                 },
                 Err(e) => Err(e),
             }

@@ -47,9 +47,7 @@ mod http;
 #[cfg(test)]
 mod proptests;
 mod token;
-// The receiving side's pieces; the Verifier that uses them outside tests comes next (issue 12).
-#[cfg_attr(not(test), allow(dead_code))]
-mod verify;
+pub mod verify;
 
 pub use cache::stats::Stats;
 pub use cache::watch::{MirrorDrop, MirroredInvalidation, TokenUpdate, TokenWatcher};
@@ -71,6 +69,9 @@ pub use events::{Event, EventHook, EventKind, EventLevel};
 pub use http::call::{ApiRequest, ApiResponse, MAX_API_RESPONSE_BYTES};
 pub use http::{challenge, url_policy};
 pub use token::Token;
+pub use verify::claims::Claims;
+pub use verify::error::Rejection;
+pub use verify::{Verifier, VerifierBuilder};
 
 /// Extracts a readable message from a caught panic; the bindings use it for their own `catch_unwind`.
 pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {

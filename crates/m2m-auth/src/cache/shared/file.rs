@@ -18,6 +18,8 @@ const NOFOLLOW: i32 = rustix::fs::OFlags::NOFOLLOW.bits() as i32;
 #[derive(Debug, Clone)]
 pub(crate) struct FileStore {
     dir: PathBuf,
+    /// The longest a caller waits for one operation (a hung network file system).
+    pub timeout: std::time::Duration,
 }
 
 fn failed(what: &str, path: &Path, e: std::io::Error) -> StoreError {
@@ -38,8 +40,8 @@ fn file_name(name: &str) -> String {
 }
 
 impl FileStore {
-    pub fn new(dir: PathBuf) -> Self {
-        Self { dir }
+    pub fn new(dir: PathBuf, timeout: std::time::Duration) -> Self {
+        Self { dir, timeout }
     }
 
     fn path(&self, name: &str, suffix: &str) -> PathBuf {

@@ -137,19 +137,15 @@ impl SharedCache {
                         () = attempt.keep_alive(&lock) => fetching.await,
                     }
                 };
-                // Shared and released together, within the deadline: the callers waiting here wait at most
-                // one cache timeout more.
-                let share = async {
-                    if let Ok(token) = &fetched {
-                        attempt.share(token).await;
-                    }
-                };
-                let release = async {
-                    if let Err(e) = self.store.release(lock, attempt.until()).await {
-                        self.health.failed(cfg, counters, &e.0);
-                    }
-                };
-                tokio::join!(share, release);
+                // Written, then released — in that order, or a process waiting for the lock could take it
+                // and find no token. Each within a cache timeout of its own, even once the fetch's deadline
+                // has passed: the token is worth sharing, and the lock should not wait out its TTL.
+                if let Ok(token) = &fetched {
+                    attempt.share(token).await;
+                }
+                if let Err(e) = self.store.release(lock, attempt.own_time()).await {
+                    self.health.failed(cfg, counters, &e.0);
+                }
                 fetched.map(Obtained::Token)
             }
         }
@@ -167,9 +163,14 @@ struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    /// When a store operation started now must end: the cache's timeout, or the fetch's deadline if sooner.
+    /// When a store operation for the fetch must end: by its deadline (each store also keeps to its timeout).
     fn until(&self) -> Instant {
-        self.deadline.min(Instant::now() + self.cache.timeout)
+        self.deadline
+    }
+
+    /// A cache timeout from now, whatever the deadline: for writing a fetched token and releasing the lock.
+    fn own_time(&self) -> Instant {
+        Instant::now() + self.cache.timeout
     }
 
     fn failed(&self, why: &str) {
@@ -229,7 +230,8 @@ impl Attempt<'_> {
     /// Another process held the lock and wrote no token in time.
     fn gave_up_waiting(&self) -> Plan {
         match self.need {
-            Need::Replace(_) => {
+            // While the current token may still be served; past its use-by the callers need a token now.
+            Need::Replace(current) if Instant::now() < current.use_by(self.cfg.expiry_skew) => {
                 self.cfg.emit(
                     EventLevel::Debug,
                     EventKind::SharedLockTimeout,
@@ -237,7 +239,7 @@ impl Attempt<'_> {
                 );
                 Plan::Postpone
             }
-            Need::Cold { .. } => {
+            _ => {
                 self.cfg.emit(
                     EventLevel::Warn,
                     EventKind::SharedLockTimeout,
@@ -312,7 +314,7 @@ impl Attempt<'_> {
         match self
             .cache
             .store
-            .write(self.name, sealed, ttl, self.until())
+            .write(self.name, sealed, ttl, self.own_time())
             .await
         {
             Ok(()) => self.cache.health.succeeded(self.cfg),

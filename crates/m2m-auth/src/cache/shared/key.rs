@@ -165,10 +165,14 @@ pub(crate) fn entry_name(
         field(value.as_bytes());
     }
     let digest = ctx.finish();
-    let mut name = String::with_capacity(prefix.len() + 64);
+    // The hash in braces: a Redis Cluster hash tag, so that the entry and its lock (`name:lock`) share a slot
+    // and a node, and a write lands before the release that follows it.
+    let mut name = String::with_capacity(prefix.len() + 66);
     name.push_str(prefix);
+    name.push('{');
     for byte in digest.as_ref() {
         name.push_str(&format!("{byte:02x}"));
     }
+    name.push('}');
     name
 }

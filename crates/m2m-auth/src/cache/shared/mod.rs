@@ -219,7 +219,7 @@ impl SharedCache {
         };
         let store = match &settings.url {
             CacheUrl::Memory => return Ok(None),
-            CacheUrl::File(dir) => Store::File(file::FileStore::new(dir.clone())),
+            CacheUrl::File(dir) => Store::File(file::FileStore::new(dir.clone(), settings.timeout)),
             CacheUrl::Redis(url) => Store::Redis(Box::new(
                 redis::RedisStore::new(
                     url,

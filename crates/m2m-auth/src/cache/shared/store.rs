@@ -67,14 +67,14 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
-/// Every operation ends by `until`: the cache's timeout, or the fetch's deadline if that comes first.
+/// Every operation ends by `until` (the fetch's deadline), and within the store's own timeout.
 impl Store {
     pub async fn read(&self, name: &str, until: Instant) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
             Self::Redis(r) => r.read(name, until).await,
             Self::File(f) => {
                 let (f, name) = (f.clone(), name.to_owned());
-                blocking(until, move || f.read(&name)).await
+                blocking(until.min(Instant::now() + f.timeout), move || f.read(&name)).await
             }
         }
     }
@@ -91,7 +91,10 @@ impl Store {
             Self::Redis(r) => r.write(name, &bytes, ttl, until).await,
             Self::File(f) => {
                 let (f, name) = (f.clone(), name.to_owned());
-                blocking(until, move || f.write(&name, &bytes)).await
+                blocking(until.min(Instant::now() + f.timeout), move || {
+                    f.write(&name, &bytes)
+                })
+                .await
             }
         }
     }
@@ -112,7 +115,7 @@ impl Store {
             }
             Self::File(f) => {
                 let (f, name) = (f.clone(), name.to_owned());
-                blocking(until, move || {
+                blocking(until.min(Instant::now() + f.timeout), move || {
                     Ok(f.try_lock(&name)?.map(|file| Lock::File { _flock: file }))
                 })
                 .await
