@@ -59,6 +59,7 @@ pub(crate) fn cluster_nodes(url: &str) -> Option<Vec<String>> {
 /// master's; the Sentinels are asked without it.
 pub(crate) fn sentinel_service(url: &str) -> Option<(Vec<String>, String, RedisConnectionInfo)> {
     let rest = url.strip_prefix("redis+sentinel://")?;
+    let rest = rest.split(['?', '#']).next().unwrap_or(rest);
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let (userinfo, hosts) = match authority.rsplit_once('@') {
         Some((userinfo, hosts)) => (Some(userinfo), hosts),
