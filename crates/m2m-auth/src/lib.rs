@@ -18,7 +18,9 @@
 //! caller → binding (converts, releases the GIL / returns a Promise) → [`TokenClient`] (`client`) →
 //! its slot for the parameters (`cache::slot`: a usable token is a hit, done; `cache::freshness` says what
 //! usable means and when a refresh is due) → single flight (the first caller without a token starts the
-//! fetch, the others join it) → `endpoint::attempts` (requests until one succeeds, with the retry rules of
+//! fetch, the others join it) → with a shared cache (`cache::shared`: Redis or files), the fleet-wide single
+//! flight: a token another process wrote is taken, or this process takes the lock and fetches, writing the
+//! sealed entry for the others → `endpoint::attempts` (requests until one succeeds, with the retry rules of
 //! `endpoint::retry`) → `endpoint` (the token URL, by `endpoint::discovery` when needed) →
 //! `endpoint::request` (the form and client authentication by `credentials`) over `http::transport` (the
 //! HTTP client: TLS, proxies, size caps) → `endpoint::response` (a token or a typed error) → stored in the
@@ -31,8 +33,12 @@
 //!   environment reader, per-call parameters.
 //! - `credentials`: the secret, private keys and client assertions, certificates, the redactor.
 //! - `endpoint`: where token requests go and what goes on the wire, the answer's parsing, retries.
-//! - `cache`: a slot per parameter set, the freshness rules, the watcher of the default token, stats.
+//! - `cache`: a slot per parameter set, the freshness rules, the watcher of the default token, stats, and the
+//!   shared cache (`cache::shared`: the Redis and file stores, sealed entries, their names, the fleet-wide
+//!   single flight).
 //! - `http`: the HTTP transport, proxies, API calls with the token, challenges, where credentials may go.
+//! - `verify`: the receiving side — the [`Verifier`] of access tokens (JWKS, algorithm rules, claims,
+//!   certificate binding, RFC 6750 rejections).
 
 #![forbid(unsafe_code)]
 
