@@ -70,26 +70,33 @@ async fn all_keys(server: &RedisServer) -> Vec<String> {
     keys
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_cold_fleet_sends_one_token_request() {
-    let (redis, server) = (redis(), mock().await);
-    let processes: Vec<TokenClient> = (0..8)
-        .map(|_| process(&server, &redis.url()).build().expect("client"))
+/// `processes` clients on `cache_url`, each with `callers` callers asking at once: the clients, and the token
+/// each caller got (none may get an error).
+async fn cold_start(
+    server: &MockServer,
+    cache_url: &str,
+    processes: usize,
+    callers: usize,
+) -> (Vec<TokenClient>, Vec<String>) {
+    let clients: Vec<TokenClient> = (0..processes)
+        .map(|_| process(server, cache_url).build().expect("client"))
         .collect();
-    let callers: Vec<_> = processes
+    let calls: Vec<_> = clients
         .iter()
-        .flat_map(|p| (0..16).map(move |_| p.clone()))
+        .flat_map(|p| (0..callers).map(move |_| p.clone()))
         .map(|p| tokio::spawn(async move { p.token().await.map(|t| t.access_token().to_owned()) }))
         .collect();
     let mut tokens = Vec::new();
-    for caller in callers {
-        tokens.push(
-            caller
-                .await
-                .expect("task")
-                .expect("no caller gets an error"),
-        );
+    for call in calls {
+        tokens.push(call.await.expect("task").expect("no caller gets an error"));
     }
+    (clients, tokens)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cold_fleet_sends_one_token_request() {
+    let (redis, server) = (redis(), mock().await);
+    let (processes, tokens) = cold_start(&server, &redis.url(), 8, 16).await;
     assert_eq!(
         server.token_requests(),
         1,
@@ -680,23 +687,7 @@ async fn rediss_with_the_client_s_ca_bundle_shares_over_tls() {
 async fn a_redis_cluster_shares_one_token_too() {
     let cluster = RedisCluster::start().expect("a Redis Cluster (redis-server and redis-cli)");
     let server = mock().await;
-    let processes: Vec<TokenClient> = (0..4)
-        .map(|_| process(&server, &cluster.url()).build().expect("client"))
-        .collect();
-    let callers: Vec<_> = processes
-        .iter()
-        .flat_map(|p| (0..8).map(move |_| p.clone()))
-        .map(|p| tokio::spawn(async move { p.token().await.map(|t| t.access_token().to_owned()) }))
-        .collect();
-    let mut tokens = Vec::new();
-    for caller in callers {
-        tokens.push(
-            caller
-                .await
-                .expect("task")
-                .expect("no caller gets an error"),
-        );
-    }
+    let (processes, tokens) = cold_start(&server, &cluster.url(), 4, 8).await;
     assert_eq!(
         server.token_requests(),
         1,
