@@ -69,7 +69,8 @@ lint: setup-python
 test-rust: setup-redis
 	cargo test --workspace --locked
 
-test-python: setup-python setup-redis
+# The fleet test (tests/python/test_fleet.py) runs Node processes too: the npm package must be built.
+test-python: setup-python setup-node setup-redis
 	$(VPY) -m pytest -q
 
 test-node: setup-node setup-redis

@@ -51,7 +51,9 @@ class Process:
         return summary
 
     def kill(self) -> None:
-        os.kill(self.popen.pid, signal.SIGKILL)
+        """SIGKILL, then its pipes drained and closed."""
+        if self.popen.poll() is None:
+            os.kill(self.popen.pid, signal.SIGKILL)
         self.popen.communicate()
 
 
@@ -80,11 +82,27 @@ def fleet(
     }
     processes = [Process("python", config) for _ in range(python)]
     processes += [Process("node", config) for _ in range(node)]
-    for p in processes:
-        p.wait_ready()
-        p.start_at = start_at
+    try:
+        for p in processes:
+            p.wait_ready()
+            p.start_at = start_at
+    except BaseException:
+        # None left running, no pipe left open, whatever went wrong.
+        for p in processes:
+            p.kill()
+        raise
     assert time.time() < start_at, "the fleet took longer to start than its lead"
     return processes
+
+
+def summaries(processes: list[Process]) -> list[dict[str, Any]]:
+    """Every process's summary; whatever fails, none is left running with open pipes."""
+    try:
+        return [p.result() for p in processes]
+    finally:
+        for p in processes:
+            if p.popen.returncode is None:
+                p.kill()
 
 
 def no_errors_no_expired(results: list[dict[str, Any]]) -> None:
@@ -97,7 +115,7 @@ def no_errors_no_expired(results: list[dict[str, Any]]) -> None:
 def test_a_fleet_of_python_and_node_processes_sends_one_request_per_rotation(redis: RedisServer) -> None:
     with MockAuthServer() as server:
         server.set_token_lifetime(2)
-        results = [p.result() for p in fleet(server, redis, python=4, node=4, callers=4, seconds=10)]
+        results = summaries(fleet(server, redis, python=4, node=4, callers=4, seconds=10))
         no_errors_no_expired(results)
         requests = server.token_requests()
         issued = set().union(*(r["tokens"] for r in results))
@@ -115,7 +133,7 @@ def test_a_fleet_of_python_and_node_processes_sends_one_request_per_rotation(red
 
 def test_a_cold_fleet_of_8_processes_with_64_callers_each_sends_one_token_request(redis: RedisServer) -> None:
     with MockAuthServer() as server:
-        results = [p.result() for p in fleet(server, redis, python=4, node=4, callers=64, seconds=0)]
+        results = summaries(fleet(server, redis, python=4, node=4, callers=64, seconds=0))
         no_errors_no_expired(results)
         assert server.token_requests() == 1
         assert len(set().union(*(r["tokens"] for r in results))) == 1
@@ -134,7 +152,7 @@ def test_redis_killed_mid_run_is_no_caller_s_error_and_sharing_resumes(redis: Re
         time.sleep(1.5)
         back = server.token_requests()
         time.sleep(max(0.0, start + 10 - time.time()))
-        results = [p.result() for p in processes]
+        results = summaries(processes)
         no_errors_no_expired(results)
         assert sum(r["stats"]["shared_errors"] for r in results) > 0, "the outage was noticed"
         # Once Redis is back, one request per rotation again: over the last ~3.5 s, at most 3.5 / 0.8 + 1
@@ -167,7 +185,7 @@ def test_the_lock_owner_killed_while_its_request_hangs_is_taken_over(redis: Redi
         assert server.token_requests() == 1, "the others started while the owner's request hung"
         time.sleep(1.0)
         owner.kill()
-        results = [p.result() for p in others]
+        results = summaries(others)
         no_errors_no_expired(results)
         assert server.token_requests() == 2, "one process took over after the owner died"
         waits = [r["max_wait"] for r in results]

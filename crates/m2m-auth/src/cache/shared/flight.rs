@@ -81,15 +81,12 @@ impl Need {
         }
     }
 
-    /// How long to wait for a lock held elsewhere: half the fetch's deadline, and for a refresh no longer than
-    /// the current token may be served.
-    fn wait_until(&self, deadline: Instant, skew: Duration) -> Instant {
+    /// How long to wait for a lock held elsewhere: half the fetch's deadline. A refresh waits as long (callers
+    /// whose token reaches its use-by meanwhile join it); one that gives up while the current token may still
+    /// be served postpones instead of fetching (`Attempt::gave_up_waiting`).
+    fn wait_until(deadline: Instant) -> Instant {
         let now = Instant::now();
-        let half = now + deadline.saturating_duration_since(now) / 2;
-        match self {
-            Self::Cold { .. } => half,
-            Self::Replace(current) => half.min(current.use_by(skew)),
-        }
+        now + deadline.saturating_duration_since(now) / 2
     }
 }
 
@@ -182,7 +179,7 @@ impl Attempt<'_> {
         if !cache.health.available() {
             return Plan::Alone;
         }
-        let wait_until = self.need.wait_until(self.deadline, self.cfg.expiry_skew);
+        let wait_until = Need::wait_until(self.deadline);
         let mut waited = false;
         let mut rejected = false;
         loop {
