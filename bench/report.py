@@ -190,7 +190,9 @@ def shared_cache_targets(lang: dict[str, Any], lang_name: str, add: Any) -> None
     a cached get with Redis configured within REDIS_CACHED_GET_TARGET of the memory cache's."""
     redis = next((f for f in lang.get("fleet") or [] if f["name"] == "m2m-auth-redis"), None)
     for n, run in (redis or {}).get("runs", {}).items():
-        target = f"Fleet of {n} {lang_name} processes, m2m-auth with Redis: 1 token request per rotation (≤ 1.34)"
+        target = (
+            f"Fleet of {n} {lang_name} processes, m2m-auth with Redis: 1 token request per rotation (≤ 1.34)"
+        )
         if ok(run):
             per = run["requests_per_rotation"]
             add(
@@ -204,11 +206,15 @@ def shared_cache_targets(lang: dict[str, Any], lang_name: str, add: Any) -> None
             add(target, "failed", False)
     cg = lang.get("redis_cached_get")
     if cg is not None:
-        target = f"{lang_name} cached get with a Redis cache configured: within {REDIS_CACHED_GET_TARGET:g}× of the memory cache"
+        target = (
+            f"{lang_name} cached get with a Redis cache configured: "
+            f"within {REDIS_CACHED_GET_TARGET:g}× of the memory cache"
+        )
         if ok(cg):
             add(
                 target,
-                f"{cg['ns']:.0f} ns vs {cg['memory_ns']:.0f} ns = {cg['x_memory']:.2f}× (alternating batches)",
+                f"{cg['ns']:.0f} ns vs {cg['memory_ns']:.0f} ns = {cg['x_memory']:.2f}× "
+                "(alternating batches)",
                 cg["x_memory"] <= REDIS_CACHED_GET_TARGET,
             )
         else:
@@ -322,6 +328,11 @@ def fleet_table(lang: dict[str, Any]) -> list[str]:
     return lines
 
 
+def counter(stats: dict[str, Any], *names: str) -> int:
+    """The first of `names` that `stats` has (Python's names or Node's), else 0."""
+    return next((stats[k] for k in names if k in stats), 0)
+
+
 def fleet_counters(lang: dict[str, Any]) -> list[str]:
     """m2m-auth with Redis: its own counters added up over the processes, which say why a fleet sent more
     than 1 request per rotation (shared-cache errors: Redis slower than cache_timeout, or down)."""
@@ -333,14 +344,21 @@ def fleet_counters(lang: dict[str, Any]) -> list[str]:
         st = run.get("client_stats") if ok(run) else None
         if st:
             # Python's stats() has snake_case names, Node's camelCase.
-            get = lambda *names: next((st[k] for k in names if k in st), 0)  # noqa: E731
+            hits = counter(st, "shared_hits", "sharedHits")
+            waits = counter(st, "lock_waits", "lockWaits")
+            errors = counter(st, "shared_errors", "sharedErrors")
             parts.append(
-                f"N={n}: {get('fetches')} fetches, {get('shared_hits', 'sharedHits')} shared hits, "
-                f"{get('lock_waits', 'lockWaits')} lock waits, {get('shared_errors', 'sharedErrors')} shared-cache errors"
+                f"N={n}: {counter(st, 'fetches')} fetches, {hits} shared hits, {waits} lock waits, "
+                f"{errors} shared-cache errors"
             )
     if not parts:
         return []
-    return ["", "m2m-auth with Redis, its counters (`stats()`) added up over the processes: " + "; ".join(parts) + "."]
+    return [
+        "",
+        "m2m-auth with Redis, its counters (`stats()`) added up over the processes: "
+        + "; ".join(parts)
+        + ".",
+    ]
 
 
 def shared_cache_section(key: str, lang: dict[str, Any]) -> list[str]:

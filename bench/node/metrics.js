@@ -345,7 +345,7 @@ async function fleet (impl, ep, mock, n) {
   try {
     for (let i = 0; i < n; i++) procs.push(fleetProcess(args))
     await withTimeout(Promise.all(procs.map((p) => p.ready)), FLEET_READY_TIMEOUT_MS, 'processes not ready')
-    const start = Date.now() + 200 // every process is waiting for it: they begin at the same instant
+    const start = fleetStart(Date.now())
     for (const p of procs) p.proc.stdin.end(`${start}\n`)
     members = await withTimeout(Promise.all(procs.map((p) => p.result)), FLEET_MS + 60_000, 'processes did not end')
     await sleep(50) // a request still in flight when a process ended reaches the counters
@@ -377,6 +377,13 @@ async function fleet (impl, ep, mock, n) {
     error_sample: members.find((m) => m.error_sample)?.error_sample ?? null,
     client_stats: sumStats(members.map((m) => m.client_stats).filter(Boolean)),
   }
+}
+
+/** When the fleet begins (epoch ms): every process is waiting for it, so they begin at the same instant; half
+ * a second past a whole second, so that how many of m2m-auth's refreshes fall before the end does not depend
+ * on the wall clock at the start (the mock's `exp` is in whole seconds; see python/metrics.py fleet_start). */
+function fleetStart (now) {
+  return Math.ceil((now + 200) / 1000) * 1000 + 500
 }
 
 /** m2m-auth's counters (client.stats()) added up over the processes, and one last error: they tell why a

@@ -17,7 +17,9 @@ from peers import BY_NAME, Endpoint
 def main() -> None:
     name, token_url, client_id, client_secret, cache_url, cache_prefix = sys.argv[1:7]
     logging.basicConfig(level=logging.ERROR)
-    result = fleet_member(BY_NAME[name], Endpoint(token_url, client_id, client_secret, cache_url, cache_prefix))
+    result = fleet_member(
+        BY_NAME[name], Endpoint(token_url, client_id, client_secret, cache_url, cache_prefix)
+    )
     print(json.dumps(result), flush=True)
     sys.stderr.flush()
     os._exit(0)  # a peer's background thread (m2m-auth's refresh, a connection pool) must not hold the exit

@@ -10,6 +10,7 @@ import concurrent.futures
 import dataclasses
 import gc
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -424,9 +425,11 @@ def fleet(cls: Any, ep: Any, mock: Mock, n: int) -> dict[str, Any]:
     errs = [tempfile.TemporaryFile("w+") for _ in range(n)]
     try:
         for err in errs:
-            procs.append(subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True))
+            procs.append(
+                subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
+            )
         _await_ready(procs, errs)
-        start = time.time() + 0.2  # every process is waiting for it: they begin at the same instant
+        start = fleet_start(time.time())
         for p in procs:
             assert p.stdin is not None
             p.stdin.write(f"{start}\n")
@@ -466,6 +469,14 @@ def fleet(cls: Any, ep: Any, mock: Mock, n: int) -> dict[str, Any]:
     }
 
 
+def fleet_start(now: float) -> float:
+    """When the fleet begins (epoch seconds): every process is waiting for it, so they begin at the same
+    instant; half a second past a whole second. The mock writes `exp` in whole seconds, so m2m-auth's
+    refreshes fall at the same fraction of a second in every run (about .75 here), and the end, at .3, lies
+    between two of them: how many fall before the end does not depend on the wall clock at the start."""
+    return math.ceil(now + 0.2) + 0.5
+
+
 def _sum_stats(stats: list[dict[str, Any]]) -> dict[str, Any] | None:
     """m2m-auth's counters (client.stats()) added up over the processes, and one last error: they tell why
     a fleet sent more requests than expected (shared_errors: Redis too slow or down, lock_waits …)."""
@@ -484,7 +495,9 @@ def _await_ready(procs: list[subprocess.Popen[str]], errs: list[Any]) -> None:
         if pending:
             for p in procs:
                 p.kill()  # unblocks the readlines, so that the pool can end
-            raise RuntimeError(f"{len(pending)} of {len(procs)} processes not ready after {FLEET_READY_TIMEOUT:g} s")
+            raise RuntimeError(
+                f"{len(pending)} of {len(procs)} processes not ready after {FLEET_READY_TIMEOUT:g} s"
+            )
         for p, err, line in zip(procs, errs, lines):
             if line.result().strip() != "ready":
                 raise RuntimeError(f"a process did not start: {_stderr_tail(p, err)}")

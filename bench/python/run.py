@@ -61,7 +61,9 @@ def shared_cache(ep: Endpoint, mock: metrics.Mock, only: set[str] | None) -> tup
     except Exception as e:  # no redis-server: these cells fail, the run goes on
         log(f"redis-server: FAILED {type(e).__name__}: {e}")
         failed = {"error": f"redis-server: {type(e).__name__}: {e}"[:300]}
-        fleet = [{"name": c.name, "label": c.label, "runs": {str(n): failed for n in FLEET_SIZES}} for c in FLEET]
+        fleet = [
+            {"name": c.name, "label": c.label, "runs": {str(n): failed for n in FLEET_SIZES}} for c in FLEET
+        ]
         return failed, [f for f in fleet if not only or f["name"] in only]
     log(f"redis-server at {redis.url}")
     try:
@@ -70,8 +72,11 @@ def shared_cache(ep: Endpoint, mock: metrics.Mock, only: set[str] | None) -> tup
         if not only or "m2m-auth-redis" in only:
             log("m2m-auth-redis vs m2m-auth")
             redis_cached_get = attempt(
-                "cached get, Redis vs memory", metrics.cached_get_vs_memory, BY_NAME["m2m-auth-redis"],
-                BY_NAME["m2m-auth"], ep,
+                "cached get, Redis vs memory",
+                metrics.cached_get_vs_memory,
+                BY_NAME["m2m-auth-redis"],
+                BY_NAME["m2m-auth"],
+                ep,
             )
         fleet = []
         for cls in FLEET:
