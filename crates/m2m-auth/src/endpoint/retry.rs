@@ -74,7 +74,7 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 
 /// A number in [0, 1). Jitter needs spread, not cryptographic quality: std's per-process random hash keys
 /// provide it without another dependency.
-fn random_fraction() -> f64 {
+pub(crate) fn random_fraction() -> f64 {
     let mut h = RandomState::new().build_hasher();
     h.write_u128(
         SystemTime::now()

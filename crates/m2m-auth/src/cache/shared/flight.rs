@@ -9,7 +9,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_lc_rs::rand::{SecureRandom as _, SystemRandom};
+use crate::endpoint::retry::random_fraction;
 
 use super::SharedCache;
 use super::entry;
@@ -56,9 +56,8 @@ pub(crate) enum Obtained {
 const POLL: (u64, u64) = (20, 60);
 
 fn poll_pause() -> Duration {
-    let mut byte = [0u8; 1];
-    let _ = SystemRandom::new().fill(&mut byte);
-    Duration::from_millis(POLL.0 + u64::from(byte[0]) % (POLL.1 - POLL.0))
+    Duration::from_millis(POLL.0)
+        + Duration::from_millis(POLL.1 - POLL.0).mul_f64(random_fraction())
 }
 
 impl Need {

@@ -65,7 +65,7 @@ pub(crate) fn url_password(url: &str) -> Option<SecretString> {
     }))
 }
 
-fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     form_urlencoded::parse(format!("p={}", text.replace('+', "%2B")).as_bytes())
         .next()
         .map_or_else(|| text.to_owned(), |(_, v)| v.into_owned())

@@ -73,11 +73,7 @@ pub(crate) fn sentinel_service(url: &str) -> Option<(Vec<String>, String, RedisC
     }
     if let Some(userinfo) = userinfo {
         let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-        let decode = |t: &str| {
-            form_urlencoded::parse(format!("v={}", t.replace('+', "%2B")).as_bytes())
-                .next()
-                .map_or_else(|| t.to_owned(), |(_, v)| v.into_owned())
-        };
+        let decode = super::redis::percent_decode;
         if !user.is_empty() {
             info = info.set_username(decode(user));
         }
