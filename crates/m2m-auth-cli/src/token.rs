@@ -42,7 +42,7 @@ impl Args for ClientArgs {
                         Kind::Ratio => "RATIO",
                         Kind::Flag => "BOOL",
                         Kind::Path => "PATH",
-                        Kind::List => "LIST",
+                        Kind::List | Kind::Names => "LIST",
                         _ => "VALUE",
                     })
                     .help(setting.doc),

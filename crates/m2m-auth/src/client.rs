@@ -26,8 +26,10 @@ use crate::config::{ClientConfig, TokenClientBuilder, secureauth_issuer, securea
 use crate::credentials::auth_method::AuthMethod;
 use crate::endpoint::Endpoint;
 use crate::endpoint::attempts::request_with_retries;
+use crate::endpoint::request::{client_authentication, form_request};
 use crate::error::{Error, Result};
 use crate::events::{EventKind, EventLevel};
+use crate::http::transport::exchange;
 use crate::http::transport::http_client;
 use crate::token::Token;
 
@@ -213,6 +215,23 @@ impl TokenClient {
         }
         let http = crate::http::call::api_http_client(&self.inner.cfg)?;
         Ok(self.inner.api_http.get_or_init(|| http))
+    }
+
+    /// A form POST to another endpoint of the authorization server (RFC 7662 introspection), authenticated as
+    /// token requests are, with `fields` after the authentication's; at most `max_bytes` of answer, within the
+    /// client's timeout.
+    pub(crate) async fn post_authenticated(
+        &self,
+        url: &Url,
+        what: &str,
+        fields: Vec<(String, String)>,
+        max_bytes: usize,
+    ) -> Result<crate::http::transport::Answer> {
+        let cfg = &self.inner.cfg;
+        let mut form = client_authentication(cfg, url)?;
+        form.fields.extend(fields);
+        let request = form_request(&self.inner.http, url, form);
+        exchange(request, what, url, cfg.timeout, max_bytes).await
     }
 
     /// The number of changes of the default token so far: what the last [`crate::TokenUpdate`] carried.

@@ -77,7 +77,7 @@ pub use http::{challenge, url_policy};
 pub use token::Token;
 pub use verify::claims::Claims;
 pub use verify::error::Rejection;
-pub use verify::{Verifier, VerifierBuilder};
+pub use verify::{Policy, Verifier, VerifierBuilder, VerifierOptions};
 
 /// Extracts a readable message from a caught panic; the bindings use it for their own `catch_unwind`.
 pub fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {

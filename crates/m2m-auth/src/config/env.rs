@@ -49,7 +49,7 @@ fn parse(setting: &Setting, text: &str) -> Result<SettingValue> {
         // A secret is taken as it is: spaces may be part of it.
         Kind::Secret | Kind::SecretPem => SettingValue::Text(text.to_owned()),
         Kind::Text | Kind::Key | Kind::Pem | Kind::Path => SettingValue::Text(trimmed.to_owned()),
-        Kind::List => SettingValue::List(
+        Kind::List | Kind::Names => SettingValue::List(
             trimmed
                 .split([' ', ',', '\t', '\n'])
                 .filter(|s| !s.is_empty())

@@ -454,7 +454,7 @@ mod tests {
     fn every_declared_setting_has_its_field() {
         for setting in CLIENT_SETTINGS {
             let value = match setting.kind {
-                Kind::List => SettingValue::List(vec!["a".into()]),
+                Kind::List | Kind::Names => SettingValue::List(vec!["a".into()]),
                 Kind::Pairs => SettingValue::Pairs(vec![("k".into(), "v".into())]),
                 Kind::Duration { .. } | Kind::Ratio => SettingValue::Number(1.0),
                 Kind::Count { min, .. } => SettingValue::Number(min as f64),

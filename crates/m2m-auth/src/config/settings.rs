@@ -37,6 +37,8 @@ pub enum Kind {
     Path,
     /// A list of strings (the environment: separated by spaces or commas).
     List,
+    /// One string, or a list of them (an audience or several).
+    Names,
     /// Names and values (a dict / an object).
     Pairs,
     /// A duration: seconds, or milliseconds in Node; at most a day. `zero_ok`: zero turns the thing off.
@@ -94,7 +96,7 @@ impl Setting {
     }
 }
 
-const fn setting(
+pub(crate) const fn setting(
     name: &'static str,
     node: &'static str,
     (env, cli): (Option<&'static str>, Option<&'static str>),
@@ -118,8 +120,8 @@ const fn setting(
 use Group::{Common, Endpoint, Workspace};
 use Kind::*;
 
-const DURATION: Kind = Duration { zero_ok: false };
-const DURATION_OR_OFF: Kind = Duration { zero_ok: true };
+pub(crate) const DURATION: Kind = Duration { zero_ok: false };
+pub(crate) const DURATION_OR_OFF: Kind = Duration { zero_ok: true };
 
 /// Every setting of a `TokenClient`, in the order the README's configuration table lists them. Columns: the
 /// core (Rust, Python) name, the Node option, (environment variable, CLI flag), kind, group, default, doc.

@@ -2,7 +2,7 @@
 //! mutual-TLS alias (RFC 8705 §5) are, and which client authentication methods the server takes.
 
 use reqwest::header::ACCEPT;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use url::Url;
 
 use crate::config::ClientConfig;
@@ -34,13 +34,14 @@ pub(crate) fn metadata_urls(issuer: &Url) -> Vec<Url> {
     vec![oidc, oauth]
 }
 
-/// Reads the metadata of `issuer`, trying the OIDC location first and RFC 8414's when that is not found.
-pub(crate) async fn discover(
+/// The metadata document of `issuer`, from the first of its two locations that has one, checked to be for
+/// this issuer (RFC 8414 §3.3: a document for another issuer must not be used — it could send the credentials
+/// elsewhere). The token client and the verifier both read it here.
+pub(crate) async fn fetch_metadata(
     http: &reqwest::Client,
-    cfg: &ClientConfig,
     issuer: &Url,
     timeout: std::time::Duration,
-) -> Result<Metadata> {
+) -> Result<Document> {
     let mut not_found = Vec::new();
     for url in metadata_urls(issuer) {
         let request = http.get(url.clone()).header(ACCEPT, "application/json");
@@ -53,7 +54,7 @@ pub(crate) async fn discover(
         )
         .await?;
         match answer.status {
-            200 => return parse_metadata(cfg, issuer, &url, &answer.body),
+            200 => return metadata_document(issuer, url, &answer.body),
             404 | 410 => not_found.push(url.to_string()),
             status => {
                 return Err(Error::invalid_response(
@@ -72,22 +73,54 @@ pub(crate) async fn discover(
     ))
 }
 
-pub(crate) fn parse_metadata(
-    cfg: &ClientConfig,
-    issuer: &Url,
-    url: &Url,
-    body: &[u8],
-) -> Result<Metadata> {
+/// A metadata document: where it was read, and its fields.
+#[derive(Debug, Clone)]
+pub(crate) struct Document {
+    pub url: Url,
+    pub fields: Map<String, Value>,
+}
+
+impl Document {
+    /// The endpoint URL in field `name` (`mtls_endpoint_aliases.NAME` with `mtls`), if the document has one,
+    /// checked as every configured endpoint is.
+    pub(crate) fn endpoint(
+        &self,
+        name: &str,
+        mtls: bool,
+        allow_insecure_http: bool,
+    ) -> Result<Option<Url>> {
+        let value = match mtls {
+            false => self.fields.get(name),
+            true => self
+                .fields
+                .get("mtls_endpoint_aliases")
+                .and_then(|a| a.get(name)),
+        };
+        let Some(text) = value.and_then(Value::as_str) else {
+            return Ok(None);
+        };
+        let field = match mtls {
+            false => name.to_owned(),
+            true => format!("mtls_endpoint_aliases.{name}"),
+        };
+        check_endpoint_url(text, &field, allow_insecure_http).map(Some)
+    }
+
+    fn invalid(&self, what: &str) -> Error {
+        Error::invalid_response(Some(200), format!("discovery document {} {what}", self.url))
+    }
+}
+
+fn metadata_document(issuer: &Url, url: Url, body: &[u8]) -> Result<Document> {
     let invalid = |what: String| {
         Error::invalid_response(Some(200), format!("discovery document {url} {what}"))
     };
     let doc: Value =
         serde_json::from_slice(body).map_err(|e| invalid(format!("is not JSON: {e}")))?;
-    let doc = doc
-        .as_object()
-        .ok_or_else(|| invalid("is not a JSON object".into()))?;
-    // RFC 8414 §3.3: a document for another issuer must not be used (it could send the credentials elsewhere).
-    let stated = doc
+    let Value::Object(fields) = doc else {
+        return Err(invalid("is not a JSON object".into()));
+    };
+    let stated = fields
         .get("issuer")
         .and_then(Value::as_str)
         .unwrap_or_default();
@@ -103,20 +136,37 @@ pub(crate) fn parse_metadata(
             ),
         ));
     }
-    let endpoint = |value: Option<&Value>, name: &str| -> Result<Option<Url>> {
-        let Some(text) = value.and_then(Value::as_str) else {
-            return Ok(None);
-        };
-        check_endpoint_url(text, name, cfg.allow_insecure_http).map(Some)
-    };
-    let token_endpoint = endpoint(doc.get("token_endpoint"), "token_endpoint")?
-        .ok_or_else(|| invalid("has no token_endpoint".into()))?;
-    let mtls_token_endpoint = endpoint(
-        doc.get("mtls_endpoint_aliases")
-            .and_then(|a| a.get("token_endpoint")),
-        "mtls_endpoint_aliases.token_endpoint",
-    )?;
+    Ok(Document { url, fields })
+}
+
+/// Reads what the token client needs from the metadata of `issuer`.
+pub(crate) async fn discover(
+    http: &reqwest::Client,
+    cfg: &ClientConfig,
+    issuer: &Url,
+    timeout: std::time::Duration,
+) -> Result<Metadata> {
+    token_metadata(cfg, &fetch_metadata(http, issuer, timeout).await?)
+}
+
+#[cfg(test)]
+pub(crate) fn parse_metadata(
+    cfg: &ClientConfig,
+    issuer: &Url,
+    url: &Url,
+    body: &[u8],
+) -> Result<Metadata> {
+    token_metadata(cfg, &metadata_document(issuer, url.clone(), body)?)
+}
+
+fn token_metadata(cfg: &ClientConfig, doc: &Document) -> Result<Metadata> {
+    let insecure = cfg.allow_insecure_http;
+    let token_endpoint = doc
+        .endpoint("token_endpoint", false, insecure)?
+        .ok_or_else(|| doc.invalid("has no token_endpoint"))?;
+    let mtls_token_endpoint = doc.endpoint("token_endpoint", true, insecure)?;
     let auth_methods = doc
+        .fields
         .get("token_endpoint_auth_methods_supported")
         .and_then(Value::as_array)
         .map(|a| {

@@ -18,16 +18,21 @@ use crate::error::{Error, Result};
 use crate::http::transport::exchange;
 use crate::token::Token;
 
-/// The form fields of a token request, in the order they are sent. The secret travels only with
-/// `client_secret_post`; the JWT methods send a fresh assertion addressed to `token_url` (or the configured
-/// audience); every method but `client_secret_basic` names the client with `client_id` (RFC 8705 §2 requires
-/// it for the certificate methods, RFC 7521 §4.2 allows it with assertions).
-pub(crate) fn form_fields(
+/// How a request to one of the server's endpoints authenticates the client: form fields, and the
+/// `Authorization` header of `client_secret_basic`. The secret travels only with `client_secret_post`; the JWT
+/// methods send a fresh assertion addressed to `endpoint` (or the configured audience); every method but
+/// `client_secret_basic` names the client with `client_id` (RFC 8705 §2 requires it for the certificate
+/// methods, RFC 7521 §4.2 allows it with assertions). Token requests and introspection (RFC 7662 §2.1) share it.
+pub(crate) struct ClientAuthentication {
+    pub fields: Vec<(String, String)>,
+    pub authorization: Option<HeaderValue>,
+}
+
+pub(crate) fn client_authentication(
     cfg: &ClientConfig,
-    token_url: &Url,
-    params: &TokenParams,
-) -> Result<Vec<(String, String)>> {
-    let mut fields = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+    endpoint: &Url,
+) -> Result<ClientAuthentication> {
+    let mut fields = Vec::new();
     let secret = || {
         cfg.client_secret
             .as_ref()
@@ -54,13 +59,43 @@ pub(crate) fn form_fields(
         let audience = cfg
             .assertion_audience
             .clone()
-            .unwrap_or_else(|| token_url.to_string());
+            .unwrap_or_else(|| endpoint.to_string());
         fields.push(("client_assertion_type".into(), JWT_BEARER.to_owned()));
         fields.push((
             "client_assertion".into(),
             client_assertion(signer, &cfg.client_id, &audience)?,
         ));
     }
+    let authorization = match cfg.auth_method {
+        AuthMethod::ClientSecretBasic => {
+            let mut value =
+                HeaderValue::from_str(&basic_authorization(&cfg.client_id, secret()?.expose()))
+                    .map_err(|_| {
+                        Error::config(
+                            "client_secret",
+                            "and `client_id` cannot form an Authorization header",
+                        )
+                    })?;
+            value.set_sensitive(true);
+            Some(value)
+        }
+        _ => None,
+    };
+    Ok(ClientAuthentication {
+        fields,
+        authorization,
+    })
+}
+
+/// The form fields of a token request, in the order they are sent, with the header that authenticates it.
+pub(crate) fn form_fields(
+    cfg: &ClientConfig,
+    token_url: &Url,
+    params: &TokenParams,
+) -> Result<ClientAuthentication> {
+    let auth = client_authentication(cfg, token_url)?;
+    let mut fields = vec![("grant_type".to_owned(), "client_credentials".to_owned())];
+    fields.extend(auth.fields);
     if !params.scopes.is_empty() {
         fields.push(("scope".into(), params.scopes.join(" ")));
     }
@@ -71,7 +106,10 @@ pub(crate) fn form_fields(
         fields.push(("resource".into(), resource.clone()));
     }
     fields.extend(params.extra_fields(&cfg.extra_params).cloned());
-    Ok(fields)
+    Ok(ClientAuthentication {
+        fields,
+        authorization: auth.authorization,
+    })
 }
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))`: RFC 6749 §2.3.1 form-encodes both before joining,
@@ -100,6 +138,26 @@ impl From<Error> for Failure {
     }
 }
 
+/// A form POST to `url` with its client authentication, asking for JSON.
+pub(crate) fn form_request(
+    http: &reqwest::Client,
+    url: &Url,
+    form: ClientAuthentication,
+) -> reqwest::RequestBuilder {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form.fields)
+        .finish();
+    let request = http
+        .post(url.clone())
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(ACCEPT, "application/json")
+        .body(body);
+    match form.authorization {
+        Some(value) => request.header(AUTHORIZATION, value),
+        None => request,
+    }
+}
+
 /// One request to the token endpoint at `token_url`, answered within `timeout`.
 pub(crate) async fn request_token(
     http: &reqwest::Client,
@@ -108,31 +166,7 @@ pub(crate) async fn request_token(
     params: &TokenParams,
     timeout: Duration,
 ) -> Result<Token, Failure> {
-    let body = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form_fields(cfg, token_url, params)?)
-        .finish();
-    let mut request = http
-        .post(token_url.clone())
-        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(ACCEPT, "application/json")
-        .body(body);
-    if cfg.auth_method == AuthMethod::ClientSecretBasic {
-        let secret = cfg
-            .client_secret
-            .as_ref()
-            .ok_or_else(|| Error::config("client_secret", "is required"))?;
-        let mut value =
-            HeaderValue::from_str(&basic_authorization(&cfg.client_id, secret.expose())).map_err(
-                |_| {
-                    Error::config(
-                        "client_secret",
-                        "and `client_id` cannot form an Authorization header",
-                    )
-                },
-            )?;
-        value.set_sensitive(true);
-        request = request.header(AUTHORIZATION, value);
-    }
+    let request = form_request(http, token_url, form_fields(cfg, token_url, params)?);
     // The token's lifetime counts from here (see `SentAt`).
     let sent_at = SentAt::now();
     let answer = exchange(

@@ -14,10 +14,9 @@ use crate::http::proxy::proxies_from_env;
 
 pub(crate) const USER_AGENT: &str = concat!("m2m-auth/", env!("CARGO_PKG_VERSION"));
 
-/// What every HTTP client of a token client shares: the user agent, Nagle off, the environment's proxies (never
-/// for loopback, see `crate::proxy`), and the client certificate and CA bundle when configured — API calls
-/// present the same certificate as token requests.
-pub(crate) fn client_builder(cfg: &ClientConfig) -> reqwest::ClientBuilder {
+/// What every HTTP client of the library shares: the user agent, Nagle off, and the environment's proxies
+/// (never for loopback, see `crate::proxy`).
+pub(crate) fn base_builder() -> reqwest::ClientBuilder {
     let mut builder = reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .tcp_nodelay(true)
@@ -25,6 +24,13 @@ pub(crate) fn client_builder(cfg: &ClientConfig) -> reqwest::ClientBuilder {
     for proxy in proxies_from_env() {
         builder = builder.proxy(proxy);
     }
+    builder
+}
+
+/// A token client's HTTP clients: the base, with the client certificate and CA bundle when configured — API
+/// calls present the same certificate as token requests.
+pub(crate) fn client_builder(cfg: &ClientConfig) -> reqwest::ClientBuilder {
+    let mut builder = base_builder();
     if let Some(cert) = &cfg.client_cert {
         builder = builder.identity(cert.identity());
     }

@@ -61,7 +61,7 @@ fn number(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>, String
     }
 }
 
-/// The checks of every verification; the time checks are `check_times`, which a token verified before
+/// The checks of every JWT verification; the time checks are `check_times`, which a token verified before
 /// repeats alone.
 pub(crate) fn check(claims: Map<String, Value>, expected: &Expected<'_>) -> Result<Claims, String> {
     let issuer = text(&claims, "iss").unwrap_or_default();
@@ -73,6 +73,44 @@ pub(crate) fn check(claims: Map<String, Value>, expected: &Expected<'_>) -> Resu
     if !expected.audiences.iter().any(|a| audience.contains(a)) {
         return Err("the token is not for this audience".into());
     }
+    Ok(assemble(claims, issuer, audience, expires_at))
+}
+
+/// The checks of an active introspection answer (RFC 7662 §2.2): `iss`, `aud` and the times are optional
+/// there — the server vouched for the token — and checked when present. Without `exp` the answer is good for
+/// `default_expiry` (seconds since the epoch).
+pub(crate) fn check_introspected(
+    claims: Map<String, Value>,
+    expected: &Expected<'_>,
+    default_expiry: f64,
+) -> Result<Claims, String> {
+    let issuer = match text(&claims, "iss") {
+        Some(iss) if iss != expected.issuer => {
+            return Err(format!("the token's issuer is not {}", expected.issuer));
+        }
+        Some(iss) => iss,
+        None => expected.issuer.to_owned(),
+    };
+    let expires_at = match number(&claims, "exp")? {
+        Some(_) => check_times(&claims, expected.leeway, expected.now)?,
+        None => {
+            check_not_before(&claims, expected.leeway, expected.now)?;
+            default_expiry
+        }
+    };
+    let audience = strings(claims.get("aud"), false);
+    if claims.contains_key("aud") && !expected.audiences.iter().any(|a| audience.contains(a)) {
+        return Err("the token is not for this audience".into());
+    }
+    Ok(assemble(claims, issuer, audience, expires_at))
+}
+
+fn assemble(
+    claims: Map<String, Value>,
+    issuer: String,
+    audience: Vec<String>,
+    expires_at: f64,
+) -> Claims {
     let scopes = match claims.get("scope") {
         Some(scope) => strings(Some(scope), true),
         None => strings(claims.get("scp"), true),
@@ -81,7 +119,7 @@ pub(crate) fn check(claims: Map<String, Value>, expected: &Expected<'_>) -> Resu
     let client_id = text(&claims, "client_id")
         .or_else(|| text(&claims, "azp"))
         .or_else(|| subject.clone());
-    Ok(Claims {
+    Claims {
         issuer,
         subject,
         client_id,
@@ -89,7 +127,7 @@ pub(crate) fn check(claims: Map<String, Value>, expected: &Expected<'_>) -> Resu
         audience,
         expires_at,
         claims,
-    })
+    }
 }
 
 /// `exp` (required), `nbf` and `iat` against `now`, with `leeway`; returns `exp`.
@@ -102,6 +140,12 @@ pub(crate) fn check_times(
     if now >= exp + leeway {
         return Err("the token expired".into());
     }
+    check_not_before(claims, leeway, now)?;
+    Ok(exp)
+}
+
+/// `nbf` and `iat` against `now`, with `leeway`.
+fn check_not_before(claims: &Map<String, Value>, leeway: f64, now: f64) -> Result<(), String> {
     if let Some(nbf) = number(claims, "nbf")?
         && now + leeway < nbf
     {
@@ -112,7 +156,7 @@ pub(crate) fn check_times(
     {
         return Err("the token was issued in the future (iat)".into());
     }
-    Ok(exp)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -58,7 +58,9 @@ impl Rejection {
                 quoted(self.description())
             ));
         }
-        if let Self::InsufficientScope { required, .. } = self {
+        if let Self::InsufficientScope { required, .. } = self
+            && !required.is_empty()
+        {
             params.push(format!("scope=\"{}\"", quoted(&required.join(" "))));
         }
         if params.is_empty() {

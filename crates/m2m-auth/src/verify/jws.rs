@@ -217,6 +217,12 @@ pub(crate) struct Jws<'a> {
     pub signature: Vec<u8>,
 }
 
+/// Whether `token` has the shape of a compact JWS (three parts): checked as a JWT, anything else as an
+/// opaque token.
+pub(crate) fn is_compact_jws(token: &str) -> bool {
+    token.bytes().filter(|b| *b == b'.').count() == 2
+}
+
 /// Why a token is no JWS this verifier can check: for the `error_description` of a 401.
 pub(crate) fn parse<'a>(token: &'a str, allowed: &[Alg]) -> Result<Jws<'a>, String> {
     let mut parts = token.split('.');

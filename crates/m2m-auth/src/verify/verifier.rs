@@ -1,26 +1,30 @@
-//! The `Verifier`: checks an access token a service was called with — signature (the issuer's JWKS), claims,
-//! certificate binding (RFC 8705 §3), required scopes — and remembers tokens it verified (machine callers send
-//! the same token thousands of times): a token seen before costs a hash and the time checks.
+//! The `Verifier`: checks an access token a service was called with — a JWT's signature (the issuer's JWKS)
+//! and claims, an opaque token's introspection (RFC 7662), the certificate binding (RFC 8705 §3), the required
+//! scopes and the route's policy — and remembers the tokens it checked (machine callers send the same token
+//! thousands of times): a token seen before costs a hash and the time checks.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::digest;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use reqwest::header::ACCEPT;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 use url::Url;
 
 use super::claims::{self, Claims, Expected};
 use super::error::Rejection;
+use super::introspect::Introspection;
 use super::jwks::Jwks;
 use super::jws::{self, Alg, DEFAULT_ALGS};
-use crate::endpoint::discovery::metadata_urls;
+use super::policy::Policy;
+use super::remembered::{self, Answer, Remembered};
+use crate::TokenClient;
+use crate::credentials::tls::CaBundle;
+use crate::endpoint::discovery::fetch_metadata;
 use crate::error::{Error, Result};
-use crate::http::transport::{USER_AGENT, exchange};
+use crate::http::transport::base_builder;
 use crate::http::url_policy::check_endpoint_url;
 
 /// Builds a [`Verifier`]. All checks happen in [`Self::build`].
@@ -37,15 +41,18 @@ pub struct VerifierBuilder {
     strict_typ: bool,
     timeout: Option<Duration>,
     allow_insecure_http: bool,
+    ca_bundle: Option<CaBundle>,
+    introspection_client: Option<TokenClient>,
+    introspection_url: Option<String>,
+    introspection_max_age: Option<Duration>,
+    realm: Option<String>,
 }
 
 const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 const DEFAULT_COOLDOWN: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Tokens remembered as verified; the oldest is forgotten first.
-const MAX_VERIFIED: usize = 10_000;
-const MAX_METADATA_BYTES: usize = 256 * 1024;
+const DEFAULT_INTROSPECTION_MAX_AGE: Duration = Duration::from_secs(60);
 
 impl VerifierBuilder {
     /// The issuer: its metadata names the JWKS (OpenID Connect, then RFC 8414), and `iss` must be it exactly.
@@ -114,6 +121,37 @@ impl VerifierBuilder {
         self
     }
 
+    /// CA certificates to trust for the metadata, JWKS and introspection endpoints instead of the system's.
+    pub fn ca_bundle(mut self, bundle: CaBundle) -> Self {
+        self.ca_bundle = Some(bundle);
+        self
+    }
+
+    /// Check opaque tokens (anything but a JWS) at the introspection endpoint (RFC 7662), authenticating as
+    /// `client` — built for the same issuer, with the verifier's own credentials.
+    pub fn introspection(mut self, client: TokenClient) -> Self {
+        self.introspection_client = Some(client);
+        self
+    }
+
+    /// The introspection endpoint, instead of the metadata's `introspection_endpoint`.
+    pub fn introspection_url(mut self, url: impl Into<String>) -> Self {
+        self.introspection_url = Some(url.into());
+        self
+    }
+
+    /// How long an introspection answer is used at most (default 60 s; never past the token's `exp`).
+    pub fn introspection_max_age(mut self, max_age: Duration) -> Self {
+        self.introspection_max_age = Some(max_age);
+        self
+    }
+
+    /// The `realm` of the `WWW-Authenticate` challenges the integrations answer with.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = Some(realm.into());
+        self
+    }
+
     pub fn build(self) -> Result<Verifier> {
         let issuer = self
             .issuer
@@ -153,12 +191,41 @@ impl VerifierBuilder {
                 })
                 .collect::<Result<_>>()?,
         };
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
+        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        // No redirects: a key set or metadata moved elsewhere is a configuration to fix, not to follow.
+        let mut http = base_builder()
             .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeout);
+        if let Some(bundle) = &self.ca_bundle {
+            http = http.tls_certs_only(bundle.certificates());
+        }
+        let http = http
             .build()
             .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
-        let timeout = self.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        let introspection_url = self
+            .introspection_url
+            .map(|u| check_endpoint_url(&u, "introspection_url", self.allow_insecure_http))
+            .transpose()?;
+        let introspection = match self.introspection_client {
+            Some(client) => Some(Introspection {
+                client,
+                url: introspection_url,
+                max_age: self
+                    .introspection_max_age
+                    .unwrap_or(DEFAULT_INTROSPECTION_MAX_AGE),
+            }),
+            None if introspection_url.is_some() => {
+                return Err(Error::config(
+                    "introspection_url",
+                    "is set, but no `client_id` to authenticate the introspection requests with",
+                ));
+            }
+            None => None,
+        };
+        let mut policy = Vec::new();
+        if !self.required_scopes.is_empty() {
+            policy.push(Policy::AllScopes(self.required_scopes));
+        }
         Ok(Verifier {
             inner: Arc::new(Inner {
                 issuer,
@@ -167,15 +234,18 @@ impl VerifierBuilder {
                 audiences,
                 algorithms,
                 leeway: self.leeway.unwrap_or(DEFAULT_LEEWAY),
-                required_scopes: self.required_scopes,
+                policy: Policy::AllOf(policy),
                 cooldown: self.jwks_cooldown.unwrap_or(DEFAULT_COOLDOWN),
                 max_age: self.jwks_max_age.unwrap_or(DEFAULT_MAX_AGE),
                 strict_typ: self.strict_typ,
                 timeout,
                 allow_insecure_http: self.allow_insecure_http,
+                realm: self.realm,
                 http,
+                metadata: OnceCell::new(),
                 jwks: OnceCell::new(),
-                verified: Mutex::default(),
+                introspection,
+                remembered: Remembered::default(),
             }),
         })
     }
@@ -195,22 +265,27 @@ struct Inner {
     audiences: Vec<String>,
     algorithms: Vec<Alg>,
     leeway: Duration,
-    required_scopes: Vec<String>,
+    /// What every token must meet (`required_scopes`).
+    policy: Policy,
     cooldown: Duration,
     max_age: Duration,
     strict_typ: bool,
     timeout: Duration,
     allow_insecure_http: bool,
+    realm: Option<String>,
     http: reqwest::Client,
+    /// The endpoints the issuer's metadata names, read once (when needed).
+    metadata: OnceCell<Endpoints>,
     jwks: OnceCell<Jwks>,
-    verified: Mutex<Verified>,
+    introspection: Option<Introspection>,
+    remembered: Remembered,
 }
 
-/// Tokens verified before, by the SHA-256 of the token (never the token itself).
-#[derive(Debug, Default)]
-struct Verified {
-    claims: HashMap<[u8; 32], Arc<Claims>>,
-    order: VecDeque<[u8; 32]>,
+/// What the verifier takes from the issuer's metadata.
+#[derive(Debug)]
+struct Endpoints {
+    jwks: Option<Url>,
+    introspection: Option<Url>,
 }
 
 fn now() -> f64 {
@@ -230,6 +305,11 @@ impl Verifier {
         VerifierBuilder::default()
     }
 
+    /// The `realm` configured for `WWW-Authenticate` challenges.
+    pub fn realm(&self) -> Option<&str> {
+        self.inner.realm.as_deref()
+    }
+
     /// The token's claims if it is valid here, else why not. `client_cert`: the DER certificate the request
     /// came with (mutual TLS), for tokens bound to one.
     pub async fn verify(
@@ -237,52 +317,44 @@ impl Verifier {
         token: &str,
         client_cert: Option<&[u8]>,
     ) -> std::result::Result<Arc<Claims>, Rejection> {
+        self.verify_for(token, client_cert, None).await
+    }
+
+    /// As [`Self::verify`], and the token must also meet the route's `policy`.
+    pub async fn verify_for(
+        &self,
+        token: &str,
+        client_cert: Option<&[u8]>,
+        policy: Option<&Policy>,
+    ) -> std::result::Result<Arc<Claims>, Rejection> {
         let token = token.trim();
         if token.is_empty() {
             return Err(invalid("no access token"));
         }
         let inner = &self.inner;
-        let hash: [u8; 32] = digest::digest(&digest::SHA256, token.as_bytes())
-            .as_ref()
-            .try_into()
-            .map_err(|_| invalid("the token cannot be hashed"))?;
-        let known = inner
-            .verified
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .claims
-            .get(&hash)
-            .cloned();
-        let claims = match known {
-            Some(claims) => {
-                claims::check_times(&claims.claims, inner.leeway.as_secs_f64(), now())
+        let hash = remembered::token_hash(token);
+        let now = now();
+        let claims = match inner.remembered.get(&hash, now) {
+            Some(Answer::Verified(claims)) => {
+                claims::check_times(&claims.claims, inner.leeway.as_secs_f64(), now)
                     .map_err(invalid)?;
                 claims
             }
-            None => {
+            Some(Answer::Introspected(Ok(claims))) => claims,
+            Some(Answer::Introspected(Err(rejection))) => return Err(rejection),
+            None if jws::is_compact_jws(token) => {
                 let claims = Arc::new(self.verify_new(token).await?);
-                self.remember(hash, Arc::clone(&claims));
+                inner
+                    .remembered
+                    .insert(hash, Answer::Verified(Arc::clone(&claims)), None);
                 claims
             }
+            None => self.introspect(token, hash, now).await?,
         };
         check_binding(&claims, client_cert)?;
-        let missing: Vec<&String> = inner
-            .required_scopes
-            .iter()
-            .filter(|s| !claims.scopes.contains(s))
-            .collect();
-        if !missing.is_empty() {
-            return Err(Rejection::InsufficientScope {
-                description: format!(
-                    "the token lacks the scope {}",
-                    missing
-                        .iter()
-                        .map(|s| s.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                ),
-                required: inner.required_scopes.clone(),
-            });
+        inner.policy.check(&claims)?;
+        if let Some(policy) = policy {
+            policy.check(&claims)?;
         }
         Ok(claims)
     }
@@ -310,35 +382,62 @@ impl Verifier {
         if !signed {
             return Err(invalid("the token's signature does not verify"));
         }
-        claims::check(
-            jws.claims,
-            &Expected {
-                issuer: &inner.issuer,
-                audiences: &inner.audiences,
-                leeway: inner.leeway.as_secs_f64(),
-                now: now(),
-            },
-        )
-        .map_err(invalid)
+        claims::check(jws.claims, &self.expected(now())).map_err(invalid)
     }
 
-    fn remember(&self, hash: [u8; 32], claims: Arc<Claims>) {
-        let mut verified = self
-            .inner
-            .verified
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if verified.claims.insert(hash, claims).is_none() {
-            verified.order.push_back(hash);
-        }
-        while verified.order.len() > MAX_VERIFIED {
-            if let Some(oldest) = verified.order.pop_front() {
-                verified.claims.remove(&oldest);
-            }
+    fn expected(&self, now: f64) -> Expected<'_> {
+        Expected {
+            issuer: &self.inner.issuer,
+            audiences: &self.inner.audiences,
+            leeway: self.inner.leeway.as_secs_f64(),
+            now,
         }
     }
 
-    /// The JWKS: configured, or named by the issuer's metadata (read once).
+    /// An opaque token, asked of the introspection endpoint; its answer (active or not) remembered for the
+    /// configured maximum age, an active one never past its `exp`.
+    async fn introspect(
+        &self,
+        token: &str,
+        hash: [u8; 32],
+        now: f64,
+    ) -> std::result::Result<Arc<Claims>, Rejection> {
+        let inner = &self.inner;
+        let Some(introspection) = &inner.introspection else {
+            return Err(invalid(
+                "the token is not a JWT, and opaque tokens are not accepted here (no introspection configured)",
+            ));
+        };
+        let url = match &introspection.url {
+            Some(url) => url.clone(),
+            None => self
+                .metadata()
+                .await?
+                .introspection
+                .clone()
+                .ok_or_else(|| Rejection::Unavailable {
+                    description: "the issuer's metadata names no introspection_endpoint".into(),
+                })?,
+        };
+        let until = now + introspection.max_age.as_secs_f64();
+        let answer = match introspection.introspect(&url, token).await {
+            Ok(fields) => claims::check_introspected(fields, &self.expected(now), until)
+                .map(Arc::new)
+                .map_err(invalid),
+            Err(rejection @ Rejection::TokenInvalid { .. }) => Err(rejection),
+            Err(unavailable) => return Err(unavailable),
+        };
+        let keep_until = match &answer {
+            Ok(claims) => claims.expires_at.min(until),
+            Err(_) => until,
+        };
+        inner
+            .remembered
+            .insert(hash, Answer::Introspected(answer.clone()), Some(keep_until));
+        answer
+    }
+
+    /// The JWKS: configured, or named by the issuer's metadata.
     async fn jwks(&self) -> std::result::Result<&Jwks, Rejection> {
         let inner = &self.inner;
         inner
@@ -346,7 +445,11 @@ impl Verifier {
             .get_or_try_init(|| async {
                 let url = match &inner.jwks_url {
                     Some(url) => url.clone(),
-                    None => self.discover_jwks_url().await?,
+                    None => self.metadata().await?.jwks.clone().ok_or_else(|| {
+                        Rejection::Unavailable {
+                            description: "the issuer's metadata names no jwks_uri".into(),
+                        }
+                    })?,
                 };
                 Ok(Jwks::new(
                     url,
@@ -359,51 +462,44 @@ impl Verifier {
             .await
     }
 
-    /// `jwks_uri` of the issuer's metadata, whose `issuer` must be this one.
-    async fn discover_jwks_url(&self) -> std::result::Result<Url, Rejection> {
+    /// The issuer's metadata (read as the token client reads it: OpenID Connect, then RFC 8414; for this
+    /// issuer only), once it has been read successfully.
+    async fn metadata(&self) -> std::result::Result<&Endpoints, Rejection> {
         let inner = &self.inner;
-        let unavailable = |what: String| Rejection::Unavailable {
-            description: format!("the issuer's metadata {what}"),
-        };
-        for url in metadata_urls(&inner.issuer_url) {
-            let request = inner
-                .http
-                .get(url.clone())
-                .header(ACCEPT, "application/json");
-            let answer = exchange(
-                request,
-                "discovery document",
-                &url,
-                inner.timeout,
-                MAX_METADATA_BYTES,
-            )
+        inner
+            .metadata
+            .get_or_try_init(|| async {
+                let unavailable = |e: Error| Rejection::Unavailable {
+                    description: format!("the issuer's metadata cannot be used: {e}"),
+                };
+                let doc = fetch_metadata(&inner.http, &inner.issuer_url, inner.timeout)
+                    .await
+                    .map_err(unavailable)?;
+                let insecure = inner.allow_insecure_http;
+                let mtls = inner
+                    .introspection
+                    .as_ref()
+                    .is_some_and(|i| i.client.has_client_certificate());
+                let introspection = match mtls {
+                    true => doc
+                        .endpoint("introspection_endpoint", true, insecure)
+                        .transpose(),
+                    false => None,
+                }
+                .or_else(|| {
+                    doc.endpoint("introspection_endpoint", false, insecure)
+                        .transpose()
+                })
+                .transpose()
+                .map_err(unavailable)?;
+                Ok(Endpoints {
+                    jwks: doc
+                        .endpoint("jwks_uri", false, insecure)
+                        .map_err(unavailable)?,
+                    introspection,
+                })
+            })
             .await
-            .map_err(|e| unavailable(format!("cannot be read: {e}")))?;
-            match answer.status {
-                200 => {}
-                404 | 410 => continue,
-                status => return Err(unavailable(format!("({url}) answered HTTP {status}"))),
-            }
-            let doc: Value = serde_json::from_slice(&answer.body)
-                .map_err(|_| unavailable(format!("({url}) is not JSON")))?;
-            let stated = doc
-                .get("issuer")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if stated.trim_end_matches('/') != inner.issuer.trim_end_matches('/') {
-                return Err(unavailable(format!("({url}) is for another issuer")));
-            }
-            let jwks_uri = doc
-                .get("jwks_uri")
-                .and_then(Value::as_str)
-                .ok_or_else(|| unavailable(format!("({url}) names no jwks_uri")))?;
-            return check_endpoint_url(jwks_uri, "jwks_uri", inner.allow_insecure_http).map_err(
-                |e| unavailable(format!("({url}) names a jwks_uri that cannot be used: {e}")),
-            );
-        }
-        Err(unavailable(
-            "was not found (neither OpenID Connect nor RFC 8414)".into(),
-        ))
     }
 }
 

@@ -1,0 +1,202 @@
+//! What a route asks of a valid token, beyond what every token of the verifier passes: scopes (all of a set,
+//! or any one of a set), the calling clients allowed, and conditions on claims; composed with `all_of` and
+//! `any_of`. Built in code once per route, evaluated here for every request. A token that fails a policy is
+//! valid but not good enough for this route: a 403 `insufficient_scope` (RFC 6750 §3.1), whose `scope`
+//! names the scopes that would have passed.
+
+use serde_json::Value;
+
+use super::claims::Claims;
+use super::error::Rejection;
+
+/// A route's requirements.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Policy {
+    /// Every one of these scopes.
+    AllScopes(Vec<String>),
+    /// At least one of these scopes.
+    AnyScope(Vec<String>),
+    /// The token's client id (`client_id`, else `azp`, else `sub`) is one of these.
+    ClientIds(Vec<String>),
+    /// The claim is exactly this JSON value.
+    ClaimEquals { claim: String, value: Value },
+    /// The claim is exactly one of these JSON values.
+    ClaimOneOf { claim: String, values: Vec<Value> },
+    /// Every one of these policies.
+    AllOf(Vec<Policy>),
+    /// At least one of these policies.
+    AnyOf(Vec<Policy>),
+}
+
+fn refused(description: String, required: Vec<String>) -> Rejection {
+    Rejection::InsufficientScope {
+        description,
+        required,
+    }
+}
+
+impl Policy {
+    /// Whether `claims` meet the policy; if not, the first requirement they miss.
+    pub fn check(&self, claims: &Claims) -> Result<(), Rejection> {
+        match self {
+            Self::AllScopes(scopes) => {
+                let missing: Vec<&str> = scopes
+                    .iter()
+                    .filter(|s| !claims.scopes.contains(s))
+                    .map(String::as_str)
+                    .collect();
+                match missing.is_empty() {
+                    true => Ok(()),
+                    false => Err(refused(
+                        format!("the token lacks the scope {}", missing.join(" ")),
+                        scopes.clone(),
+                    )),
+                }
+            }
+            Self::AnyScope(scopes) => match scopes.iter().any(|s| claims.scopes.contains(s)) {
+                true => Ok(()),
+                false => Err(refused(
+                    format!("the token has none of the scopes {}", scopes.join(" ")),
+                    scopes.clone(),
+                )),
+            },
+            Self::ClientIds(ids) => {
+                match claims.client_id.as_ref().is_some_and(|c| ids.contains(c)) {
+                    true => Ok(()),
+                    false => Err(refused(
+                        "the token's client may not call this route".into(),
+                        Vec::new(),
+                    )),
+                }
+            }
+            Self::ClaimEquals { claim, value } => {
+                Self::claim_is(claims, claim, std::slice::from_ref(value))
+            }
+            Self::ClaimOneOf { claim, values } => Self::claim_is(claims, claim, values),
+            Self::AllOf(policies) => policies.iter().try_for_each(|p| p.check(claims)),
+            Self::AnyOf(policies) => {
+                let mut first = None;
+                for policy in policies {
+                    match policy.check(claims) {
+                        Ok(()) => return Ok(()),
+                        Err(e) => {
+                            first.get_or_insert(e);
+                        }
+                    }
+                }
+                Err(first.unwrap_or_else(|| {
+                    refused(
+                        "no alternative of the route's policy is met".into(),
+                        Vec::new(),
+                    )
+                }))
+            }
+        }
+    }
+
+    fn claim_is(claims: &Claims, claim: &str, values: &[Value]) -> Result<(), Rejection> {
+        match claims.claims.get(claim).is_some_and(|v| values.contains(v)) {
+            true => Ok(()),
+            // The claim's value is not repeated: it is the caller's, and the caller knows it.
+            false => Err(refused(
+                format!("the token's {claim} claim does not have a value this route accepts"),
+                Vec::new(),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Map, json};
+
+    fn claims(scopes: &[&str], client: &str, extra: Value) -> Claims {
+        let mut all = Map::new();
+        if let Value::Object(extra) = extra {
+            all.extend(extra);
+        }
+        Claims {
+            issuer: "https://as.example".into(),
+            subject: Some(client.into()),
+            client_id: Some(client.into()),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            audience: vec!["api".into()],
+            expires_at: 0.0,
+            claims: all,
+        }
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn scopes_all_of_and_any_of() {
+        let c = claims(&["a", "b"], "svc", json!({}));
+        assert!(Policy::AllScopes(strings(&["a", "b"])).check(&c).is_ok());
+        let e = Policy::AllScopes(strings(&["a", "c"]))
+            .check(&c)
+            .expect_err("c is missing");
+        assert_eq!(e.status(), 403);
+        assert_eq!(e.description(), "the token lacks the scope c");
+        assert!(e.www_authenticate(None).contains(r#"scope="a c""#));
+        assert!(Policy::AnyScope(strings(&["x", "b"])).check(&c).is_ok());
+        assert!(Policy::AnyScope(strings(&["x", "y"])).check(&c).is_err());
+    }
+
+    #[test]
+    fn clients_and_claims() {
+        let c = claims(&[], "svc-7", json!({"tenant": "acme", "tier": 2}));
+        assert!(
+            Policy::ClientIds(strings(&["svc-1", "svc-7"]))
+                .check(&c)
+                .is_ok()
+        );
+        let e = Policy::ClientIds(strings(&["svc-1"]))
+            .check(&c)
+            .expect_err("other client");
+        assert_eq!(
+            e.www_authenticate(None),
+            r#"Bearer error="insufficient_scope", error_description="the token's client may not call this route""#
+        );
+        let equals = |claim: &str, value: Value| Policy::ClaimEquals {
+            claim: claim.into(),
+            value,
+        };
+        assert!(equals("tenant", json!("acme")).check(&c).is_ok());
+        assert!(equals("tenant", json!("other")).check(&c).is_err());
+        // A number is not its text, and a missing claim matches nothing.
+        assert!(equals("tier", json!("2")).check(&c).is_err());
+        assert!(equals("region", json!("eu")).check(&c).is_err());
+        let one_of = Policy::ClaimOneOf {
+            claim: "tier".into(),
+            values: vec![json!(1), json!(2)],
+        };
+        assert!(one_of.check(&c).is_ok());
+    }
+
+    #[test]
+    fn compositions() {
+        let c = claims(&["read"], "svc", json!({"tenant": "acme"}));
+        let admin = Policy::AllScopes(strings(&["admin"]));
+        let reader_of_acme = Policy::AllOf(vec![
+            Policy::AllScopes(strings(&["read"])),
+            Policy::ClaimEquals {
+                claim: "tenant".into(),
+                value: json!("acme"),
+            },
+        ]);
+        assert!(
+            Policy::AnyOf(vec![admin.clone(), reader_of_acme])
+                .check(&c)
+                .is_ok()
+        );
+        let e = Policy::AnyOf(vec![admin.clone(), Policy::AnyScope(strings(&["write"]))])
+            .check(&c)
+            .expect_err("neither");
+        assert_eq!(e.description(), "the token lacks the scope admin");
+        assert!(Policy::AllOf(vec![]).check(&c).is_ok());
+        assert!(Policy::AnyOf(vec![]).check(&c).is_err());
+    }
+}
