@@ -98,6 +98,14 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
     a.origin() == b.origin()
 }
 
+/// `text` with its `%XX` escapes decoded (a `+` stays a `+`: this is a URL part, not a form); an escape that
+/// is not UTF-8 is replaced.
+pub(crate) fn percent_decode(text: &str) -> String {
+    form_urlencoded::parse(format!("p={}", text.replace('+', "%2B")).as_bytes())
+        .next()
+        .map_or_else(|| text.to_owned(), |(_, v)| v.into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -291,9 +291,9 @@ mod tests {
                 setting.name
             );
             let value = match setting.kind {
-                Kind::List | Kind::Names => SettingValue::List(vec!["a".into()]),
+                List | Names => SettingValue::List(vec!["a".into()]),
                 Kind::Duration { .. } => SettingValue::Number(1.0),
-                Kind::Flag => SettingValue::Flag(true),
+                Flag => SettingValue::Flag(true),
                 _ => SettingValue::Text("x".into()),
             };
             VerifierOptions::default()

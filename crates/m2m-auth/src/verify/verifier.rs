@@ -6,13 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_lc_rs::digest;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::Value;
 use tokio::sync::OnceCell;
 use url::Url;
 
+use super::binding::check_binding;
 use super::claims::{self, Claims, Expected};
 use super::error::Rejection;
 use super::introspect::Introspection;
@@ -327,32 +324,65 @@ impl Verifier {
         client_cert: Option<&[u8]>,
         policy: Option<&Policy>,
     ) -> std::result::Result<Arc<Claims>, Rejection> {
-        let token = token.trim();
-        if token.is_empty() {
-            return Err(invalid("no access token"));
+        if let Some(known) = self.verify_known(token, client_cert, policy) {
+            return known;
         }
+        let token = token.trim();
         let inner = &self.inner;
         let hash = remembered::token_hash(token);
-        let now = now();
-        let claims = match inner.remembered.get(&hash, now) {
-            Some(Answer::Verified(claims)) => {
-                claims::check_times(&claims.claims, inner.leeway.as_secs_f64(), now)
-                    .map_err(invalid)?;
-                claims
-            }
-            Some(Answer::Introspected(Ok(claims))) => claims,
-            Some(Answer::Introspected(Err(rejection))) => return Err(rejection),
-            None if jws::is_compact_jws(token) => {
-                let claims = Arc::new(self.verify_new(token).await?);
-                inner
-                    .remembered
-                    .insert(hash, Answer::Verified(Arc::clone(&claims)), None);
-                claims
-            }
-            None => self.introspect(token, hash, now).await?,
+        let claims = if jws::is_compact_jws(token) {
+            let claims = Arc::new(self.verify_new(token).await?);
+            inner
+                .remembered
+                .insert(hash, Answer::Verified(Arc::clone(&claims)), None);
+            claims
+        } else {
+            self.introspect(token, hash, now()).await?
         };
+        self.accept(claims, client_cert, policy)
+    }
+
+    /// The answer for a token checked before (or an empty one), without waiting for anything: `None` when
+    /// the token needs its signature checked or the introspection endpoint asked. The bindings answer the
+    /// common call here, without a trip through the runtime.
+    pub fn verify_known(
+        &self,
+        token: &str,
+        client_cert: Option<&[u8]>,
+        policy: Option<&Policy>,
+    ) -> Option<std::result::Result<Arc<Claims>, Rejection>> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Some(Err(invalid("no access token")));
+        }
+        let now = now();
+        let claims = match self
+            .inner
+            .remembered
+            .get(&remembered::token_hash(token), now)?
+        {
+            Answer::Verified(claims) => {
+                match claims::check_times(&claims.claims, self.inner.leeway.as_secs_f64(), now) {
+                    Ok(_) => claims,
+                    Err(e) => return Some(Err(invalid(e))),
+                }
+            }
+            Answer::Introspected(Ok(claims)) => claims,
+            Answer::Introspected(Err(rejection)) => return Some(Err(rejection)),
+        };
+        Some(self.accept(claims, client_cert, policy))
+    }
+
+    /// The checks of the request rather than of the token: the certificate it came with, the scopes every
+    /// token needs, the route's policy.
+    fn accept(
+        &self,
+        claims: Arc<Claims>,
+        client_cert: Option<&[u8]>,
+        policy: Option<&Policy>,
+    ) -> std::result::Result<Arc<Claims>, Rejection> {
         check_binding(&claims, client_cert)?;
-        inner.policy.check(&claims)?;
+        self.inner.policy.check(&claims)?;
         if let Some(policy) = policy {
             policy.check(&claims)?;
         }
@@ -501,31 +531,4 @@ impl Verifier {
             })
             .await
     }
-}
-
-/// RFC 8705 §3: a token with `cnf.x5t#S256` is only good with the certificate whose SHA-256 it names.
-fn check_binding(
-    claims: &Claims,
-    client_cert: Option<&[u8]>,
-) -> std::result::Result<(), Rejection> {
-    let Some(bound) = claims
-        .claims
-        .get("cnf")
-        .and_then(|c| c.get("x5t#S256"))
-        .and_then(Value::as_str)
-    else {
-        return Ok(());
-    };
-    let Some(cert) = client_cert else {
-        return Err(invalid(
-            "the token is bound to a client certificate, and the request came without one",
-        ));
-    };
-    let thumbprint = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, cert));
-    if thumbprint != bound.trim_end_matches('=') {
-        return Err(invalid(
-            "the token is bound to another client certificate than the request's",
-        ));
-    }
-    Ok(())
 }

@@ -14,6 +14,7 @@ use tokio::sync::Mutex;
 use super::redis_target::{Connection, Target};
 use super::store::{LockOwner, StoreError};
 use crate::credentials::secret::SecretString;
+use crate::http::url_policy::percent_decode;
 
 pub(crate) struct RedisStore {
     target: Arc<Target>,
@@ -63,12 +64,6 @@ pub(crate) fn url_password(url: &str) -> Option<SecretString> {
     } else {
         format!("{raw}\n{decoded}")
     }))
-}
-
-pub(crate) fn percent_decode(text: &str) -> String {
-    form_urlencoded::parse(format!("p={}", text.replace('+', "%2B")).as_bytes())
-        .next()
-        .map_or_else(|| text.to_owned(), |(_, v)| v.into_owned())
 }
 
 /// `message` without any form of `password`.

@@ -73,7 +73,7 @@ pub(crate) fn sentinel_service(url: &str) -> Option<(Vec<String>, String, RedisC
     }
     if let Some(userinfo) = userinfo {
         let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
-        let decode = super::redis::percent_decode;
+        let decode = crate::http::url_policy::percent_decode;
         if !user.is_empty() {
             info = info.set_username(decode(user));
         }

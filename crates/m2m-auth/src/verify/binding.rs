@@ -1,0 +1,88 @@
+//! Certificate-bound tokens (RFC 8705 §3): a token with `cnf.x5t#S256` is good only on a request made with
+//! the client certificate whose SHA-256 thumbprint it names. The certificate comes from the server's own TLS
+//! termination (DER), or from a header a trusted proxy sets — PEM, URL-encoded PEM (nginx
+//! `$ssl_client_escaped_cert`, Envoy, AWS ALB) or base64 DER — which `certificate_der` reads.
+
+use aws_lc_rs::digest;
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject as _;
+use serde_json::Value;
+
+use super::claims::Claims;
+use super::error::Rejection;
+use crate::http::url_policy::percent_decode;
+
+fn invalid(description: &str) -> Rejection {
+    Rejection::TokenInvalid {
+        description: description.into(),
+    }
+}
+
+pub(crate) fn check_binding(claims: &Claims, client_cert: Option<&[u8]>) -> Result<(), Rejection> {
+    let Some(bound) = claims
+        .claims
+        .get("cnf")
+        .and_then(|c| c.get("x5t#S256"))
+        .and_then(Value::as_str)
+    else {
+        return Ok(());
+    };
+    let Some(cert) = client_cert else {
+        return Err(invalid(
+            "the token is bound to a client certificate, and the request came without one",
+        ));
+    };
+    let thumbprint = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, cert));
+    if thumbprint != bound.trim_end_matches('=') {
+        return Err(invalid(
+            "the token is bound to another client certificate than the request's",
+        ));
+    }
+    Ok(())
+}
+
+/// The DER of a client certificate given as text: PEM, URL-encoded PEM, or base64 DER. `None` when it is
+/// none of them (the request then counts as made without a certificate).
+pub fn certificate_der(text: &str) -> Option<Vec<u8>> {
+    let text = text.trim().trim_matches('"');
+    if text.is_empty() {
+        return None;
+    }
+    let decoded;
+    let text = if text.contains('%') {
+        decoded = percent_decode(text);
+        decoded.as_str()
+    } else {
+        text
+    };
+    if text.contains("-----BEGIN") {
+        return CertificateDer::pem_slice_iter(text.as_bytes())
+            .next()?
+            .ok()
+            .map(|c| c.to_vec());
+    }
+    STANDARD.decode(text).ok().filter(|d| !d.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_reads_from_pem_escaped_pem_and_base64() {
+        let der = b"\x30\x03\x02\x01\x05".to_vec();
+        let b64 = STANDARD.encode(&der);
+        let pem = format!("-----BEGIN CERTIFICATE-----\n{b64}\n-----END CERTIFICATE-----\n");
+        let escaped: String = form_urlencoded::byte_serialize(pem.as_bytes()).collect();
+        assert_eq!(certificate_der(&pem), Some(der.clone()));
+        assert_eq!(
+            certificate_der(&escaped.replace('+', "%20")),
+            Some(der.clone())
+        );
+        assert_eq!(certificate_der(&b64), Some(der));
+        assert_eq!(certificate_der(""), None);
+        assert_eq!(certificate_der("not a certificate!"), None);
+    }
+}
