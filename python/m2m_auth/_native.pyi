@@ -32,6 +32,11 @@ __all__ = [
     "replay_with_new_token",
     "generate_signing_key",
     "self_signed_certificate",
+    "Verifier",
+    "Claims",
+    "Policy",
+    "www_authenticate",
+    "bearer_token",
     "__version__",
     "M2MAuthError",
     "OAuthError",
@@ -142,6 +147,36 @@ class _ClientSettings(TypedDict, total=False):
     cache_lock_ttl: float
     cache_encryption_key: str
 
+# The verifier's settings (m2m_auth::verify::VERIFIER_SETTINGS), and the client settings it introspects with.
+class _VerifierSettings(TypedDict, total=False):
+    jwks_url: str
+    algorithms: Sequence[str]
+    leeway: float
+    required_scopes: Sequence[str]
+    jwks_cooldown: float
+    jwks_max_age: float
+    strict_typ: bool
+    timeout: float
+    allow_insecure_http: bool
+    ca_bundle: str | bytes
+    ca_bundle_file: _StrPath
+    introspection_url: str
+    introspection_max_age: float
+    realm: str
+    client_id: str
+    client_secret: str
+    client_secret_file: _StrPath
+    auth_method: _AuthMethod
+    private_key: str | bytes | Mapping[str, Any]
+    private_key_file: _StrPath
+    private_key_id: str
+    signing_alg: Literal["RS256", "PS256", "ES256"]
+    assertion_audience: str
+    client_cert: str | bytes
+    client_cert_file: _StrPath
+    client_key: str | bytes
+    client_key_file: _StrPath
+
 # Per-call parameters: each one left out takes the client's own setting.
 class _CallParams(TypedDict, total=False):
     scopes: Sequence[str]
@@ -249,3 +284,58 @@ class MockServer:
     def reset(self) -> None: ...
     def verify_access_token(self, token: str) -> str: ...
     def close(self) -> None: ...
+
+class Verifier:
+    def __new__(
+        cls, *, issuer: str, audience: str | Sequence[str], **settings: Unpack[_VerifierSettings]
+    ) -> Verifier: ...
+    def verify(self, token: str, client_cert: bytes | str | None = None, policy: Policy | None = None) -> Claims: ...
+    def verify_async(
+        self, token: str, client_cert: bytes | str | None = None, policy: Policy | None = None
+    ) -> Awaitable[Claims]: ...
+    @property
+    def realm(self) -> str | None: ...
+
+@final
+class Claims:
+    @property
+    def issuer(self) -> str: ...
+    @property
+    def subject(self) -> str | None: ...
+    @property
+    def client_id(self) -> str | None: ...
+    @property
+    def scopes(self) -> list[str]: ...
+    @property
+    def audience(self) -> list[str]: ...
+    @property
+    def expires_at(self) -> float: ...
+    @property
+    def claims(self) -> dict[str, Any]: ...
+    def __getitem__(self, name: str) -> Any: ...
+    def get(self, name: str, default: Any = None) -> Any: ...
+    def __contains__(self, name: str) -> bool: ...
+
+@final
+class Policy:
+    @staticmethod
+    def all_scopes(scopes: Sequence[str]) -> Policy: ...
+    @staticmethod
+    def any_scope(scopes: Sequence[str]) -> Policy: ...
+    @staticmethod
+    def client_ids(client_ids: Sequence[str]) -> Policy: ...
+    @staticmethod
+    def claim_equals(name: str, value: Any) -> Policy: ...
+    @staticmethod
+    def claim_one_of(name: str, values: Sequence[Any]) -> Policy: ...
+    @staticmethod
+    def all_of(policies: Sequence[Policy]) -> Policy: ...
+    @staticmethod
+    def any_of(policies: Sequence[Policy]) -> Policy: ...
+    def __and__(self, other: Policy) -> Policy: ...
+    def __or__(self, other: Policy) -> Policy: ...
+
+def www_authenticate(
+    class_name: str, description: str, required_scopes: Sequence[str], realm: str | None = None
+) -> str: ...
+def bearer_token(authorization: str | None) -> str: ...

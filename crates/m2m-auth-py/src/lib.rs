@@ -11,6 +11,7 @@ mod options;
 mod redis_server;
 mod runtime;
 mod token;
+mod verifier;
 
 use pyo3::prelude::*;
 
@@ -64,6 +65,11 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<api::PyApiResponse>()?;
     m.add_class::<mock::PyMockServer>()?;
     m.add_class::<redis_server::PyRedisServer>()?;
+    m.add_class::<verifier::PyVerifier>()?;
+    m.add_class::<verifier::PyClaims>()?;
+    m.add_class::<verifier::PyPolicy>()?;
+    m.add_function(wrap_pyfunction!(verifier::www_authenticate, m)?)?;
+    m.add_function(wrap_pyfunction!(verifier::bearer_token, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(token_rejected, m)?)?;
     m.add_function(wrap_pyfunction!(same_origin, m)?)?;

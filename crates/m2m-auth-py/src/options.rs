@@ -69,13 +69,16 @@ pub fn client_options(
 }
 
 /// A keyword's value, as its setting's kind says it is written in Python.
-fn read(field: &str, kind: Kind, v: &Bound<'_, PyAny>) -> PyResult<SettingValue> {
+pub fn read(field: &str, kind: Kind, v: &Bound<'_, PyAny>) -> PyResult<SettingValue> {
     Ok(match kind {
         Kind::Text | Kind::Secret => SettingValue::Text(text(field, v)?),
         Kind::Key => SettingValue::Text(key_text(field, v)?),
         Kind::Pem | Kind::SecretPem => SettingValue::Text(pem(field, v)?),
         Kind::Path => SettingValue::Text(path(field, v)?),
         Kind::List => SettingValue::List(strings(field, v)?),
+        // One audience, or several.
+        Kind::Names if v.is_instance_of::<PyString>() => SettingValue::Text(text(field, v)?),
+        Kind::Names => SettingValue::List(strings(field, v)?),
         Kind::Pairs => SettingValue::Pairs(pairs(field, v)?),
         Kind::Duration { .. } | Kind::Count { .. } | Kind::Ratio => {
             SettingValue::Number(number(field, v)?)

@@ -7,6 +7,8 @@ use std::fmt;
 /// A verification that did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
+    /// 401 without an error code (RFC 6750 §3.1): the request came with no token at all.
+    NoToken,
     /// 401 `invalid_token`: malformed, badly signed, expired, for another issuer or audience, inactive.
     TokenInvalid { description: String },
     /// 403 `insufficient_scope`: valid, but without the scopes the route needs.
@@ -21,10 +23,53 @@ pub enum Rejection {
 impl Rejection {
     pub fn status(&self) -> u16 {
         match self {
-            Self::TokenInvalid { .. } => 401,
+            Self::NoToken | Self::TokenInvalid { .. } => 401,
             Self::InsufficientScope { .. } => 403,
             Self::Unavailable { .. } => 503,
         }
+    }
+
+    /// The error's code in Python and Node (`err.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoToken | Self::TokenInvalid { .. } => "ERR_TOKEN_INVALID",
+            Self::InsufficientScope { .. } => "ERR_INSUFFICIENT_SCOPE",
+            Self::Unavailable { .. } => "ERR_VERIFIER_UNAVAILABLE",
+        }
+    }
+
+    /// The class the bindings raise it as.
+    pub fn class_name(&self) -> &'static str {
+        match self {
+            Self::NoToken | Self::TokenInvalid { .. } => "TokenInvalid",
+            Self::InsufficientScope { .. } => "InsufficientScope",
+            Self::Unavailable { .. } => "VerifierUnavailable",
+        }
+    }
+
+    /// The scopes that would have passed (an `insufficient_scope` answer's `scope`), else none.
+    pub fn required_scopes(&self) -> &[String] {
+        match self {
+            Self::InsufficientScope { required, .. } => required,
+            _ => &[],
+        }
+    }
+
+    /// A rejection of class `class_name` (as [`Self::class_name`] names it), for the bindings' errors to render
+    /// their challenge; `None` for another name.
+    pub fn of_class(class_name: &str, description: String, required: Vec<String>) -> Option<Self> {
+        Some(match class_name {
+            "TokenInvalid" if required.is_empty() && description == Self::NoToken.description() => {
+                Self::NoToken
+            }
+            "TokenInvalid" => Self::TokenInvalid { description },
+            "InsufficientScope" => Self::InsufficientScope {
+                description,
+                required,
+            },
+            "VerifierUnavailable" => Self::Unavailable { description },
+            _ => return None,
+        })
     }
 
     /// The RFC 6750 error code, where there is one.
@@ -32,12 +77,13 @@ impl Rejection {
         match self {
             Self::TokenInvalid { .. } => Some("invalid_token"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
-            Self::Unavailable { .. } => None,
+            Self::NoToken | Self::Unavailable { .. } => None,
         }
     }
 
     pub fn description(&self) -> &str {
         match self {
+            Self::NoToken => "the request came without an access token",
             Self::TokenInvalid { description }
             | Self::InsufficientScope { description, .. }
             | Self::Unavailable { description } => description,
@@ -45,7 +91,7 @@ impl Rejection {
     }
 
     /// `Bearer realm="…", error="…", error_description="…", scope="…"`: the value of the answer's
-    /// `WWW-Authenticate` header (a 503 names the realm only: the token is not at fault).
+    /// `WWW-Authenticate` header (a 503, and an answer to a request without a token, name the realm only).
     pub fn www_authenticate(&self, realm: Option<&str>) -> String {
         let mut params = Vec::new();
         if let Some(realm) = realm {
@@ -90,9 +136,10 @@ fn quoted(text: &str) -> String {
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.error_code() {
-            Some(code) => write!(f, "{code}: {}", self.description()),
-            None => write!(f, "verifier unavailable: {}", self.description()),
+        match (self, self.error_code()) {
+            (_, Some(code)) => write!(f, "{code}: {}", self.description()),
+            (Self::NoToken, None) => f.write_str(self.description()),
+            (_, None) => write!(f, "verifier unavailable: {}", self.description()),
         }
     }
 }

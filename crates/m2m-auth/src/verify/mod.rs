@@ -6,6 +6,7 @@
 //! an RFC 6750 answer with its `WWW-Authenticate` value (`error`). `options` declares the settings the
 //! bindings read.
 
+mod bearer;
 mod binding;
 pub mod claims;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod policy;
 mod remembered;
 mod verifier;
 
+pub use bearer::bearer_token;
 pub use binding::certificate_der;
 pub use options::{VERIFIER_SETTINGS, VerifierOptions, find_verifier_setting};
 pub use policy::Policy;
