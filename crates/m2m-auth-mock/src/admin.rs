@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 
 use crate::api::ApiRequest;
 use crate::faults::Fault;
+use crate::mint::{self, MintRequest};
+use crate::outage::OutageBody;
 use crate::registered_client::RegisteredClient;
 use crate::state::{RecordedRequest, Shared};
 
@@ -69,17 +71,19 @@ pub(crate) async fn push_faults(State(shared): State<Arc<Shared>>, body: Bytes) 
     }
 }
 
-/// `GET /mock/stats` → `{"token_requests", "tokens_issued", "by_client"}`.
+/// `GET /mock/stats` → `{"token_requests", "tokens_issued", "by_client", "jwks_requests",
+/// "introspection_requests", "metadata_requests"}`.
 pub(crate) async fn stats(State(shared): State<Arc<Shared>>) -> Response {
     Json(shared.stats()).into_response()
 }
 
-/// `GET /mock/requests` → the recorded token requests, oldest first.
+/// `GET /mock/requests` → the recorded token and introspection requests, oldest first.
 pub(crate) async fn requests(State(shared): State<Arc<Shared>>) -> Json<Vec<RecordedRequest>> {
     Json(shared.requests())
 }
 
-/// `POST /mock/reset` → `{"reset": true}`.
+/// `POST /mock/reset` → `{"reset": true}`: counters, records, faults, outages and opaque tokens
+/// are cleared; the signing key stays.
 pub(crate) async fn reset(State(shared): State<Arc<Shared>>) -> Json<Value> {
     shared.reset();
     Json(json!({"reset": true}))
@@ -128,4 +132,51 @@ pub(crate) async fn reject_api_tokens(State(shared): State<Arc<Shared>>, body: B
 /// `GET /mock/api/requests` → the recorded API requests, oldest first.
 pub(crate) async fn api_requests(State(shared): State<Arc<Shared>>) -> Json<Vec<ApiRequest>> {
     Json(shared.api().requests())
+}
+
+/// `POST /mock/keys/rotate` (no body) → `{"kid": "<the new key's kid>"}`: a fresh ES256 key
+/// signs from now on and is the only one in the JWKS.
+pub(crate) async fn rotate_keys(State(shared): State<Arc<Shared>>) -> Response {
+    match shared.rotate_key() {
+        Ok(kid) => Json(json!({"kid": kid})).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({"error": "server_error", "error_description": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+/// `POST /mock/tokens` with a mint request (an empty body is `{}`) → `{"token": first,
+/// "tokens": [all]}`.
+pub(crate) async fn mint_tokens(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let request = if body.iter().all(u8::is_ascii_whitespace) {
+        MintRequest::default()
+    } else {
+        match serde_json::from_slice::<MintRequest>(&body) {
+            Ok(request) => request,
+            Err(e) => return bad_request(format!("body is not a mint request: {e}")),
+        }
+    };
+    match mint::mint(&shared, &request) {
+        Ok(tokens) => Json(json!({"token": tokens.first(), "tokens": tokens})).into_response(),
+        Err(message) => bad_request(message),
+    }
+}
+
+/// `POST /mock/outage` with `{"endpoint": "jwks" | "introspection" | "metadata"}` and one of
+/// `"status": n`, `"delay_ms": n`, `"drop_connection": true`, `"up": true` → `{"endpoint": …,
+/// "down": bool}`. Lasts until `up` or `/mock/reset`.
+pub(crate) async fn outage(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let parsed = serde_json::from_slice::<OutageBody>(&body)
+        .map_err(|e| format!("body is not an outage: {e}"))
+        .and_then(OutageBody::into_outage);
+    match parsed {
+        Ok((endpoint, fault)) => {
+            let down = fault.is_some();
+            shared.set_outage(endpoint, fault);
+            Json(json!({"endpoint": endpoint, "down": down})).into_response()
+        }
+        Err(message) => bad_request(message),
+    }
 }

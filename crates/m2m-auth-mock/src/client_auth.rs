@@ -40,13 +40,17 @@ pub(crate) fn presented_client_id(
         .or_else(|| field("client_assertion").and_then(client_assertion::unverified_subject))
 }
 
-/// Authenticates the client of a token request, returning its registration. `method_seen` gets the
-/// method as soon as it is known, so the caller can record it on failures too.
+/// Authenticates the client of a token or introspection request, returning its registration.
+/// `also_audience` is one more `aud` a client assertion may name besides the token endpoint URL
+/// of the port called and the issuer (the introspection endpoint's URL, when it is the one
+/// called). `method_seen` gets the method as soon as it is known, so the caller can record it on
+/// failures too.
 pub(crate) fn authenticate(
     shared: &Shared,
     headers: &HeaderMap,
     params: &Params,
     connection: &Connection,
+    also_audience: Option<&str>,
     method_seen: &mut Option<&'static str>,
 ) -> Result<Arc<RegisteredClient>, OAuthError> {
     let header_present = headers.contains_key(header::AUTHORIZATION);
@@ -85,7 +89,7 @@ pub(crate) fn authenticate(
         return with_secret(shared, CLIENT_SECRET_BASIC, &basic.id, &basic.secret);
     }
     if assertion_present {
-        return with_assertion(shared, params, connection, method_seen);
+        return with_assertion(shared, params, connection, also_audience, method_seen);
     }
     match (form_id, form_secret) {
         (Some(id), Some(secret)) => {
@@ -148,6 +152,7 @@ fn with_assertion(
     shared: &Shared,
     params: &Params,
     connection: &Connection,
+    also_audience: Option<&str>,
     method_seen: &mut Option<&'static str>,
 ) -> Result<Arc<RegisteredClient>, OAuthError> {
     let assertion_type = params.get("client_assertion_type").ok_or_else(|| {
@@ -184,7 +189,8 @@ fn with_assertion(
         Endpoint::Main => shared.token_url(),
         Endpoint::MtlsAlias => shared.mtls_token_url().unwrap_or_default(),
     };
-    let audiences = [endpoint_url.as_str(), shared.issuer.as_str()];
+    let mut audiences = vec![endpoint_url.as_str(), shared.issuer.as_str()];
+    audiences.extend(also_audience);
     let now = unix_now().saturating_add(shared.config.assertion_clock_skew_secs);
     assertion.verify(&client, &audiences, now, shared.replay())?;
     Ok(client)

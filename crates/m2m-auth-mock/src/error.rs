@@ -1,4 +1,5 @@
-//! The one error type of the crate: everything that can stop a mock server from starting.
+//! The one error type of the crate: everything that can stop a mock server from starting, or
+//! refuse what a test asks of a running one.
 
 /// Why a [`crate::MockServer`] could not be configured or started.
 ///
@@ -27,6 +28,10 @@ pub enum MockError {
     /// The TLS certificates or configuration could not be set up (`tls: true`).
     #[error("could not set up TLS: {0}")]
     Tls(String),
+    /// A request to the running server, such as [`crate::MockServer::mint_tokens`], was refused;
+    /// the message is the one the admin API answers with.
+    #[error("invalid request: {0}")]
+    Request(String),
     /// A test key or certificate could not be made (see [`crate::testkeys`] and
     /// [`crate::MockServer::issue_client_certificate`]).
     #[error("could not generate a test key or certificate: {0}")]

@@ -50,9 +50,21 @@ pub(crate) fn add_headers(response: &mut Response, fault: &Fault) {
     }
 }
 
+/// The last step of answering under a fault: the answer breaks off after its headers
+/// (`drop_connection`), stalls after its first byte (`body_delay_ms`), or goes out as it is.
+pub(crate) async fn finish(response: Response, fault: &Fault) -> Response {
+    if fault.drop_connection {
+        return drop_after_headers(response);
+    }
+    if fault.body_delay_ms == 0 {
+        return response;
+    }
+    stall_body(response, Duration::from_millis(fault.body_delay_ms)).await
+}
+
 /// The status and headers of `response` and the first byte of a body, then the body fails: hyper drops the
 /// connection, and the client sees an answer that breaks off.
-pub(crate) fn drop_after_headers(response: Response) -> Response {
+fn drop_after_headers(response: Response) -> Response {
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(axum::http::header::CONTENT_LENGTH);
     // The failure comes a moment later, so that hyper has flushed what came before it.
@@ -66,7 +78,7 @@ pub(crate) fn drop_after_headers(response: Response) -> Response {
 
 /// Splits the body so that its first byte goes out with the status and headers and the rest only after
 /// `delay`; the content length is dropped, so the answer is chunked like a streaming server's.
-pub(crate) async fn stall_body(response: Response, delay: Duration) -> Response {
+async fn stall_body(response: Response, delay: Duration) -> Response {
     let (mut parts, body) = response.into_parts();
     // Bodies built by this server are in memory, so this read cannot fail or block.
     let bytes = axum::body::to_bytes(body, usize::MAX)

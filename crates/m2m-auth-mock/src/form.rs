@@ -1,9 +1,14 @@
 //! The token request body: content-type check, form decoding and the parameter rules of
 //! RFC 6749 §3.2 (empty values count as omitted; no parameter may repeat, except RFC 8707 `resource`).
 
+use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, header};
 
 use crate::oauth_error::OAuthError;
+
+/// Token and introspection request bodies are a few hundred bytes; anything past this is refused
+/// unread.
+const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Parameters that may appear more than once.
 const REPEATABLE: [&str; 1] = ["resource"];
@@ -20,6 +25,24 @@ pub(crate) fn is_form_urlencoded(headers: &HeaderMap) -> bool {
     };
     let media_type = value.split(';').next().unwrap_or_default().trim();
     media_type.eq_ignore_ascii_case("application/x-www-form-urlencoded")
+}
+
+/// Reads the body and decodes it as a form; the pairs are empty when it is not form-encoded (the
+/// content type is checked later, after any fault, like every other rule).
+pub(crate) async fn read_pairs(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<(String, String)>, OAuthError> {
+    let bytes = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        OAuthError::invalid_request(format!(
+            "request body is unreadable or larger than {MAX_BODY_BYTES} bytes"
+        ))
+    })?;
+    Ok(if is_form_urlencoded(headers) {
+        decode_pairs(&bytes)
+    } else {
+        Vec::new()
+    })
 }
 
 /// Decodes a form body into its pairs, in order. Invalid UTF-8 becomes U+FFFD (so it cannot match

@@ -39,8 +39,9 @@ pub(crate) fn token_response(
         .unwrap_or(lifetime);
     let iat = unix_now();
     let scope = grant.scopes.join(" ");
-    let jti = shared
-        .key
+    // One key throughout, even if a rotation comes in between.
+    let key = shared.key();
+    let jti = key
         .random_id()
         .map_err(|e| OAuthError::server_error(format!("could not create token id: {e}")))?;
     let mut claims = json!({
@@ -61,8 +62,7 @@ pub(crate) fn token_response(
             obj.insert("cnf".to_owned(), json!({"x5t#S256": thumbprint}));
         }
     }
-    let access_token = shared
-        .key
+    let access_token = key
         .sign(&claims)
         .map_err(|e| OAuthError::server_error(format!("could not sign token: {e}")))?;
 

@@ -66,28 +66,54 @@ impl SigningKey {
 
     /// Random bytes for `jti`, base64url-encoded.
     pub(crate) fn random_id(&self) -> Result<String, String> {
-        let mut bytes = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut bytes).map_err(|_| "random generator failed".to_owned())?;
-        Ok(URL_SAFE_NO_PAD.encode(bytes))
+        random_b64url(16)
+    }
+
+    /// The RFC 7638 thumbprint that names this key in headers and the JWKS.
+    pub(crate) fn kid(&self) -> &str {
+        &self.kid
     }
 
     /// Signs `claims` as a compact JWS with header `{"alg":"ES256","typ":"at+jwt","kid":...}`.
     pub(crate) fn sign(&self, claims: &Value) -> Result<String, String> {
         let header = json!({"alg": "ES256", "typ": "at+jwt", "kid": self.kid});
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        // The FIXED algorithm yields r || s, 32 bytes each: exactly the JWS ES256 signature format.
-        let signature = self
-            .pair
-            .sign(&self.rng, signing_input.as_bytes())
-            .map_err(|_| "signing failed".to_owned())?;
+        let signing_input = signing_input(&header, claims);
+        let signature = self.sign_bytes(signing_input.as_bytes())?;
         Ok(format!(
             "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature.as_ref())
+            URL_SAFE_NO_PAD.encode(signature)
         ))
+    }
+
+    /// The ES256 signature of `message`: r || s, 32 bytes each (the FIXED algorithm yields exactly
+    /// the JWS format). Used as-is by tokens minted with any header.
+    pub(crate) fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+        self.pair
+            .sign(&self.rng, message)
+            .map(|signature| signature.as_ref().to_vec())
+            .map_err(|_| "signing failed".to_owned())
+    }
+
+    /// The public key as SubjectPublicKeyInfo PEM text, the way OpenSSL, Python's `cryptography`
+    /// and Node's `KeyObject.export` write it (64-character lines, LF, a final newline): the
+    /// "secret" of the HS256 algorithm-confusion attack, which a verifier that lets the header
+    /// choose the algorithm would feed to HMAC.
+    pub(crate) fn public_spki_pem(&self) -> String {
+        // SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING (0 unused bits) point }.
+        const P256_SPKI_PREFIX: [u8; 26] = [
+            0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+            0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+        ];
+        let mut der = P256_SPKI_PREFIX.to_vec();
+        der.extend_from_slice(&self.public);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+        for line in b64.as_bytes().chunks(64) {
+            pem.push_str(&String::from_utf8_lossy(line));
+            pem.push('\n');
+        }
+        pem.push_str("-----END PUBLIC KEY-----\n");
+        pem
     }
 
     /// Checks a token's header, signature and time claims; returns its claims.
@@ -120,6 +146,22 @@ impl SigningKey {
     }
 }
 
+/// `len` random bytes, base64url-encoded (ids, `kid`s, opaque tokens).
+pub(crate) fn random_b64url(len: usize) -> Result<String, String> {
+    let mut bytes = vec![0u8; len];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| "random generator failed".to_owned())?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// `base64url(header).base64url(claims)`: what a JWS signature covers.
+pub(crate) fn signing_input(header: &Value, claims: &Value) -> String {
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
 /// Seconds since the Unix epoch; a clock before 1970 reads as 0 rather than failing.
 pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
@@ -144,5 +186,20 @@ mod tests {
         assert!(key.verify(&expired).unwrap_err().contains("expired"));
         assert!(key.verify("a.b").is_err());
         assert!(key.verify("..").is_err());
+    }
+
+    #[test]
+    fn the_spki_pem_holds_the_public_point() {
+        let key = SigningKey::generate().expect("key");
+        let pem = key.public_spki_pem();
+        let lines: Vec<&str> = pem.lines().collect();
+        assert_eq!(lines.first(), Some(&"-----BEGIN PUBLIC KEY-----"));
+        assert_eq!(lines.last(), Some(&"-----END PUBLIC KEY-----"));
+        assert!(pem.ends_with("-----\n") && !pem.contains('\r'));
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(lines[1..lines.len() - 1].concat())
+            .expect("base64");
+        assert_eq!(der.len(), 91);
+        assert_eq!(&der[26..], key.public.as_slice());
     }
 }

@@ -6,8 +6,10 @@
 //! `private_key_jwt` (RFC 7523), and with `tls: true` HTTPS plus `tls_client_auth` and
 //! `self_signed_tls_client_auth` on an mTLS endpoint alias, with certificate-bound tokens
 //! (RFC 8705) — ES256-signed JWT access tokens (RFC 9068), JWKS, RFC 8414 metadata, request
-//! counters and recording, fault injection, and an admin API under `/mock/`; and a protected
-//! resource under `/api/` that accepts those tokens as a real API does. [`testkeys`] makes the keys
+//! counters and recording, fault injection, and an admin API under `/mock/`; a protected
+//! resource under `/api/` that accepts those tokens as a real API does; and a test bench for
+//! token verifiers: RFC 7662 introspection, key rotation, tokens minted to order and outages of
+//! the endpoints a verifier reads. [`testkeys`] makes the keys
 //! and certificates such clients need.
 //!
 //! # Client authentication
@@ -67,6 +69,54 @@
 //! "redirect"): point `to` at another mock's `api_url` (another origin) and check there that the
 //! token did not follow. `to` is an absolute http(s) URL or a path starting with `/`.
 //!
+//! # Verifier test bench
+//!
+//! For testing the receiving side (a `Verifier` checking JWTs with the JWKS and opaque tokens by
+//! introspection); all of it over HTTP, so the shared JSON vectors drive it from any language.
+//!
+//! - `POST /oauth2/introspect` ([`MockServer::introspection_url`], also on the mTLS alias; both
+//!   in the metadata, with `introspection_endpoint_auth_methods_supported`): RFC 7662. The
+//!   caller authenticates exactly as at the token endpoint (any supported method; an assertion's
+//!   `aud` may be the introspection URL called, the token URL or the issuer); without valid
+//!   credentials `401 invalid_client`, without `token` `400 invalid_request`. Answers `200`
+//!   `{"active": true, …claims, "token_type": "Bearer"}` for an active, unexpired, started opaque
+//!   token minted here or a JWT that the current key signed and that is unexpired; else
+//!   `{"active": false}`. Recorded in `GET /mock/requests` (path `/oauth2/introspect`, outcome
+//!   "active", "inactive", "fault" or the error code).
+//! - `POST /mock/keys/rotate` ([`MockServer::rotate_keys`]) → `{"kid"}`: a fresh ES256 key signs
+//!   from now on and is the only key in the JWKS; tokens of the old key stop verifying here.
+//! - `POST /mock/tokens` ([`MockServer::mint_tokens`]) → `{"token": first, "tokens": [all]}`.
+//!   Body, every field optional (an empty body is `{}`):
+//!   - `claims`: merged over the defaults `iss` (the issuer), `aud` ([`MockServer::api_audience`]),
+//!     `sub` and `client_id` "svc-vectors", `scope` "payments.read", `iat` = now + `iat_in`
+//!     (default 0), `exp` = now + `exp_in` (default 300), `nbf` = now + `nbf_in` (only when
+//!     given), `jti` random; a claim given as `null` is removed. Offsets are integer seconds and
+//!     may be negative.
+//!   - `header`: merged over `{"alg": "ES256", "typ": "at+jwt", "kid": <current kid>}`, `null`
+//!     removing a member; applied after `sign` set its `alg`/`kid`.
+//!   - `sign`: "server" (default), "other_key" (a fresh ES256 key not in the JWKS, with a random
+//!     `kid` unless `header.kid` is given), "none" (`alg` "none", empty signature: `h.p.`),
+//!     "hs256_public_key" (`alg` "HS256", HMAC-SHA256 keyed with the server's public key as SPKI
+//!     PEM text: 64-character lines, LF, a final newline).
+//!   - `tamper`: "payload" (after signing, the payload is replaced by one whose `sub` is
+//!     "attacker"; the signature stays) or "signature" (the bits of its first byte flipped).
+//!   - `count` (1 to 10 000, default 1) tokens, each with its own `jti`; `distinct_kids: true`
+//!     gives each its own random `kid` (meant for "other_key"; not with `header.kid`).
+//!   - `opaque: true`: 32 random bytes, base64url, instead of a JWT; the server remembers the
+//!     claims (the same defaults and overrides) and `active` (default true) for introspection,
+//!     the last 100 000 of them. `header`, `sign`, `tamper` and `distinct_kids` do not apply.
+//!
+//!   An unknown field, `sign` or `tamper` value is a `400 invalid_request` naming it.
+//! - `POST /mock/outage` ([`MockServer::set_outage`]) with `{"endpoint": "jwks" | "introspection"
+//!   | "metadata", …}` and exactly one of `"status": n` (that status, body
+//!   `{"error": "temporarily_unavailable", …}`), `"delay_ms": n` (the normal answer after n ms),
+//!   `"drop_connection": true` (status and headers, then the connection drops), `"up": true`
+//!   (restored) → `{"endpoint", "down": bool}`. "metadata" is both well-known paths. Lasts until
+//!   `up` or reset.
+//! - `GET /mock/stats` also counts `jwks_requests`, `introspection_requests` and
+//!   `metadata_requests`: every request, whatever the answer (outage answers too).
+//!   `POST /mock/reset` zeroes them, ends outages and forgets opaque tokens; the key stays.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), m2m_auth_mock::MockError> {
 //! use m2m_auth_mock::{Fault, MockConfig, MockServer};
@@ -91,13 +141,19 @@ mod dn;
 mod error;
 mod fault_response;
 mod faults;
+mod forge;
 mod form;
 mod grant;
+mod introspection;
 mod issue;
 mod jwk;
 mod jws;
 mod jwt;
+mod mint;
 mod oauth_error;
+mod opaque;
+mod outage;
+mod recorder;
 mod redis_server;
 mod registered_client;
 mod replay;
@@ -117,6 +173,7 @@ pub use client_assertion::{CLOCK_LEEWAY_SECS, MAX_ASSERTION_LIFETIME_SECS};
 pub use config::MockConfig;
 pub use error::MockError;
 pub use faults::{Fault, RandomFault};
+pub use outage::OutageEndpoint;
 pub use redis_server::{RedisCluster, RedisSentinel, RedisServer, SENTINEL_SERVICE};
 pub use registered_client::RegisteredClient;
 pub use server::MockServer;

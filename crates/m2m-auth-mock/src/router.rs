@@ -9,11 +9,12 @@ use axum::routing::{any, get, post};
 use serde_json::json;
 
 use crate::state::Shared;
-use crate::{admin, api, discovery, token_endpoint};
+use crate::{admin, api, discovery, introspection, token_endpoint};
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/oauth2/token", any(token_endpoint::token))
+        .route("/oauth2/introspect", any(introspection::introspect))
         .route("/jwks", get(discovery::jwks_handler))
         .route(
             "/.well-known/openid-configuration",
@@ -35,6 +36,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/mock/token-lifetime", post(admin::token_lifetime))
         .route("/mock/api/reject", post(admin::reject_api_tokens))
         .route("/mock/api/requests", get(admin::api_requests))
+        .route("/mock/keys/rotate", post(admin::rotate_keys))
+        .route("/mock/tokens", post(admin::mint_tokens))
+        .route("/mock/outage", post(admin::outage))
         .fallback(not_found)
         .with_state(shared)
 }

@@ -16,6 +16,8 @@ use crate::connection::{Connection, Endpoint};
 use crate::error::MockError;
 use crate::faults::Fault;
 use crate::jwt::SigningKey;
+use crate::mint::{self, MintRequest};
+use crate::outage::OutageEndpoint;
 use crate::registered_client::RegisteredClient;
 use crate::router::router;
 use crate::state::{MockStats, RecordedRequest, Shared};
@@ -144,6 +146,17 @@ impl MockServer {
         format!("{}/jwks", self.shared.base_url)
     }
 
+    /// `url()` + "/oauth2/introspect": token introspection (RFC 7662), with the token endpoint's
+    /// client authentication.
+    pub fn introspection_url(&self) -> String {
+        self.shared.introspection_url()
+    }
+
+    /// The introspection endpoint on the mTLS alias, with `tls` only.
+    pub fn mtls_introspection_url(&self) -> Option<String> {
+        self.shared.mtls_introspection_url()
+    }
+
     /// The configuration the server was started with.
     pub fn config(&self) -> &MockConfig {
         &self.shared.config
@@ -169,6 +182,21 @@ impl MockServer {
         self.shared.stats().tokens_issued
     }
 
+    /// Every request to the JWKS since start or reset, whatever its answer.
+    pub fn jwks_requests(&self) -> u64 {
+        self.shared.stats().jwks_requests
+    }
+
+    /// Every request to the introspection endpoint since start or reset, whatever its answer.
+    pub fn introspection_requests(&self) -> u64 {
+        self.shared.stats().introspection_requests
+    }
+
+    /// Every request to the metadata (either path) since start or reset, whatever its answer.
+    pub fn metadata_requests(&self) -> u64 {
+        self.shared.stats().metadata_requests
+    }
+
     /// All counters at once, as `GET /mock/stats` reports them.
     pub fn stats(&self) -> MockStats {
         self.shared.stats()
@@ -184,7 +212,7 @@ impl MockServer {
         self.shared.pending_faults()
     }
 
-    /// The recorded token-endpoint requests, oldest first (the last 10 000).
+    /// The recorded token and introspection requests, oldest first (the last 10 000).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.requests()
     }
@@ -235,10 +263,32 @@ impl MockServer {
         self.shared.api().count()
     }
 
-    /// Clears counters, faults, recorded requests (token and API) and pending API rejections; the
-    /// lifetime goes back to the configured one.
+    /// Clears counters, faults, outages, opaque tokens, recorded requests (token and API) and
+    /// pending API rejections; the lifetime goes back to the configured one. The signing key stays.
     pub fn reset(&self) {
         self.shared.reset();
+    }
+
+    /// Replaces the signing key with a fresh ES256 key and returns its `kid` (`POST
+    /// /mock/keys/rotate`). From now on tokens are signed with it, the JWKS lists only it, and
+    /// tokens signed before no longer verify here.
+    pub fn rotate_keys(&self) -> Result<String, MockError> {
+        self.shared.rotate_key()
+    }
+
+    /// Mints tokens for verifier tests from a request in the JSON format of `POST /mock/tokens`
+    /// (see the crate documentation); returns them in order.
+    pub fn mint_tokens(&self, request: serde_json::Value) -> Result<Vec<String>, MockError> {
+        let request = serde_json::from_value::<MintRequest>(request)
+            .map_err(|e| MockError::Request(format!("not a mint request: {e}")))?;
+        mint::mint(&self.shared, &request).map_err(MockError::Request)
+    }
+
+    /// Takes `endpoint` down until restored (`None`) or reset: each request to it suffers `fault`
+    /// (a raw response, a delay, a dropped connection, as for token requests; `count` is
+    /// ignored). `POST /mock/outage` sets the common ones.
+    pub fn set_outage(&self, endpoint: OutageEndpoint, fault: Option<Fault>) {
+        self.shared.set_outage(endpoint, fault);
     }
 
     /// The JWKS document the server publishes.
@@ -271,7 +321,7 @@ impl MockServer {
 
     /// Checks an access token's signature (ES256, this server's key) and `exp`/`nbf`; returns its claims.
     pub fn verify_access_token(&self, token: &str) -> Result<serde_json::Value, String> {
-        self.shared.key.verify(token)
+        self.shared.key().verify(token)
     }
 
     /// Stops accepting connections; idle connections are closed and in-flight requests finish.

@@ -1,5 +1,6 @@
-//! State shared by the HTTP handlers and the `MockServer` handle: counters, recorded requests and
-//! pending faults (the API's live in [`ApiLog`]). Everything mutable sits behind one mutex so that `reset` is atomic and the sync
+//! State shared by the HTTP handlers and the `MockServer` handle: the signing key, counters,
+//! recorded requests, pending faults and outages (the API's live in [`ApiLog`], opaque tokens in
+//! [`OpaqueStore`]). Everything mutable sits behind one mutex so that `reset` is atomic and the sync
 //! getters can be called from any thread (the Python and Node bindings do).
 
 use std::collections::{BTreeMap, VecDeque};
@@ -9,24 +10,27 @@ use serde::Serialize;
 
 use crate::api::ApiLog;
 use crate::config::MockConfig;
+use crate::error::MockError;
 use crate::faults::{Fault, FaultQueue};
 use crate::jwt::SigningKey;
+use crate::opaque::OpaqueStore;
+use crate::outage::OutageEndpoint;
 use crate::registered_client::RegisteredClient;
 use crate::replay::ReplayCache;
 use crate::tls::Pki;
 
-/// At most this many token requests are kept; the oldest are dropped first.
+/// At most this many token and introspection requests are kept; the oldest are dropped first.
 pub const MAX_RECORDED_REQUESTS: usize = 10_000;
 /// At most this many distinct client ids are counted per client, so a flood of made-up ids cannot
 /// grow memory without bound. Requests beyond it still count in the totals.
 const MAX_COUNTED_CLIENTS: usize = 10_000;
 
-/// One request to the token endpoint, as the server saw it.
+/// One request to the token or the introspection endpoint, as the server saw it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RecordedRequest {
     /// HTTP method, e.g. "POST".
     pub method: String,
-    /// Request path, e.g. "/oauth2/token".
+    /// Request path, e.g. "/oauth2/token" or "/oauth2/introspect".
     pub path: String,
     /// Request headers in arrival order, names lower-cased (values are kept as sent, credentials too:
     /// this is a test tool and tests check what the client sent).
@@ -42,7 +46,8 @@ pub struct RecordedRequest {
     /// base64url SHA-256 of the client certificate presented on the mTLS alias, if any: the
     /// `cnf.x5t#S256` a token issued to this request is bound to.
     pub client_cert_x5t_s256: Option<String>,
-    /// "token", "fault", the OAuth error code, or "aborted" when the client went away mid-request.
+    /// "token", "fault", the OAuth error code, or "aborted" when the client went away mid-request;
+    /// for introspection "active" or "inactive" instead of "token".
     pub outcome: String,
 }
 
@@ -68,6 +73,12 @@ pub struct MockStats {
     pub tokens_issued: u64,
     /// Token requests per presented client id.
     pub by_client: BTreeMap<String, u64>,
+    /// Every request to the JWKS, whatever its answer (outage answers too).
+    pub jwks_requests: u64,
+    /// Every request to the introspection endpoint (either port), whatever its answer.
+    pub introspection_requests: u64,
+    /// Every request to either metadata path, whatever its answer.
+    pub metadata_requests: u64,
 }
 
 #[derive(Debug)]
@@ -76,6 +87,8 @@ struct Inner {
     requests: VecDeque<RecordedRequest>,
     faults: FaultQueue,
     token_lifetime_secs: u64,
+    /// The endpoints taken down by `POST /mock/outage`, with the fault each suffers.
+    outages: BTreeMap<OutageEndpoint, Fault>,
 }
 
 /// Everything one running server knows.
@@ -89,7 +102,9 @@ pub(crate) struct Shared {
     pub(crate) issuer: String,
     /// The `aud` the API accepts.
     api_audience: String,
-    pub(crate) key: SigningKey,
+    /// The current signing key: replaced whole by a rotation, so a handler that took it signs and
+    /// verifies with one key throughout.
+    key: RwLock<Arc<SigningKey>>,
     pki: Option<Pki>,
     supported_methods: Vec<&'static str>,
     replay: ReplayCache,
@@ -98,6 +113,7 @@ pub(crate) struct Shared {
     clients: RwLock<BTreeMap<String, Arc<RegisteredClient>>>,
     inner: Mutex<Inner>,
     api: ApiLog,
+    opaque: OpaqueStore,
 }
 
 impl Shared {
@@ -121,6 +137,7 @@ impl Shared {
             requests: VecDeque::new(),
             faults: FaultQueue::default(),
             token_lifetime_secs: config.token_lifetime_secs,
+            outages: BTreeMap::new(),
         };
         let clients = config
             .clients
@@ -134,12 +151,13 @@ impl Shared {
             mtls_base_url,
             issuer,
             api_audience,
-            key,
+            key: RwLock::new(Arc::new(key)),
             pki,
             supported_methods,
             replay: ReplayCache::default(),
             inner: Mutex::new(inner),
             api: ApiLog::default(),
+            opaque: OpaqueStore::default(),
         }
     }
 
@@ -158,6 +176,64 @@ impl Shared {
         self.mtls_base_url
             .as_ref()
             .map(|base| format!("{base}/oauth2/token"))
+    }
+
+    /// The introspection endpoint (RFC 7662) on the main port.
+    pub(crate) fn introspection_url(&self) -> String {
+        format!("{}/oauth2/introspect", self.base_url)
+    }
+
+    /// The introspection endpoint on the mTLS alias, with TLS only.
+    pub(crate) fn mtls_introspection_url(&self) -> Option<String> {
+        self.mtls_base_url
+            .as_ref()
+            .map(|base| format!("{base}/oauth2/introspect"))
+    }
+
+    /// The current signing key, which signs issued tokens, is the one the JWKS lists and the only
+    /// one the API and introspection accept.
+    pub(crate) fn key(&self) -> Arc<SigningKey> {
+        Arc::clone(&self.key.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Replaces the signing key with a fresh one; returns its `kid`. Tokens signed with the old
+    /// key stop verifying here, as after a real server's rotation once the old key left its JWKS.
+    pub(crate) fn rotate_key(&self) -> Result<String, MockError> {
+        let key = SigningKey::generate()?;
+        let kid = key.kid().to_owned();
+        *self.key.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(key);
+        Ok(kid)
+    }
+
+    /// The opaque tokens minted for introspection.
+    pub(crate) fn opaque(&self) -> &OpaqueStore {
+        &self.opaque
+    }
+
+    /// Counts a request to the JWKS, introspection or metadata.
+    pub(crate) fn count_request(&self, endpoint: OutageEndpoint) {
+        let mut inner = self.lock();
+        let stats = &mut inner.stats;
+        let counter = match endpoint {
+            OutageEndpoint::Jwks => &mut stats.jwks_requests,
+            OutageEndpoint::Introspection => &mut stats.introspection_requests,
+            OutageEndpoint::Metadata => &mut stats.metadata_requests,
+        };
+        *counter = counter.saturating_add(1);
+    }
+
+    /// Takes `endpoint` down with `fault` until further notice, or restores it (`None`).
+    pub(crate) fn set_outage(&self, endpoint: OutageEndpoint, fault: Option<Fault>) {
+        let mut inner = self.lock();
+        match fault {
+            Some(fault) => inner.outages.insert(endpoint, fault),
+            None => inner.outages.remove(&endpoint),
+        };
+    }
+
+    /// The fault `endpoint` suffers now, if it is down.
+    pub(crate) fn outage(&self, endpoint: OutageEndpoint) -> Option<Fault> {
+        self.lock().outages.get(&endpoint).cloned()
     }
 
     /// The protected resource's base URL on the main port.
@@ -293,13 +369,17 @@ impl Shared {
         self.lock().token_lifetime_secs = secs;
     }
 
+    /// Zeroes the counters, forgets recorded requests, faults, outages and opaque tokens, and
+    /// restores the configured lifetime. The signing key stays: tokens already out keep verifying.
     pub(crate) fn reset(&self) {
         let mut inner = self.lock();
         inner.stats = MockStats::default();
         inner.requests.clear();
         inner.faults.clear();
         inner.token_lifetime_secs = self.config.token_lifetime_secs;
+        inner.outages.clear();
         // Under the main lock, so no reader sees the token side reset and the API side not yet.
         self.api.reset();
+        self.opaque.clear();
     }
 }

@@ -3,9 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::client_auth;
@@ -17,45 +16,8 @@ use crate::grant;
 use crate::issue;
 use crate::jwk::certificate_thumbprint;
 use crate::oauth_error::OAuthError;
-use crate::state::{RecordedRequest, Shared, recorded_headers};
-
-/// Token request bodies are a few hundred bytes; anything past this is refused unread.
-const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// Records the request when dropped, so a request whose client hangs up mid-delay (the handler
-/// future is then dropped) is still recorded, as "aborted".
-struct Recorder {
-    shared: Arc<Shared>,
-    request: RecordedRequest,
-}
-
-impl Recorder {
-    fn new(shared: Arc<Shared>, parts: &Parts) -> Self {
-        let headers = recorded_headers(&parts.headers);
-        let request = RecordedRequest {
-            method: parts.method.as_str().to_owned(),
-            path: parts.uri.path().to_owned(),
-            headers,
-            form: Vec::new(),
-            client_id: None,
-            auth_method: None,
-            client_cert_x5t_s256: None,
-            outcome: "aborted".to_owned(),
-        };
-        Recorder { shared, request }
-    }
-
-    fn outcome(&mut self, outcome: &str) {
-        outcome.clone_into(&mut self.request.outcome);
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        let request = std::mem::take(&mut self.request);
-        self.shared.record(request);
-    }
-}
+use crate::recorder::Recorder;
+use crate::state::Shared;
 
 /// The token endpoint. Every request counts and is recorded, whatever its method or outcome.
 pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -> Response {
@@ -88,7 +50,7 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -
     }
 
     let fault = shared.take_fault();
-    let pairs = match read_form(&parts.headers, body).await {
+    let pairs = match form::read_pairs(&parts.headers, body).await {
         Ok(pairs) => pairs,
         Err(error) => {
             recorder.outcome(error.code);
@@ -110,7 +72,7 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -
             tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
         }
         if fault.is_raw() {
-            return stalled(fault_response::raw_response(fault), fault).await;
+            return fault_response::finish(fault_response::raw_response(fault), fault).await;
         }
     }
 
@@ -136,34 +98,9 @@ pub(crate) async fn token(State(shared): State<Arc<Shared>>, request: Request) -
     };
     if let Some(fault) = &fault {
         fault_response::add_headers(&mut response, fault);
-        return stalled(response, fault).await;
+        return fault_response::finish(response, fault).await;
     }
     response
-}
-
-async fn stalled(response: Response, fault: &Fault) -> Response {
-    if fault.drop_connection {
-        return fault_response::drop_after_headers(response);
-    }
-    if fault.body_delay_ms == 0 {
-        return response;
-    }
-    fault_response::stall_body(response, Duration::from_millis(fault.body_delay_ms)).await
-}
-
-/// Reads the body and decodes it as a form; the pairs are empty when it is not form-encoded (the
-/// content type is checked later, after any fault, like every other rule).
-async fn read_form(headers: &HeaderMap, body: Body) -> Result<Vec<(String, String)>, OAuthError> {
-    let bytes = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-        OAuthError::invalid_request(format!(
-            "request body is unreadable or larger than {MAX_BODY_BYTES} bytes"
-        ))
-    })?;
-    Ok(if form::is_form_urlencoded(headers) {
-        form::decode_pairs(&bytes)
-    } else {
-        Vec::new()
-    })
 }
 
 /// What `handle` looks at.
@@ -201,8 +138,14 @@ fn handle(
             )));
         }
     }
-    let client =
-        client_auth::authenticate(shared, headers, &params, request.connection, method_seen)?;
+    let client = client_auth::authenticate(
+        shared,
+        headers,
+        &params,
+        request.connection,
+        None,
+        method_seen,
+    )?;
     let scopes = grant::granted_scopes(&client, &params)?;
     let audience = grant::audience(&client, &params, &shared.issuer)?;
     let grant = issue::Grant {

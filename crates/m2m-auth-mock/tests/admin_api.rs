@@ -70,7 +70,7 @@ async fn stats_and_requests_over_http() {
     let base = server.url();
     assert_eq!(
         get(&format!("{base}/mock/stats")).await.json(),
-        json!({"token_requests": 0, "tokens_issued": 0, "by_client": {}})
+        json!({"token_requests": 0, "tokens_issued": 0, "by_client": {}, "jwks_requests": 0, "introspection_requests": 0, "metadata_requests": 0})
     );
     demo_post(&server, &[]).await;
     post_form(
@@ -81,7 +81,7 @@ async fn stats_and_requests_over_http() {
     .await;
     assert_eq!(
         get(&format!("{base}/mock/stats")).await.json(),
-        json!({"token_requests": 2, "tokens_issued": 1, "by_client": {"demo-client": 1, "x": 1}})
+        json!({"token_requests": 2, "tokens_issued": 1, "by_client": {"demo-client": 1, "x": 1}, "jwks_requests": 0, "introspection_requests": 0, "metadata_requests": 0})
     );
 
     let requests = get(&format!("{base}/mock/requests")).await.json();
@@ -151,7 +151,7 @@ async fn reset_and_token_lifetime_over_http() {
     assert_eq!(resp.json(), json!({"reset": true}));
     assert_eq!(
         get(&format!("{base}/mock/stats")).await.json(),
-        json!({"token_requests": 0, "tokens_issued": 0, "by_client": {}})
+        json!({"token_requests": 0, "tokens_issued": 0, "by_client": {}, "jwks_requests": 0, "introspection_requests": 0, "metadata_requests": 0})
     );
     assert_eq!(
         get(&format!("{base}/mock/requests")).await.json(),

@@ -68,6 +68,7 @@ async fn counts_every_request_per_presented_client_whatever_the_outcome() {
             ]
             .into_iter()
             .collect(),
+            ..MockStats::default()
         }
     );
 }

@@ -31,6 +31,11 @@ async fn metadata_is_served_at_both_well_known_paths() {
         "token_endpoint_auth_methods_supported":
             ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"],
         "token_endpoint_auth_signing_alg_values_supported": ["HS256", "RS256", "PS256", "ES256"],
+        "introspection_endpoint": format!("{url}/oauth2/introspect"),
+        "introspection_endpoint_auth_methods_supported":
+            ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"],
+        "introspection_endpoint_auth_signing_alg_values_supported":
+            ["HS256", "RS256", "PS256", "ES256"],
         "scopes_supported": ["a", "b", "c"],
         "response_types_supported": [],
     });
@@ -45,8 +50,13 @@ async fn metadata_is_served_at_both_well_known_paths() {
     }
     assert_eq!(server.metadata(), expected);
     assert_eq!(server.token_url(), format!("{url}/oauth2/token"));
-    // Discovery requests are not token requests.
+    assert_eq!(
+        server.introspection_url(),
+        format!("{url}/oauth2/introspect")
+    );
+    // Discovery requests are not token requests; they count as metadata requests.
     assert_eq!(server.token_requests(), 0);
+    assert_eq!(server.metadata_requests(), 2);
 }
 
 #[tokio::test]
@@ -98,9 +108,19 @@ async fn a_tls_server_advertises_every_method_and_its_mtls_alias() {
             "tls_client_auth", "self_signed_tls_client_auth",
         ],
         "token_endpoint_auth_signing_alg_values_supported": ["HS256", "RS256", "PS256", "ES256"],
+        "introspection_endpoint": format!("{url}/oauth2/introspect"),
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt",
+            "tls_client_auth", "self_signed_tls_client_auth",
+        ],
+        "introspection_endpoint_auth_signing_alg_values_supported":
+            ["HS256", "RS256", "PS256", "ES256"],
         "scopes_supported": ["payments.read", "payments.write"],
         "response_types_supported": [],
-        "mtls_endpoint_aliases": {"token_endpoint": alias},
+        "mtls_endpoint_aliases": {
+            "token_endpoint": alias,
+            "introspection_endpoint": server.mtls_introspection_url().expect("alias"),
+        },
         "tls_client_certificate_bound_access_tokens": true,
     });
     let client = tls::https(&server, None);

@@ -47,7 +47,7 @@ pub(crate) fn authorize(
     };
     let required = required_scopes(call.query)?;
     let claims = shared
-        .key
+        .key()
         .verify(token)
         .map_err(|e| ApiError::invalid_token(describe_verify_error(&e)))?;
     *sub_seen = claims.get("sub").and_then(Value::as_str).map(str::to_owned);
@@ -76,7 +76,7 @@ pub(crate) fn token_subject(shared: &Shared, headers: &HeaderMap) -> Option<Stri
     let Ok(Credentials::Bearer(token)) = bearer::credentials(headers) else {
         return None;
     };
-    let claims = shared.key.verify(token).ok()?;
+    let claims = shared.key().verify(token).ok()?;
     claims.get("sub").and_then(Value::as_str).map(str::to_owned)
 }
 

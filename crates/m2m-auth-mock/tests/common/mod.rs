@@ -226,3 +226,73 @@ pub fn now() -> i64 {
         .expect("clock after 1970")
         .as_secs() as i64
 }
+
+/// `POST /mock/tokens` with `body`.
+pub async fn mint(server: &MockServer, body: &Value) -> Resp {
+    post_json(&format!("{}/mock/tokens", server.url()), &body.to_string()).await
+}
+
+/// The tokens `POST /mock/tokens` mints for `body`, checking the answer's shape.
+pub async fn minted(server: &MockServer, body: &Value) -> Vec<String> {
+    let resp = mint(server, body).await;
+    assert_eq!(resp.status, 200, "{body}: {}", resp.body);
+    let answer = resp.json();
+    let tokens: Vec<String> = answer["tokens"]
+        .as_array()
+        .expect("tokens")
+        .iter()
+        .map(|t| t.as_str().expect("a string").to_owned())
+        .collect();
+    assert_eq!(answer["token"], tokens[0], "token is the first of tokens");
+    assert_eq!(answer.as_object().map(|o| o.len()), Some(2));
+    tokens
+}
+
+/// The one token `POST /mock/tokens` mints for `body`.
+pub async fn mint_one(server: &MockServer, body: &Value) -> String {
+    let mut tokens = minted(server, body).await;
+    assert_eq!(tokens.len(), 1);
+    tokens.remove(0)
+}
+
+/// POSTs a form to the introspection endpoint.
+pub async fn introspect(
+    server: &MockServer,
+    authorization: Option<&str>,
+    pairs: &[(&str, &str)],
+) -> Resp {
+    post_form_with(&http(), &server.introspection_url(), authorization, pairs).await
+}
+
+/// The introspection answer for `token`, asked by the demo client with Basic authentication.
+pub async fn introspect_demo(server: &MockServer, token: &str) -> Value {
+    let resp = introspect(
+        server,
+        Some(&basic(DEMO_ID, DEMO_SECRET)),
+        &[("token", token)],
+    )
+    .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.header("cache-control"), Some("no-store"));
+    resp.json()
+}
+
+/// The SubjectPublicKeyInfo PEM of a P-256 JWK, built independently of the server: the text a
+/// verifier would hold, and the HMAC key of the algorithm-confusion attack.
+pub fn spki_pem(jwk: &Value) -> String {
+    let coordinate = |name: &str| {
+        URL_SAFE_NO_PAD
+            .decode(jwk[name].as_str().expect("coordinate"))
+            .expect("base64url")
+    };
+    // SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING 0x04 || x || y }.
+    let mut der = vec![
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
+        0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+    ];
+    der.extend(coordinate("x"));
+    der.extend(coordinate("y"));
+    let b64 = STANDARD.encode(der);
+    let (first, second) = b64.split_at(64);
+    format!("-----BEGIN PUBLIC KEY-----\n{first}\n{second}\n-----END PUBLIC KEY-----\n")
+}
