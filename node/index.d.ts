@@ -186,6 +186,7 @@ export declare class TokenClient {
 }
 
 export type ErrorCode = 'ERR_OAUTH' | 'ERR_TRANSPORT' | 'ERR_INVALID_RESPONSE' | 'ERR_CONFIG' | 'ERR_INTERNAL'
+  | 'ERR_TOKEN_INVALID' | 'ERR_INSUFFICIENT_SCOPE' | 'ERR_VERIFIER_UNAVAILABLE'
 
 /** Fields an error can be constructed with (for tests that stand in for the client). */
 export interface ErrorFields {
@@ -227,4 +228,120 @@ export declare class ConfigError extends M2MAuthError {
 }
 export declare class InternalError extends M2MAuthError {
   readonly code: 'ERR_INTERNAL'
+}
+
+// The receiving side.
+
+export interface VerifierOptions {
+  /** Every token's `iss`; its metadata names the JWKS and the introspection endpoint. */
+  issuer: string
+  /** The audience, or several: the token's `aud` must name one. */
+  audience: string | string[]
+  jwksUrl?: string
+  /** Default RS256, PS256, ES256, EdDSA; never none, never HMAC. */
+  algorithms?: string[]
+  /** Default 30 000. */
+  leewayMs?: number
+  requiredScopes?: string[]
+  /** Default 30 000: the shortest time between two JWKS fetches for unknown kids. */
+  jwksCooldownMs?: number
+  /** Default 600 000. */
+  jwksMaxAgeMs?: number
+  /** Require RFC 9068's `typ: at+jwt` (default false: SecureAuth issues `typ: JWT`). */
+  strictTyp?: boolean
+  /** Default 5 000. */
+  timeoutMs?: number
+  allowInsecureHttp?: boolean
+  caBundle?: string | Buffer
+  caBundleFile?: string
+  /** The realm of the `WWW-Authenticate` challenges. */
+  realm?: string
+  /** For opaque tokens (RFC 7662 introspection): the verifier's own client and credentials. */
+  introspectionUrl?: string
+  /** Default 60 000. */
+  introspectionMaxAgeMs?: number
+  clientId?: string
+  clientSecret?: string
+  clientSecretFile?: string
+  authMethod?: AuthMethod
+  privateKey?: string | Buffer | Record<string, unknown>
+  privateKeyFile?: string
+  privateKeyId?: string
+  signingAlg?: 'RS256' | 'PS256' | 'ES256'
+  assertionAudience?: string
+  clientCert?: string | Buffer
+  clientCertFile?: string
+  clientKey?: string | Buffer
+  clientKeyFile?: string
+}
+
+export interface Claims {
+  issuer: string
+  subject?: string
+  /** `client_id`, else `azp`, else `sub`. */
+  clientId?: string
+  scopes: string[]
+  audience: string[]
+  expiresAt: Date
+  /** Every claim, as the token has it. */
+  claims: Record<string, unknown>
+}
+
+export interface VerifyOptions {
+  /** The request's client certificate: DER, or PEM / URL-encoded PEM / base64 DER text from a trusted proxy. */
+  clientCert?: Buffer | string
+  /** What the route asks of the token beyond the verifier's own checks. */
+  policy?: Policy
+}
+
+export declare class Verifier {
+  constructor(options: VerifierOptions)
+  readonly realm: string | undefined
+  verify(token: string, options?: VerifyOptions): Promise<Claims>
+}
+
+export interface RouteRequirements {
+  scopes?: string[]
+  anyScopes?: string[]
+  clientIds?: string[]
+  claims?: Record<string, unknown>
+  policy?: Policy
+}
+
+export declare class Policy {
+  static allScopes(scopes: string[]): Policy
+  static anyScope(scopes: string[]): Policy
+  static clientIds(clientIds: string[]): Policy
+  static claimEquals(name: string, value: unknown): Policy
+  static claimOneOf(name: string, values: unknown[]): Policy
+  static allOf(policies: Policy[]): Policy
+  static anyOf(policies: Policy[]): Policy
+  /** The policy of route options (all of them), or undefined when none is given. */
+  static of(requirements?: RouteRequirements): Policy | undefined
+  and(other: Policy): Policy
+  or(other: Policy): Policy
+}
+
+/** The token of an `Authorization` header value, else throws TokenInvalid (RFC 6750 §2.1). */
+export declare function bearerToken(authorization: string | undefined | null): string
+
+export declare class VerificationError extends M2MAuthError {
+  readonly code: 'ERR_TOKEN_INVALID' | 'ERR_INSUFFICIENT_SCOPE' | 'ERR_VERIFIER_UNAVAILABLE'
+  /** The status to answer the request with: 401, 403 or 503. */
+  readonly status: number
+  /** The RFC 6750 error code: invalid_token, insufficient_scope, or null (no token; 503). */
+  readonly error: string | null
+  readonly errorDescription: string
+  readonly requiredScopes: string[]
+  /** The RFC 6750 §3 `WWW-Authenticate` value. */
+  wwwAuthenticate(realm?: string): string
+}
+export declare class TokenInvalid extends VerificationError {
+  readonly code: 'ERR_TOKEN_INVALID'
+}
+export declare class InsufficientScope extends VerificationError {
+  readonly code: 'ERR_INSUFFICIENT_SCOPE'
+}
+export declare class VerifierUnavailable extends VerificationError {
+  readonly code: 'ERR_VERIFIER_UNAVAILABLE'
 }

@@ -320,5 +320,7 @@ class Token {
   [util.inspect.custom]() { return this.toString() }
 }
 
-module.exports = { TokenClient, Token, ApiResponse, ...errors }
+const { Verifier, Policy, bearerToken } = require('./verifier')
+
+module.exports = { TokenClient, Token, ApiResponse, Verifier, Policy, bearerToken, ...errors }
 delete module.exports.fromNative

@@ -6,6 +6,7 @@ mod error;
 mod events;
 mod mock;
 mod options;
+pub mod verifier;
 
 /// Marks error reasons that carry a JSON error record (see `error.rs`).
 #[napi_derive::napi]

@@ -35,7 +35,7 @@ pub fn client_options(options: Map<String, Value>) -> napi::Result<ClientOptions
 }
 
 /// An option's value, as its setting's kind says it is written in JS.
-fn read(setting: &Setting, value: Value) -> m2m_auth::Result<SettingValue> {
+pub fn read(setting: &Setting, value: Value) -> m2m_auth::Result<SettingValue> {
     let wrong = |what: &str| Error::Config {
         field: setting.name.into(),
         message: format!("must be {what}"),
@@ -53,7 +53,12 @@ fn read(setting: &Setting, value: Value) -> m2m_auth::Result<SettingValue> {
             Value::String(s) => SettingValue::Text(s),
             _ => return Err(wrong("PEM text (a string or Buffer)")),
         },
-        Kind::List => match value {
+        // One audience, or several.
+        Kind::Names if value.is_string() => match value {
+            Value::String(s) => SettingValue::Text(s),
+            _ => return Err(wrong("a string or an array of strings")),
+        },
+        Kind::List | Kind::Names => match value {
             Value::Array(items) => SettingValue::List(
                 items
                     .into_iter()

@@ -215,11 +215,12 @@ pub fn find(surface: Surface, name: &str) -> Option<&'static Setting> {
     CLIENT_SETTINGS.iter().find(|s| s.name_on(surface) == name)
 }
 
-/// The name on `surface` of the setting whose core name is `name`; other names (an environment variable, a
+/// The name on `surface` of the setting (of a client or a verifier) whose core name is `name`; other names (an environment variable, a
 /// field that is no setting) stay as they are.
 pub fn name_on(name: &str, surface: Surface) -> &str {
     CLIENT_SETTINGS
         .iter()
+        .chain(crate::verify::VERIFIER_SETTINGS)
         .find(|s| s.name == name)
         .map_or(name, |s| s.name_on(surface))
 }

@@ -300,6 +300,15 @@ mod tests {
                 .set(setting, value, Surface::Rust)
                 .unwrap_or_else(|e| panic!("{}: {e}", setting.name));
         }
+        // Errors name settings by their core name; one name must read the same on every surface.
+        for setting in VERIFIER_SETTINGS {
+            if let Some(client) = settings::CLIENT_SETTINGS
+                .iter()
+                .find(|c| c.name == setting.name)
+            {
+                assert_eq!(client.node, setting.node, "{}", setting.name);
+            }
+        }
         for name in INTROSPECTION_CREDENTIALS {
             assert!(
                 find_verifier_setting(Surface::Python, name).is_some(),

@@ -94,6 +94,68 @@ impl Policy {
         }
     }
 
+    /// A policy described in JSON, as the Node package builds one: `{"all_scopes": [...]}`,
+    /// `{"any_scope": [...]}`, `{"client_ids": [...]}`, `{"claim": NAME, "equals": VALUE}`,
+    /// `{"claim": NAME, "one_of": [VALUES]}`, `{"all_of": [POLICIES]}`, `{"any_of": [POLICIES]}`.
+    pub fn from_json(description: &Value) -> Result<Self, String> {
+        let Value::Object(fields) = description else {
+            return Err("a policy is a JSON object".into());
+        };
+        let strings = |v: &Value, what: &str| -> Result<Vec<String>, String> {
+            v.as_array()
+                .and_then(|items| {
+                    items
+                        .iter()
+                        .map(|i| i.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .ok_or_else(|| format!("{what} takes an array of strings"))
+        };
+        let policies = |v: &Value, what: &str| -> Result<Vec<Policy>, String> {
+            v.as_array()
+                .ok_or_else(|| format!("{what} takes an array of policies"))?
+                .iter()
+                .map(Policy::from_json)
+                .collect()
+        };
+        let claim = || {
+            fields
+                .get("claim")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| "a claim condition names its claim (a string)".to_owned())
+        };
+        let keys: Vec<&str> = fields.keys().map(String::as_str).collect();
+        match keys.as_slice() {
+            ["all_scopes"] => Ok(Self::AllScopes(strings(
+                &fields["all_scopes"],
+                "all_scopes",
+            )?)),
+            ["any_scope"] => Ok(Self::AnyScope(strings(&fields["any_scope"], "any_scope")?)),
+            ["client_ids"] => Ok(Self::ClientIds(strings(
+                &fields["client_ids"],
+                "client_ids",
+            )?)),
+            ["all_of"] => Ok(Self::AllOf(policies(&fields["all_of"], "all_of")?)),
+            ["any_of"] => Ok(Self::AnyOf(policies(&fields["any_of"], "any_of")?)),
+            ["claim", "equals"] | ["equals", "claim"] => Ok(Self::ClaimEquals {
+                claim: claim()?,
+                value: fields["equals"].clone(),
+            }),
+            ["claim", "one_of"] | ["one_of", "claim"] => Ok(Self::ClaimOneOf {
+                claim: claim()?,
+                values: fields["one_of"]
+                    .as_array()
+                    .cloned()
+                    .ok_or("one_of takes an array of values")?,
+            }),
+            _ => Err(format!(
+                "{description} is no policy: one of all_scopes, any_scope, client_ids, claim with equals or \
+                 one_of, all_of, any_of"
+            )),
+        }
+    }
+
     fn claim_is(claims: &Claims, claim: &str, values: &[Value]) -> Result<(), Rejection> {
         match claims.claims.get(claim).is_some_and(|v| values.contains(v)) {
             true => Ok(()),
@@ -174,6 +236,36 @@ mod tests {
             values: vec![json!(1), json!(2)],
         };
         assert!(one_of.check(&c).is_ok());
+    }
+
+    #[test]
+    fn policies_read_from_json() {
+        let p = Policy::from_json(&json!({"any_of": [
+            {"all_scopes": ["a"]},
+            {"claim": "tenant", "one_of": ["acme", 7]},
+            {"all_of": [{"client_ids": ["svc"]}, {"any_scope": ["x"]}, {"claim": "t", "equals": true}]}
+        ]}))
+        .expect("a policy");
+        let Policy::AnyOf(parts) = &p else {
+            panic!("any_of")
+        };
+        assert_eq!(parts[0], Policy::AllScopes(strings(&["a"])));
+        assert_eq!(
+            parts[1],
+            Policy::ClaimOneOf {
+                claim: "tenant".into(),
+                values: vec![json!("acme"), json!(7)]
+            }
+        );
+        for bad in [
+            json!([]),
+            json!({"all_scopes": "a"}),
+            json!({"scopes": ["a"]}),
+            json!({"claim": 1, "equals": 2}),
+            json!({"all_scopes": ["a"], "any_scope": ["b"]}),
+        ] {
+            assert!(Policy::from_json(&bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
