@@ -11,8 +11,16 @@ import {
   InvalidResponse,
   ConfigError,
   InternalError,
+  Verifier,
+  Policy,
+  bearerToken,
+  VerificationError,
+  TokenInvalid,
+  InsufficientScope,
+  VerifierUnavailable,
 } from 'm2m-auth'
 import type {
+  Claims,
   AuthMethod,
   TokenClientOptions,
   SecureAuthOptions,
@@ -42,6 +50,12 @@ function describeCode(code: ErrorCode): string {
       return 'the client is misconfigured'
     case 'ERR_INTERNAL':
       return 'a bug in m2m-auth'
+    case 'ERR_TOKEN_INVALID':
+      return 'the token was not accepted'
+    case 'ERR_INSUFFICIENT_SCOPE':
+      return 'the token may not do this'
+    case 'ERR_VERIFIER_UNAVAILABLE':
+      return 'the keys cannot be fetched'
     default: {
       const unreachable: never = code
       return unreachable
@@ -326,3 +340,25 @@ async function keysAndCertificates(): Promise<void> {
 }
 
 void keysAndCertificates()
+
+/** The receiving side: a route's check, and the answer to a rejected token. */
+async function protect(authorization: string | undefined): Promise<{ status: number, challenge?: string, claims?: Claims }> {
+  const verifier = new Verifier({ issuer: 'https://idp.example', audience: ['api'], leewayMs: 5000, realm: 'api' })
+  const policy: Policy | undefined = Policy.of({ scopes: ['payments.read'], claims: { tenant: 'acme' } })
+  const either: Policy = Policy.anyScope(['a', 'b']).or(Policy.clientIds(['svc']))
+  try {
+    const claims = await verifier.verify(bearerToken(authorization), { policy: policy ?? either })
+    const when: Date = claims.expiresAt
+    const client: string | undefined = claims.clientId
+    return { status: 200, claims: { ...claims, expiresAt: when, clientId: client } }
+  } catch (e) {
+    if (e instanceof VerificationError) {
+      const code: 'ERR_TOKEN_INVALID' | 'ERR_INSUFFICIENT_SCOPE' | 'ERR_VERIFIER_UNAVAILABLE' = e.code
+      const required: string[] = e instanceof InsufficientScope ? e.requiredScopes : []
+      return { status: e.status, challenge: `${code} ${required.join(' ')} ${e.wwwAuthenticate(verifier.realm)}` }
+    }
+    if (e instanceof TokenInvalid || e instanceof VerifierUnavailable) return { status: 500 }
+    throw e
+  }
+}
+void protect
