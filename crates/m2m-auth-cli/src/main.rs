@@ -1,4 +1,4 @@
-//! `m2m-auth`: get a token from the command line, call an API with it, or run the bundled mock authorization
+//! `m2m-auth`: get a token from the command line, call an API with it, verify a token, or run the bundled mock authorization
 //! server.
 
 #![forbid(unsafe_code)]
@@ -6,6 +6,7 @@
 mod call;
 mod mock;
 mod token;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -28,6 +29,9 @@ enum Command {
     Token(Box<token::TokenArgs>),
     /// Call a protected API with the token: print the answer's body (exit 22 for an HTTP error status).
     Call(Box<call::CallArgs>),
+    /// Check an access token as the service receiving it would: print its claims as JSON (exit 3 when it is
+    /// not accepted, 4 when the keys or introspection endpoint cannot be reached).
+    Verify(Box<verify::VerifyArgs>),
     /// Run the bundled mock authorization server on 127.0.0.1 until interrupted.
     Mock(mock::MockArgs),
 }
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Token(args) => token::run(*args).await,
             Command::Call(args) => call::run(*args).await,
+            Command::Verify(args) => verify::run(*args).await,
             Command::Mock(args) => mock::run(args).await,
         }
     })
