@@ -38,11 +38,8 @@ def asgi_credentials(scope: MutableMapping[str, Any], client_cert_header: str | 
     token = _native.bearer_token(_joined(headers, b"authorization"))
     if client_cert_header is not None:
         name = client_cert_header.lower().encode("latin-1")
-        values = [value for key, value in headers if key == name]
-        # A trusted proxy sets the header once; a second copy came from the client, so neither is believed.
-        if len(values) != 1:
-            return token, None
-        return token, values[0].decode("latin-1") or None
+        # A trusted proxy sets the header once; the core believes exactly one copy.
+        return token, _native.forwarded_certificate([v.decode("latin-1") for k, v in headers if k == name])
     tls = (scope.get("extensions") or {}).get("tls") or {}
     chain = tls.get("client_cert_chain") or ()
     # The first PEM of the chain is the client's own; binding (RFC 8705) compares its thumbprint only, so a

@@ -16,6 +16,7 @@ with)::
         └── VerifierUnavailable   503: the keys or the introspection endpoint cannot be reached
 """
 
+from m2m_auth import _native
 from m2m_auth._native import (
     ConfigError,
     InternalError,
@@ -24,8 +25,6 @@ from m2m_auth._native import (
     OAuthError,
     TransportError,
 )
-
-from m2m_auth import _native
 
 
 class VerificationError(M2MAuthError):
@@ -38,12 +37,16 @@ class VerificationError(M2MAuthError):
     required_scopes: list[str] = []  # noqa: RUF012 - never mutated; instances get their own
 
     def www_authenticate(self, realm: str | None = None) -> str:
-        """The RFC 6750 §3 ``WWW-Authenticate`` value: ``Bearer realm=…, error=…, error_description=…, scope=…``."""
-        return _native.www_authenticate(type(self).__name__, self.error_description, self.required_scopes, realm)
+        """The RFC 6750 §3 ``WWW-Authenticate`` value:
+        ``Bearer realm=…, error=…, error_description=…, scope=…``."""
+        return _native.www_authenticate(
+            type(self).__name__, self.error_description, self.required_scopes, realm
+        )
 
 
 class TokenInvalid(VerificationError):
-    """401: no token, or one that is malformed, badly signed, expired, inactive, or for another issuer or API."""
+    """401: no token, or one that is malformed, badly signed, expired, inactive, or for another issuer or
+    API."""
 
     code = "ERR_TOKEN_INVALID"
     status = 401

@@ -32,7 +32,8 @@ def route_policy(
     policy: Policy | None = None,
 ) -> Policy | None:
     """The policy of a route: every one of ``scopes``, at least one of ``any_scopes``, a client among
-    ``client_ids``, each claim of ``claims`` equal to its value, and ``policy``; ``None`` when none is given."""
+    ``client_ids``, each claim of ``claims`` equal to its value, and ``policy``; ``None`` when none is
+    given."""
     parts: list[Policy] = []
     if scopes:
         parts.append(Policy.all_scopes(scopes))
@@ -62,13 +63,16 @@ class Verifier(_native.Verifier):
         policy: Policy | None = None,
         client_cert_header: str | None = None,
     ) -> Requirement:
-        """A FastAPI/Starlette dependency that answers the route's requests with their ``Claims``, or 401/403/503
-        with the right ``WWW-Authenticate``: ``Depends(verifier.require(scopes=["payments.read"]))``.
-        ``client_cert_header``: the header in which a trusted proxy passes the client certificate."""
+        """A FastAPI/Starlette dependency that answers the route's requests with their ``Claims``, or
+        401/403/503 with the right ``WWW-Authenticate``:
+        ``Depends(verifier.require(scopes=["payments.read"]))``. ``client_cert_header``: the header in
+        which a trusted proxy passes the client certificate."""
         from m2m_auth.starlette import Requirement
 
         return Requirement(
             self,
-            route_policy(scopes=scopes, any_scopes=any_scopes, client_ids=client_ids, claims=claims, policy=policy),
+            route_policy(
+                scopes=scopes, any_scopes=any_scopes, client_ids=client_ids, claims=claims, policy=policy
+            ),
             client_cert_header=client_cert_header,
         )

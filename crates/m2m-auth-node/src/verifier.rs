@@ -203,6 +203,14 @@ pub fn bearer_token(authorization: Option<String>) -> napi::Result<String> {
         .map_err(|r| rejected(&r))
 }
 
+/// The certificate a trusted proxy passed, from every value the request has of its header (`null` unless
+/// exactly one): the core's rule, shared with Python.
+#[napi]
+pub fn forwarded_certificate(values: Vec<String>) -> Option<String> {
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    m2m_auth::verify::forwarded_certificate(&values).map(str::to_owned)
+}
+
 /// The RFC 6750 §3 `WWW-Authenticate` value of a verification error, as its class, description and scopes
 /// describe it (`err.wwwAuthenticate(realm)`).
 #[napi]

@@ -70,6 +70,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<verifier::PyPolicy>()?;
     m.add_function(wrap_pyfunction!(verifier::www_authenticate, m)?)?;
     m.add_function(wrap_pyfunction!(verifier::bearer_token, m)?)?;
+    m.add_function(wrap_pyfunction!(verifier::forwarded_certificate, m)?)?;
     m.add_function(wrap_pyfunction!(_after_fork_in_child, m)?)?;
     m.add_function(wrap_pyfunction!(token_rejected, m)?)?;
     m.add_function(wrap_pyfunction!(same_origin, m)?)?;

@@ -237,6 +237,14 @@ pub fn bearer_token(py: Python<'_>, authorization: Option<&str>) -> PyResult<Str
         .map_err(|rejection| rejection_to_py(py, &rejection))
 }
 
+/// The certificate a trusted proxy passed, from every value the request has of its header (`None` unless
+/// exactly one): the core's rule, shared with Node.
+#[pyfunction]
+pub fn forwarded_certificate(values: Vec<String>) -> Option<String> {
+    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+    m2m_auth::verify::forwarded_certificate(&values).map(str::to_owned)
+}
+
 /// A verified token's claims.
 #[derive(Debug)]
 #[pyclass(name = "Claims", module = "m2m_auth", frozen)]

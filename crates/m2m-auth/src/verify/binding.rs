@@ -43,6 +43,16 @@ pub(crate) fn check_binding(claims: &Claims, client_cert: Option<&[u8]>) -> Resu
     Ok(())
 }
 
+/// The certificate a trusted proxy passed in a header, from all the values the request has of that header:
+/// the proxy sets it once, so a request with two copies has one from the client, and neither is believed
+/// (nor is an empty one). The integrations of every framework decide it here.
+pub fn forwarded_certificate<'a>(values: &[&'a str]) -> Option<&'a str> {
+    match values {
+        [one] if !one.trim().is_empty() => Some(one),
+        _ => None,
+    }
+}
+
 /// The DER of a client certificate given as text: PEM, URL-encoded PEM, or base64 DER. `None` when it is
 /// none of them (the request then counts as made without a certificate).
 pub fn certificate_der(text: &str) -> Option<Vec<u8>> {
@@ -84,5 +94,9 @@ mod tests {
         assert_eq!(certificate_der(&b64), Some(der));
         assert_eq!(certificate_der(""), None);
         assert_eq!(certificate_der("not a certificate!"), None);
+        assert_eq!(forwarded_certificate(&["a"]), Some("a"));
+        assert_eq!(forwarded_certificate(&["a", "b"]), None);
+        assert_eq!(forwarded_certificate(&[" "]), None);
+        assert_eq!(forwarded_certificate(&[]), None);
     }
 }

@@ -16,11 +16,21 @@ pub enum Rejection {
         description: String,
         required: Vec<String>,
     },
-    /// 503: the JWKS or introspection endpoint is down or slow; the token may be fine.
-    Unavailable { description: String },
+    /// 503: the metadata, JWKS or introspection endpoint is down or slow; the token may be fine. The
+    /// description is what the caller is told; the detail (URLs, the network error) is for the service's logs
+    /// only, since it shows how the service is built.
+    Unavailable { description: String, detail: String },
 }
 
 impl Rejection {
+    /// A 503 telling the caller `description`, and the logs `detail` too.
+    pub(crate) fn unavailable(description: &str, detail: impl Into<String>) -> Self {
+        Self::Unavailable {
+            description: description.into(),
+            detail: detail.into(),
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Self::NoToken | Self::TokenInvalid { .. } => 401,
@@ -67,7 +77,10 @@ impl Rejection {
                 description,
                 required,
             },
-            "VerifierUnavailable" => Self::Unavailable { description },
+            "VerifierUnavailable" => Self::Unavailable {
+                description,
+                detail: String::new(),
+            },
             _ => return None,
         })
     }
@@ -86,7 +99,7 @@ impl Rejection {
             Self::NoToken => "the request came without an access token",
             Self::TokenInvalid { description }
             | Self::InsufficientScope { description, .. }
-            | Self::Unavailable { description } => description,
+            | Self::Unavailable { description, .. } => description,
         }
     }
 
@@ -139,6 +152,9 @@ impl fmt::Display for Rejection {
         match (self, self.error_code()) {
             (_, Some(code)) => write!(f, "{code}: {}", self.description()),
             (Self::NoToken, None) => f.write_str(self.description()),
+            (Self::Unavailable { detail, .. }, None) if !detail.is_empty() => {
+                write!(f, "verifier unavailable: {}: {detail}", self.description())
+            }
             (_, None) => write!(f, "verifier unavailable: {}", self.description()),
         }
     }
@@ -169,12 +185,19 @@ mod tests {
             scope.www_authenticate(None),
             r#"Bearer error="insufficient_scope", error_description="the token lacks payments.write", scope="payments.write payments.read""#
         );
-        let down = Rejection::Unavailable {
-            description: "the JWKS endpoint did not answer".into(),
-        };
+        let down = Rejection::unavailable(
+            "the issuer's keys cannot be fetched",
+            "https://idp.internal/jwks: connection refused",
+        );
         assert_eq!(
             (down.status(), down.www_authenticate(Some("api"))),
             (503, r#"Bearer realm="api""#.into())
+        );
+        // The caller is told what; the logs also where and why.
+        assert_eq!(down.description(), "the issuer's keys cannot be fetched");
+        assert!(
+            down.to_string()
+                .ends_with("idp.internal/jwks: connection refused")
         );
     }
 

@@ -26,9 +26,10 @@ pub(crate) struct Introspection {
 }
 
 fn unavailable(url: &Url, what: String) -> Rejection {
-    Rejection::Unavailable {
-        description: format!("the introspection endpoint ({url}) {what}"),
-    }
+    Rejection::unavailable(
+        "the introspection endpoint cannot be asked",
+        format!("the introspection endpoint ({url}) {what}"),
+    )
 }
 
 impl Introspection {

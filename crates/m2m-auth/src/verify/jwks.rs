@@ -145,8 +145,11 @@ impl Jwks {
     }
 
     async fn fetch(&self) -> Result<(Vec<PublicKey>, Option<Duration>), Rejection> {
-        let unavailable = |what: String| Rejection::Unavailable {
-            description: format!("the issuer's keys ({}) {what}", self.url),
+        let unavailable = |what: String| {
+            Rejection::unavailable(
+                "the issuer's keys cannot be fetched",
+                format!("the issuer's keys ({}) {what}", self.url),
+            )
         };
         let request = self
             .http

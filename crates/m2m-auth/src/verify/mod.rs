@@ -19,7 +19,7 @@ mod remembered;
 mod verifier;
 
 pub use bearer::bearer_token;
-pub use binding::certificate_der;
+pub use binding::{certificate_der, forwarded_certificate};
 pub use options::{VERIFIER_SETTINGS, VerifierOptions, find_verifier_setting};
 pub use policy::Policy;
 pub use verifier::{Verifier, VerifierBuilder};

@@ -445,8 +445,11 @@ impl Verifier {
                 .await?
                 .introspection
                 .clone()
-                .ok_or_else(|| Rejection::Unavailable {
-                    description: "the issuer's metadata names no introspection_endpoint".into(),
+                .ok_or_else(|| {
+                    Rejection::unavailable(
+                        "opaque tokens cannot be checked",
+                        "the issuer's metadata names no introspection_endpoint",
+                    )
                 })?,
         };
         let until = now + introspection.max_age.as_secs_f64();
@@ -476,9 +479,10 @@ impl Verifier {
                 let url = match &inner.jwks_url {
                     Some(url) => url.clone(),
                     None => self.metadata().await?.jwks.clone().ok_or_else(|| {
-                        Rejection::Unavailable {
-                            description: "the issuer's metadata names no jwks_uri".into(),
-                        }
+                        Rejection::unavailable(
+                            "the issuer's keys cannot be fetched",
+                            "the issuer's metadata names no jwks_uri",
+                        )
                     })?,
                 };
                 Ok(Jwks::new(
@@ -499,8 +503,11 @@ impl Verifier {
         inner
             .metadata
             .get_or_try_init(|| async {
-                let unavailable = |e: Error| Rejection::Unavailable {
-                    description: format!("the issuer's metadata cannot be used: {e}"),
+                let unavailable = |e: Error| {
+                    Rejection::unavailable(
+                        "the issuer's metadata cannot be read",
+                        format!("the issuer's metadata cannot be used: {e}"),
+                    )
                 };
                 let doc = fetch_metadata(&inner.http, &inner.issuer_url, inner.timeout)
                     .await
