@@ -10,7 +10,7 @@
 // Reading the Authorization header and decoding a certificate are the core's (bearerToken, verify): the rules
 // are shared with the Python package. This file only finds the raw values on the request.
 
-const { Verifier, Policy, bearerToken } = require('./verifier')
+const { Verifier, Policy, bearerToken, forwardedCertificate } = require('./verifier')
 const { ConfigError, VerificationError } = require('./errors')
 
 // The route options. Anything else is refused: a misspelt `scope` silently dropped would leave a route open
@@ -53,13 +53,12 @@ function authorizationOf(req) {
   return req.headers?.authorization
 }
 
-/** The certificate a trusted proxy put in `name`. A proxy sets the header once; with a second copy one came
- *  from the client, so neither is believed. Whatever the text, the core decodes it (garbage: no certificate). */
+/** The certificate a trusted proxy put in `name`: which copies count is the core's rule (exactly one; a second
+ *  came from the client). Whatever the text, the core decodes it (garbage: no certificate). */
 function headerCertificateOf(req, name) {
   const all = req.headersDistinct?.[name]
   const values = Array.isArray(all) ? all : (req.headers?.[name] === undefined ? [] : [req.headers[name]])
-  if (values.length !== 1 || typeof values[0] !== 'string' || values[0] === '') return undefined
-  return values[0]
+  return forwardedCertificate(values.filter((v) => typeof v === 'string'))
 }
 
 /** The certificate the client presented on this server's TLS connection, DER. Binding (RFC 8705) compares its

@@ -139,4 +139,10 @@ function bearerToken(authorization) {
   return call(() => native.bearerToken(typeof authorization === 'string' ? authorization : null))
 }
 
-module.exports = { Verifier, Policy, bearerToken }
+/** The certificate a trusted proxy passed, from every value the request has of its header (the core's rule:
+ *  exactly one counts), or undefined. For the framework integrations. */
+function forwardedCertificate(values) {
+  return native.forwardedCertificate(values) ?? undefined
+}
+
+module.exports = { Verifier, Policy, bearerToken, forwardedCertificate }

@@ -91,10 +91,11 @@ async function withM2MEnv(vars, fn) {
 // ---------------------------------------------------------------------------------------------------------
 // Error classes
 
-test('the package exports exactly the client, the token and the error classes', () => {
+test('the package exports exactly the client, the token, the verifier and the error classes', () => {
   assert.deepEqual(Object.keys(m2m).sort(), [
-    'ApiResponse', 'ConfigError', 'InternalError', 'InvalidResponse', 'M2MAuthError', 'OAuthError', 'Token', 'TokenClient',
-    'TransportError',
+    'ApiResponse', 'ConfigError', 'InsufficientScope', 'InternalError', 'InvalidResponse', 'M2MAuthError', 'OAuthError',
+    'Policy', 'Token', 'TokenClient', 'TokenInvalid', 'TransportError', 'VerificationError', 'Verifier',
+    'VerifierUnavailable', 'bearerToken',
   ])
 })
 
