@@ -260,6 +260,13 @@ export interface VerifierOptions {
   introspectionUrl?: string
   /** Default 60 000. */
   introspectionMaxAgeMs?: number
+  /** Share the issuer's keys and introspection answers with the fleet: redis://…, file:DIR (default memory:). */
+  cacheUrl?: string
+  cachePrefix?: string
+  /** Default 250. */
+  cacheTimeoutMs?: number
+  /** 32 bytes in base64, the same for the fleet: required with a shared cacheUrl. */
+  cacheEncryptionKey?: string
   clientId?: string
   clientSecret?: string
   clientSecretFile?: string

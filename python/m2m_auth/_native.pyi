@@ -164,6 +164,10 @@ class _VerifierSettings(TypedDict, total=False):
     introspection_url: str
     introspection_max_age: float
     realm: str
+    cache_url: str
+    cache_prefix: str
+    cache_timeout: float
+    cache_encryption_key: str
     client_id: str
     client_secret: str
     client_secret_file: _StrPath

@@ -456,7 +456,7 @@ pub(crate) struct ClientConfig {
 }
 
 /// The shared cache's settings, checked; `None` when tokens stay in the process (`memory:`).
-fn shared_settings(
+pub(crate) fn shared_settings(
     url: Option<String>,
     prefix: Option<String>,
     timeout: Option<Duration>,

@@ -32,6 +32,13 @@ fn unavailable(url: &Url, what: String) -> Rejection {
     )
 }
 
+/// The answer for a token the server says is not active (RFC 7662 §2.2).
+pub(crate) fn inactive() -> Rejection {
+    Rejection::TokenInvalid {
+        description: "the token is not active (introspection)".into(),
+    }
+}
+
 impl Introspection {
     /// The claims of an active token, or why it is not accepted.
     pub async fn introspect(
@@ -75,9 +82,7 @@ impl Introspection {
         };
         match claims.get("active") {
             Some(Value::Bool(true)) => Ok(claims),
-            Some(Value::Bool(false)) => Err(Rejection::TokenInvalid {
-                description: "the token is not active (introspection)".into(),
-            }),
+            Some(Value::Bool(false)) => Err(inactive()),
             _ => Err(unavailable(url, "answered without a boolean active".into())),
         }
     }

@@ -2,16 +2,21 @@
 //! answer's `Cache-Control: max-age` says so), and fetched again for a `kid` it does not hold — with one
 //! request in flight however many tokens ask (single flight), and at most one per `jwks_cooldown`, so that a
 //! storm of tokens with unknown kids costs one request per cooldown. A failed fetch keeps the last good keys.
+//! With a shared `cache_url` the fleet shares the keys and the cooldown: a process takes the keys another
+//! fetched, and waits out another's try.
 
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::{ACCEPT, CACHE_CONTROL};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
 use super::error::Rejection;
 use super::jws::{Alg, PublicKey};
+use crate::MAX_DURATION;
+use crate::cache::shared::documents::SharedDocuments;
 use crate::http::transport::exchange;
 
 /// Largest JWKS read.
@@ -20,8 +25,10 @@ const MAX_JWKS_BYTES: usize = 512 * 1024;
 #[derive(Debug)]
 struct Keys {
     keys: Arc<Vec<PublicKey>>,
-    /// When the keys were fetched (`None`: never).
+    /// When the keys were fetched (`None`: never), on this process's clock and on the wall clock (what the
+    /// fleet compares).
     fetched: Option<Instant>,
+    fetched_wall: f64,
     /// Until when they are fresh.
     fresh_until: Option<Instant>,
 }
@@ -33,9 +40,27 @@ pub(crate) struct Jwks {
     timeout: Duration,
     max_age: Duration,
     cooldown: Duration,
+    /// The fleet's copy of the keys, when `cache_url` is shared.
+    shared: Option<Arc<SharedDocuments>>,
     keys: RwLock<Keys>,
     /// Held by the one fetch in flight; with when the last fetch was tried.
     fetching: tokio::sync::Mutex<Option<Instant>>,
+}
+
+/// The keys as the fleet shares them: the JWKS document, when it was fetched and last tried (seconds since
+/// the epoch), and for how long it is fresh.
+#[derive(Debug, Serialize, Deserialize)]
+struct SharedKeys {
+    jwks: Value,
+    fetched_at: f64,
+    tried_at: f64,
+    fresh_secs: f64,
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// `max-age` of a `Cache-Control` value; zero for `no-store` or `no-cache`.
@@ -53,13 +78,20 @@ fn max_age(cache_control: &str) -> Option<Duration> {
     age
 }
 
+/// The keys of a JWKS document; `None` when it is no JWKS. Keys it cannot use (other types, private parts,
+/// encryption keys) are left out.
+fn parse_jwks(doc: &Value) -> Option<Vec<PublicKey>> {
+    let keys = doc.get("keys")?.as_array()?;
+    Some(keys.iter().filter_map(PublicKey::from_jwk).collect())
+}
+
 impl Jwks {
     pub fn new(
         url: Url,
         http: reqwest::Client,
         timeout: Duration,
-        max_age: Duration,
-        cooldown: Duration,
+        (max_age, cooldown): (Duration, Duration),
+        shared: Option<Arc<SharedDocuments>>,
     ) -> Self {
         Self {
             url,
@@ -67,9 +99,11 @@ impl Jwks {
             timeout,
             max_age,
             cooldown,
+            shared,
             keys: RwLock::new(Keys {
                 keys: Arc::default(),
                 fetched: None,
+                fetched_wall: 0.0,
                 fresh_until: None,
             }),
             fetching: tokio::sync::Mutex::new(None),
@@ -96,10 +130,13 @@ impl Jwks {
         if !found.is_empty() && !stale {
             return Ok(found);
         }
-        match self.refresh(fetched).await {
+        match self
+            .refresh(fetched, &|keys| !matching(keys).is_empty())
+            .await
+        {
             Ok(()) => {}
             // Down or slow: the last good keys still verify; with none, the verifier cannot decide.
-            Err(e) if keys.is_empty() && fetched.is_none() => return Err(e),
+            Err(e) if self.snapshot().1.is_none() => return Err(e),
             Err(_) => {}
         }
         let (keys, _, _) = self.snapshot();
@@ -119,9 +156,27 @@ impl Jwks {
         Ok(found)
     }
 
+    fn install(&self, keys: Vec<PublicKey>, fetched_wall: f64, fresh_for: Duration) {
+        let now = Instant::now();
+        let age =
+            Duration::try_from_secs_f64((unix_now() - fetched_wall).max(0.0)).unwrap_or_default();
+        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Keys {
+            keys: Arc::new(keys),
+            fetched: Some(now),
+            fetched_wall,
+            fresh_until: Some(now + fresh_for.saturating_sub(age)),
+        };
+    }
+
     /// Fetches the keys again, unless another caller did since `seen` (the fetch time this caller saw) or the
-    /// last try was less than a cooldown ago.
-    async fn refresh(&self, seen: Option<Instant>) -> Result<(), Rejection> {
+    /// last try was less than a cooldown ago. With a shared cache the fleet counts as one: keys another
+    /// process fetched since are taken from it (and end the refresh when they are fresh and `enough`), and a
+    /// try of another process within the cooldown counts as this one's.
+    async fn refresh(
+        &self,
+        seen: Option<Instant>,
+        enough: &(dyn Fn(&[PublicKey]) -> bool + Sync),
+    ) -> Result<(), Rejection> {
         let mut last_try = self.fetching.lock().await;
         let (_, fetched, _) = self.snapshot();
         if fetched != seen {
@@ -130,21 +185,79 @@ impl Jwks {
         if last_try.is_some_and(|t| t.elapsed() < self.cooldown) {
             return Ok(());
         }
+        let name = self
+            .shared
+            .as_ref()
+            .map(|s| s.name("jwks", &[self.url.as_str()]));
+        let mut shared = None;
+        if let (Some(store), Some(name)) = (&self.shared, &name)
+            && let Some(doc) = store.get(name).await
+            && let Ok(doc) = serde_json::from_slice::<SharedKeys>(&doc)
+        {
+            let ours = self
+                .keys
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .fetched_wall;
+            if doc.fetched_at > ours
+                && let Some(keys) = parse_jwks(&doc.jwks)
+            {
+                let fresh_for = Duration::try_from_secs_f64(doc.fresh_secs).unwrap_or_default();
+                let fresh = unix_now() < doc.fetched_at + doc.fresh_secs;
+                let done = fresh && enough(&keys);
+                self.install(keys, doc.fetched_at, fresh_for);
+                if done {
+                    return Ok(());
+                }
+            }
+            let since_tried = unix_now() - doc.tried_at;
+            if since_tried >= 0.0 && since_tried < self.cooldown.as_secs_f64() {
+                *last_try = Instant::now().checked_sub(Duration::from_secs_f64(since_tried));
+                return Ok(());
+            }
+            shared = Some(doc);
+        }
         *last_try = Some(Instant::now());
-        let (keys, age) = self.fetch().await?;
-        let now = Instant::now();
-        let fresh_for = age
-            .map_or(self.max_age, |a| a.min(self.max_age))
-            .max(self.cooldown);
-        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Keys {
-            keys: Arc::new(keys),
-            fetched: Some(now),
-            fresh_until: Some(now + fresh_for),
-        };
-        Ok(())
+        let tried_at = unix_now();
+        match self.fetch().await {
+            Ok((doc, age)) => {
+                let keys = parse_jwks(&doc).unwrap_or_default();
+                let fresh_for = age
+                    .map_or(self.max_age, |a| a.min(self.max_age))
+                    .max(self.cooldown);
+                self.install(keys, tried_at, fresh_for);
+                self.share(
+                    name.as_deref(),
+                    SharedKeys {
+                        jwks: doc,
+                        fetched_at: tried_at,
+                        tried_at,
+                        fresh_secs: fresh_for.as_secs_f64(),
+                    },
+                )
+                .await;
+                Ok(())
+            }
+            Err(e) => {
+                // The fleet waits out the cooldown too, with the keys it had.
+                if let Some(doc) = shared {
+                    self.share(name.as_deref(), SharedKeys { tried_at, ..doc })
+                        .await;
+                }
+                Err(e)
+            }
+        }
     }
 
-    async fn fetch(&self) -> Result<(Vec<PublicKey>, Option<Duration>), Rejection> {
+    async fn share(&self, name: Option<&str>, doc: SharedKeys) {
+        if let (Some(store), Some(name), Ok(bytes)) = (&self.shared, name, serde_json::to_vec(&doc))
+        {
+            // Kept long after it is stale: the last good keys, for processes that start while the JWKS is down.
+            store.put(name, &bytes, MAX_DURATION).await;
+        }
+    }
+
+    async fn fetch(&self) -> Result<(Value, Option<Duration>), Rejection> {
         let unavailable = |what: String| {
             Rejection::unavailable(
                 "the issuer's keys cannot be fetched",
@@ -169,16 +282,15 @@ impl Jwks {
         }
         let doc: Value =
             serde_json::from_slice(&answer.body).map_err(|_| unavailable("are not JSON".into()))?;
-        let Some(jwks) = doc.get("keys").and_then(Value::as_array) else {
+        if parse_jwks(&doc).is_none() {
             return Err(unavailable("are not a JWKS (no keys array)".into()));
-        };
-        let keys = jwks.iter().filter_map(PublicKey::from_jwk).collect();
+        }
         let age = answer
             .headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(CACHE_CONTROL.as_str()))
             .and_then(|(_, v)| max_age(v));
-        Ok((keys, age))
+        Ok((doc, age))
     }
 }
 

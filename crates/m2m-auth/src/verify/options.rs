@@ -12,12 +12,13 @@ use crate::config::options::ClientOptions;
 use crate::config::settings::{
     self, DURATION, DURATION_OR_OFF, Group, Kind, Setting, SettingValue, Surface, core_number,
 };
+use crate::credentials::secret::SecretString;
 use crate::credentials::tls::CaBundle;
 use crate::error::{Error, Result};
 use crate::verify::{Verifier, VerifierBuilder};
 
 use Group::Common;
-use Kind::{Flag, List, Names, Path, Pem, Text};
+use Kind::{Flag, List, Names, Path, Pem, Secret, Text};
 
 /// The verifier's own settings, in the order the README lists them. Columns as in `CLIENT_SETTINGS`.
 #[rustfmt::skip]
@@ -54,6 +55,14 @@ pub const VERIFIER_SETTINGS: &[Setting] = &[
         "How long an introspection answer is used at most (never past the token's exp)."),
     settings::setting("realm", "realm", (None, None), Text, Common, "none",
         "The realm of the WWW-Authenticate challenges."),
+    settings::setting("cache_url", "cacheUrl", (None, Some("cache-url")), Text, Common, "memory:",
+        "Where a fleet of verifiers shares the issuer's keys and introspection answers: redis://…, file:DIR."),
+    settings::setting("cache_prefix", "cachePrefix", (None, Some("cache-prefix")), Text, Common, "m2m-auth:",
+        "Put before every name in the shared cache."),
+    settings::setting("cache_timeout", "cacheTimeoutMs", (None, None), DURATION, Common, "0.25 s",
+        "The longest one shared-cache operation may take; slower counts as a miss."),
+    settings::setting("cache_encryption_key", "cacheEncryptionKey", (None, None), Secret, Common,
+        "required with a shared cache_url", "32 bytes, base64: seals the shared entries (the same for the fleet)."),
 ];
 
 /// The token client's settings a verifier takes too: the credentials it introspects opaque tokens with.
@@ -102,6 +111,11 @@ pub struct VerifierOptions {
     pub introspection_url: Option<String>,
     pub introspection_max_age_secs: Option<f64>,
     pub realm: Option<String>,
+    /// A Redis URL may hold a password: kept as a secret (out of Debug).
+    pub cache_url: Option<SecretString>,
+    pub cache_prefix: Option<String>,
+    pub cache_timeout_secs: Option<f64>,
+    pub cache_encryption_key: Option<SecretString>,
     /// The credentials for introspection, as a token client takes them.
     pub client: ClientOptions,
 }
@@ -155,6 +169,12 @@ impl VerifierOptions {
             "introspection_url" => self.introspection_url = Some(text(value)?),
             "introspection_max_age" => self.introspection_max_age_secs = Some(number(value)?),
             "realm" => self.realm = Some(text(value)?),
+            "cache_url" => self.cache_url = Some(SecretString::from(text(value)?)),
+            "cache_prefix" => self.cache_prefix = Some(text(value)?),
+            "cache_timeout" => self.cache_timeout_secs = Some(number(value)?),
+            "cache_encryption_key" => {
+                self.cache_encryption_key = Some(SecretString::from(text(value)?));
+            }
             other => {
                 return Err(Error::Internal(format!(
                     "verifier setting {other} is declared but has no field"
@@ -233,6 +253,18 @@ impl VerifierOptions {
         }
         if let Some(v) = self.realm {
             b = b.realm(v);
+        }
+        if let Some(v) = self.cache_url {
+            b = b.cache_url(v);
+        }
+        if let Some(v) = self.cache_prefix {
+            b = b.cache_prefix(v);
+        }
+        if let Some(v) = self.cache_timeout_secs {
+            b = b.cache_timeout(secs("cache_timeout", v)?);
+        }
+        if let Some(v) = self.cache_encryption_key {
+            b = b.cache_encryption_key(v);
         }
         if self.client.client_id.is_some() {
             // The introspection client: the verifier's issuer (its metadata names the endpoint, and the

@@ -6,18 +6,23 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 use url::Url;
 
 use super::binding::check_binding;
 use super::claims::{self, Claims, Expected};
 use super::error::Rejection;
-use super::introspect::Introspection;
+use super::introspect::{Introspection, inactive};
 use super::jwks::Jwks;
 use super::jws::{self, Alg, DEFAULT_ALGS};
 use super::policy::Policy;
 use super::remembered::{self, Answer, Remembered};
 use crate::TokenClient;
+use crate::cache::shared::documents::SharedDocuments;
+use crate::config::shared_settings;
+use crate::credentials::secret::SecretString;
 use crate::credentials::tls::CaBundle;
 use crate::endpoint::discovery::fetch_metadata;
 use crate::error::{Error, Result};
@@ -43,6 +48,10 @@ pub struct VerifierBuilder {
     introspection_url: Option<String>,
     introspection_max_age: Option<Duration>,
     realm: Option<String>,
+    cache_url: Option<SecretString>,
+    cache_prefix: Option<String>,
+    cache_timeout: Option<Duration>,
+    cache_encryption_key: Option<SecretString>,
 }
 
 const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
@@ -149,6 +158,31 @@ impl VerifierBuilder {
         self
     }
 
+    /// Share the issuer's keys and introspection answers with the fleet: `redis://…`, `file:DIR`, as for a
+    /// token client (`memory:`, the default, shares nothing). Needs [`Self::cache_encryption_key`].
+    pub fn cache_url(mut self, url: impl Into<SecretString>) -> Self {
+        self.cache_url = Some(url.into());
+        self
+    }
+
+    /// Put before every name in the shared cache (default `m2m-auth:`).
+    pub fn cache_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.cache_prefix = Some(prefix.into());
+        self
+    }
+
+    /// The longest one shared-cache operation may take (default 0.25 s); slower counts as a miss.
+    pub fn cache_timeout(mut self, timeout: Duration) -> Self {
+        self.cache_timeout = Some(timeout);
+        self
+    }
+
+    /// 32 bytes in base64 that seal the shared entries: every verifier of the fleet is given the same.
+    pub fn cache_encryption_key(mut self, key: impl Into<SecretString>) -> Self {
+        self.cache_encryption_key = Some(key.into());
+        self
+    }
+
     pub fn build(self) -> Result<Verifier> {
         let issuer = self
             .issuer
@@ -219,6 +253,19 @@ impl VerifierBuilder {
             }
             None => None,
         };
+        let shared = match shared_settings(
+            self.cache_url.map(|u| u.expose().to_owned()),
+            self.cache_prefix,
+            self.cache_timeout,
+            None,
+            self.cache_encryption_key,
+        )? {
+            Some(settings) => {
+                SharedDocuments::new(settings, self.ca_bundle.as_ref().map(CaBundle::pem))?
+                    .map(Arc::new)
+            }
+            None => None,
+        };
         let mut policy = Vec::new();
         if !self.required_scopes.is_empty() {
             policy.push(Policy::AllScopes(self.required_scopes));
@@ -242,6 +289,7 @@ impl VerifierBuilder {
                 metadata: OnceCell::new(),
                 jwks: OnceCell::new(),
                 introspection,
+                shared,
                 remembered: Remembered::default(),
             }),
         })
@@ -275,7 +323,17 @@ struct Inner {
     metadata: OnceCell<Endpoints>,
     jwks: OnceCell<Jwks>,
     introspection: Option<Introspection>,
+    /// The fleet's keys and introspection answers, with a shared `cache_url`.
+    shared: Option<Arc<SharedDocuments>>,
     remembered: Remembered,
+}
+
+/// An introspection answer as the fleet shares it: until when it holds (seconds since the epoch), and the
+/// active token's fields (`None`: not active).
+#[derive(Debug, Serialize, Deserialize)]
+struct SharedAnswer {
+    until: f64,
+    fields: Option<Map<String, Value>>,
 }
 
 /// What the verifier takes from the issuer's metadata.
@@ -452,18 +510,52 @@ impl Verifier {
                     )
                 })?,
         };
-        let until = now + introspection.max_age.as_secs_f64();
-        let answer = match introspection.introspect(&url, token).await {
+        let mut until = now + introspection.max_age.as_secs_f64();
+        let name = inner
+            .shared
+            .as_ref()
+            .map(|s| s.name("introspection", &[&inner.issuer, url.as_str(), token]));
+        let from_fleet = match (&inner.shared, &name) {
+            (Some(store), Some(name)) => store
+                .get(name)
+                .await
+                .and_then(|doc| serde_json::from_slice::<SharedAnswer>(&doc).ok())
+                .filter(|doc| doc.until > now),
+            _ => None,
+        };
+        let shared_already = from_fleet.is_some();
+        let fields = match from_fleet {
+            // Another verifier of the fleet asked: its answer holds as long as it would have held here.
+            Some(doc) => {
+                until = doc.until;
+                doc.fields.ok_or_else(inactive)
+            }
+            None => match introspection.introspect(&url, token).await {
+                Ok(fields) => Ok(fields),
+                Err(rejection @ Rejection::TokenInvalid { .. }) => Err(rejection),
+                Err(unavailable) => return Err(unavailable),
+            },
+        };
+        let answer = match fields.clone() {
             Ok(fields) => claims::check_introspected(fields, &self.expected(now), until)
                 .map(Arc::new)
                 .map_err(invalid),
-            Err(rejection @ Rejection::TokenInvalid { .. }) => Err(rejection),
-            Err(unavailable) => return Err(unavailable),
+            Err(rejection) => Err(rejection),
         };
         let keep_until = match &answer {
             Ok(claims) => claims.expires_at.min(until),
             Err(_) => until,
         };
+        if let (Some(store), Some(name), false) = (&inner.shared, &name, shared_already) {
+            let doc = SharedAnswer {
+                until: keep_until,
+                fields: fields.ok(),
+            };
+            if let Ok(bytes) = serde_json::to_vec(&doc) {
+                let ttl = Duration::try_from_secs_f64(keep_until - now).unwrap_or_default();
+                store.put(name, &bytes, ttl).await;
+            }
+        }
         inner
             .remembered
             .insert(hash, Answer::Introspected(answer.clone()), Some(keep_until));
@@ -489,8 +581,8 @@ impl Verifier {
                     url,
                     inner.http.clone(),
                     inner.timeout,
-                    inner.max_age,
-                    inner.cooldown,
+                    (inner.max_age, inner.cooldown),
+                    inner.shared.clone(),
                 ))
             })
             .await

@@ -79,7 +79,13 @@ pub(crate) fn seal(token: &Token, name: &str, key: &[u8; 32]) -> Option<Vec<u8>>
         sent_at: unix(token.sent_at.wall),
         expires_at: token.expires_at_unix(),
     };
-    let mut buffer = Zeroizing::new(serde_json::to_vec(&plain).ok()?);
+    seal_bytes(&Zeroizing::new(serde_json::to_vec(&plain).ok()?), name, key)
+}
+
+/// `plain` sealed under `name` (the associated data: copied under another name, it does not open), with the
+/// format's magic bytes first. The verifier's shared entries are sealed the same way.
+pub(crate) fn seal_bytes(plain: &[u8], name: &str, key: &[u8; 32]) -> Option<Vec<u8>> {
+    let mut buffer = Zeroizing::new(plain.to_vec());
     let mut nonce = [0u8; NONCE_LEN];
     SystemRandom::new().fill(&mut nonce).ok()?;
     cipher(key)?
@@ -98,6 +104,17 @@ pub(crate) fn seal(token: &Token, name: &str, key: &[u8; 32]) -> Option<Vec<u8>>
 
 /// The token in a sealed entry, on this process's clocks.
 pub(crate) fn open(bytes: &[u8], name: &str, key: &[u8; 32]) -> Result<Token, Rejected> {
+    let plain = open_bytes(bytes, name, key)?;
+    let plain: Plain = serde_json::from_slice(&plain).map_err(|_| Rejected::Content)?;
+    token_from(plain).ok_or(Rejected::Content)
+}
+
+/// What `seal_bytes` sealed under `name`.
+pub(crate) fn open_bytes(
+    bytes: &[u8],
+    name: &str,
+    key: &[u8; 32],
+) -> Result<Zeroizing<Vec<u8>>, Rejected> {
     let rest = bytes
         .strip_prefix(MAGIC.as_slice())
         .ok_or(Rejected::Format)?;
@@ -107,12 +124,13 @@ pub(crate) fn open(bytes: &[u8], name: &str, key: &[u8; 32]) -> Result<Token, Re
     let (nonce, sealed) = rest.split_at(NONCE_LEN);
     let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| Rejected::Format)?;
     let mut buffer = Zeroizing::new(sealed.to_vec());
-    let plain = cipher(key)
+    let len = cipher(key)
         .ok_or(Rejected::Seal)?
         .open_in_place(nonce, Aad::from(name.as_bytes()), &mut buffer)
-        .map_err(|_| Rejected::Seal)?;
-    let plain: Plain = serde_json::from_slice(plain).map_err(|_| Rejected::Content)?;
-    token_from(plain).ok_or(Rejected::Content)
+        .map_err(|_| Rejected::Seal)?
+        .len();
+    buffer.truncate(len);
+    Ok(buffer)
 }
 
 /// Maps the entry's wall-clock times onto this process's monotonic clock.

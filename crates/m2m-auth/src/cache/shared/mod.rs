@@ -6,6 +6,7 @@
 //! The shared cache is never a reason for a caller's error: when it fails, the process fetches for itself,
 //! says so once per outage, and uses it again once it answers.
 
+pub(crate) mod documents;
 pub(crate) mod entry;
 mod file;
 pub(crate) mod flight;
@@ -217,17 +218,13 @@ impl SharedCache {
         let Some(settings) = &cfg.shared else {
             return Ok(None);
         };
-        let store = match &settings.url {
-            CacheUrl::Memory => return Ok(None),
-            CacheUrl::File(dir) => Store::File(file::FileStore::new(dir.clone(), settings.timeout)),
-            CacheUrl::Redis(url) => Store::Redis(Box::new(
-                redis::RedisStore::new(
-                    url,
-                    cfg.ca_bundle.as_ref().map(|ca| ca.pem()),
-                    settings.timeout,
-                )
-                .map_err(|e| Error::config(FIELD, format!("cannot be used: {e}")))?,
-            )),
+        let Some(store) = Store::of(
+            &settings.url,
+            cfg.ca_bundle.as_ref().map(|ca| ca.pem()),
+            settings.timeout,
+        )?
+        else {
+            return Ok(None);
         };
         Ok(Some(Self {
             store,

@@ -69,6 +69,23 @@ async fn blocking<T: Send + 'static>(
 
 /// Every operation ends by `until` (the fetch's deadline), and within the store's own timeout.
 impl Store {
+    /// The store `url` names (`None` for `memory:`); `ca_pem` is trusted for `rediss://`.
+    pub fn of(
+        url: &super::CacheUrl,
+        ca_pem: Option<&[u8]>,
+        timeout: Duration,
+    ) -> crate::error::Result<Option<Self>> {
+        Ok(Some(match url {
+            super::CacheUrl::Memory => return Ok(None),
+            super::CacheUrl::File(dir) => Self::File(FileStore::new(dir.clone(), timeout)),
+            super::CacheUrl::Redis(url) => {
+                Self::Redis(Box::new(RedisStore::new(url, ca_pem, timeout).map_err(
+                    |e| crate::error::Error::config("cache_url", format!("cannot be used: {e}")),
+                )?))
+            }
+        }))
+    }
+
     pub async fn read(&self, name: &str, until: Instant) -> Result<Option<Vec<u8>>, StoreError> {
         match self {
             Self::Redis(r) => r.read(name, until).await,
