@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use m2m_auth::settings::{CLIENT_SETTINGS, Group, Surface};
+use m2m_auth::verify::{VERIFIER_SETTINGS, find_verifier_setting};
 
 fn read(relative: &str) -> String {
     std::fs::read_to_string(
@@ -100,6 +101,62 @@ fn the_typescript_definitions_take_every_setting() {
             declares(&options, &format!("{}?:", s.node))
                 || declares(&options, &format!("{}:", s.node)),
             "index.d.ts: {} is missing",
+            s.node
+        );
+    }
+}
+
+/// Every client setting the verifier takes too (the introspection credentials).
+fn verifier_credentials() -> impl Iterator<Item = &'static m2m_auth::settings::Setting> {
+    CLIENT_SETTINGS.iter().filter(|s| {
+        find_verifier_setting(Surface::Rust, s.name).is_some()
+            && !VERIFIER_SETTINGS.iter().any(|own| own.name == s.name)
+    })
+}
+
+#[test]
+fn the_readme_verifier_table_names_every_verifier_setting() {
+    let readme = read("README.md");
+    let table = section(&readme, "## Protecting your API", "\n## ");
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.split('|').map(str::trim).collect())
+        .collect();
+    for s in VERIFIER_SETTINGS {
+        let row = rows
+            .iter()
+            .find(|r| r[1].contains(&format!("`{}`", s.name)))
+            .unwrap_or_else(|| panic!("README: no verifier row for {}", s.name));
+        assert!(
+            row[2].contains(&format!("`{}`", s.node)),
+            "README: the verifier row of {} does not name {}",
+            s.name,
+            s.node
+        );
+    }
+}
+
+#[test]
+fn the_python_stub_and_the_typescript_definitions_take_every_verifier_setting() {
+    let stub = read("python/m2m_auth/_native.pyi");
+    let settings = format!(
+        "{}{}",
+        section(&stub, "class _VerifierSettings", "\n\n"),
+        section(&stub, "class Verifier:", ") -> Self")
+    );
+    let dts = read("node/index.d.ts");
+    let options = section(&dts, "export interface VerifierOptions", "\n}");
+    for s in VERIFIER_SETTINGS.iter().chain(verifier_credentials()) {
+        assert!(
+            declares(&settings, &format!("{}:", s.name)),
+            "_native.pyi: the verifier's {} is missing",
+            s.name
+        );
+        assert!(
+            declares(options, &format!("{}?:", s.node))
+                || declares(options, &format!("{}:", s.node)),
+            "index.d.ts: the verifier's {} is missing",
             s.node
         );
     }
