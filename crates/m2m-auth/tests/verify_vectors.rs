@@ -2,7 +2,7 @@
 //! which mints the tokens, rotates its keys, takes endpoints down and counts requests. The Python and Node
 //! suites run the same files; see `tests/vectors/README.md` for the format.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,15 +13,8 @@ use m2m_auth_mock::testkeys;
 use m2m_auth_mock::{MockConfig, MockServer};
 use serde_json::{Value, json};
 
-fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
-}
-
-fn mock_config() -> MockConfig {
-    let text =
-        std::fs::read_to_string(vectors_dir().join("mock-server.json")).expect("mock-server.json");
-    MockConfig::from_json(&text).expect("mock config")
-}
+mod common;
+use common::{vectors_dir, vectors_mock_config as mock_config, vectors_runtime_and_mock};
 
 type Outcome = Result<(), String>;
 
@@ -389,19 +382,8 @@ fn main() -> std::process::ExitCode {
     let mut args = libtest_mimic::Arguments::from_args();
     // One mock, its counters reset per case: the cases run one after another.
     args.test_threads = Some(1);
-    let runtime = Arc::new(
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime"),
-    );
     let config = mock_config();
-    let mock = Arc::new(
-        runtime
-            .block_on(MockServer::start(config.clone()))
-            .expect("mock server"),
-    );
+    let (runtime, mock) = vectors_runtime_and_mock();
     let keys: Arc<Value> = Arc::new(
         serde_json::from_str(
             &std::fs::read_to_string(vectors_dir().join("keys.json")).expect("keys.json"),

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::config::settings::{Setting, SettingValue, Surface, core_number, duration_on, find};
+use crate::config::settings::{
+    Setting, SettingValue, Surface, ValueOf, core_number, duration_on, find,
+};
 use crate::config::{TokenClientBuilder, secureauth_issuer, secureauth_token_url};
 use crate::credentials::auth_method::AuthMethod;
 use crate::credentials::secret::SecretString;
@@ -310,24 +312,10 @@ impl ClientOptions {
     /// are checked and turned into the core's units here. The one place a declared setting meets its field.
     pub fn set(&mut self, setting: &Setting, value: SettingValue, surface: Surface) -> Result<()> {
         let name = setting.name;
-        let wrong = || {
-            Error::config(
-                name,
-                format!("has a value of the wrong kind ({:?})", setting.kind),
-            )
-        };
-        let text = |v: SettingValue| match v {
-            SettingValue::Text(s) => Ok(s),
-            _ => Err(wrong()),
-        };
-        let list = |v: SettingValue| match v {
-            SettingValue::List(l) => Ok(l),
-            _ => Err(wrong()),
-        };
-        let number = |v: SettingValue| match v {
-            SettingValue::Number(n) => core_number(setting, n, surface),
-            _ => Err(wrong()),
-        };
+        let value_of = ValueOf { setting, surface };
+        let text = |v| value_of.text(v);
+        let list = |v| value_of.list(v);
+        let number = |v| value_of.number(v);
         match name {
             "token_url" => self.token_url = Some(text(value)?),
             "issuer" => self.issuer = Some(text(value)?),
@@ -352,18 +340,12 @@ impl ClientOptions {
             "scopes" => self.scopes = Some(list(value)?),
             "audience" => self.audience = Some(text(value)?),
             "resources" => self.resources = Some(list(value)?),
-            "extra_params" => match value {
-                SettingValue::Pairs(p) => self.extra_params = p,
-                _ => return Err(wrong()),
-            },
+            "extra_params" => self.extra_params = value_of.pairs(value)?,
             "timeout" => self.timeout_secs = Some(number(value)?),
             "expiry_skew" => self.expiry_skew_secs = Some(number(value)?),
             "default_lifetime" => self.default_lifetime_secs = Some(number(value)?),
             "max_response_bytes" => self.max_response_bytes = Some(number(value)?),
-            "allow_insecure_http" => match value {
-                SettingValue::Flag(f) => self.allow_insecure_http = Some(f),
-                _ => return Err(wrong()),
-            },
+            "allow_insecure_http" => self.allow_insecure_http = Some(value_of.flag(value)?),
             "refresh_ratio" => self.refresh_ratio = Some(number(value)?),
             "max_attempts" => self.max_attempts = Some(number(value)?),
             "retry_backoff" => self.retry_backoff_secs = Some(number(value)?),

@@ -262,6 +262,60 @@ pub enum SettingValue {
     Flag(bool),
 }
 
+/// Takes a value a binding read for `setting` apart by the kind the field wants; a value of another kind is
+/// the binding's mistake, named. The client's and the verifier's options set their fields through it.
+pub(crate) struct ValueOf<'a> {
+    pub setting: &'a Setting,
+    pub surface: Surface,
+}
+
+impl ValueOf<'_> {
+    fn wrong(&self) -> Error {
+        Error::config(
+            self.setting.name,
+            format!("has a value of the wrong kind ({:?})", self.setting.kind),
+        )
+    }
+
+    pub fn text(&self, v: SettingValue) -> Result<String> {
+        match v {
+            SettingValue::Text(s) => Ok(s),
+            _ => Err(self.wrong()),
+        }
+    }
+
+    /// A list; one text where the setting takes one name or several.
+    pub fn list(&self, v: SettingValue) -> Result<Vec<String>> {
+        match v {
+            SettingValue::List(l) => Ok(l),
+            SettingValue::Text(s) if self.setting.kind == Names => Ok(vec![s]),
+            _ => Err(self.wrong()),
+        }
+    }
+
+    /// A number, in the core's units and within the setting's bounds.
+    pub fn number(&self, v: SettingValue) -> Result<f64> {
+        match v {
+            SettingValue::Number(n) => core_number(self.setting, n, self.surface),
+            _ => Err(self.wrong()),
+        }
+    }
+
+    pub fn flag(&self, v: SettingValue) -> Result<bool> {
+        match v {
+            SettingValue::Flag(f) => Ok(f),
+            _ => Err(self.wrong()),
+        }
+    }
+
+    pub fn pairs(&self, v: SettingValue) -> Result<Vec<(String, String)>> {
+        match v {
+            SettingValue::Pairs(p) => Ok(p),
+            _ => Err(self.wrong()),
+        }
+    }
+}
+
 /// How a number of `setting`, given on `surface`, reads in the core's units, if it is within bounds:
 /// durations become seconds (Node gives milliseconds), counts whole numbers.
 pub fn core_number(setting: &Setting, value: f64, surface: Surface) -> Result<f64> {

@@ -10,7 +10,8 @@ use std::time::Duration;
 use crate::TokenClientBuilder;
 use crate::config::options::ClientOptions;
 use crate::config::settings::{
-    self, DURATION, DURATION_OR_OFF, Group, Kind, Setting, SettingValue, Surface, core_number,
+    self, DURATION, DURATION_OR_OFF, Group, Kind, Setting, SettingValue, Surface, ValueOf,
+    core_number,
 };
 use crate::credentials::secret::SecretString;
 use crate::credentials::tls::CaBundle;
@@ -128,31 +129,12 @@ impl VerifierOptions {
         {
             return self.client.set(setting, value, surface);
         }
-        let name = setting.name;
-        let wrong = || {
-            Error::config(
-                name,
-                format!("has a value of the wrong kind ({:?})", setting.kind),
-            )
-        };
-        let text = |v: SettingValue| match v {
-            SettingValue::Text(s) => Ok(s),
-            _ => Err(wrong()),
-        };
-        let list = |v: SettingValue| match v {
-            SettingValue::List(l) => Ok(l),
-            SettingValue::Text(s) if setting.kind == Names => Ok(vec![s]),
-            _ => Err(wrong()),
-        };
-        let number = |v: SettingValue| match v {
-            SettingValue::Number(n) => core_number(setting, n, surface),
-            _ => Err(wrong()),
-        };
-        let flag = |v: SettingValue| match v {
-            SettingValue::Flag(f) => Ok(f),
-            _ => Err(wrong()),
-        };
-        match name {
+        let value_of = ValueOf { setting, surface };
+        let text = |v| value_of.text(v);
+        let list = |v| value_of.list(v);
+        let number = |v| value_of.number(v);
+        let flag = |v| value_of.flag(v);
+        match setting.name {
             "issuer" => self.issuer = Some(text(value)?),
             "audience" => self.audience = Some(list(value)?),
             "jwks_url" => self.jwks_url = Some(text(value)?),
