@@ -1,7 +1,7 @@
 // m2m-auth in Node, against the bundled mock authorization server (no network, no account needed).
 'use strict'
 
-const { TokenClient, OAuthError } = require('../node')
+const { TokenClient, OAuthError, Verifier, Policy, InsufficientScope } = require('../node')
 const { MockAuthServer } = require('../node/testing')
 
 async function main() {
@@ -22,6 +22,17 @@ async function main() {
   console.log(`200 callers got ${tokens.size} token; token endpoint requests: ${server.tokenRequests()}`)
   console.log(String(token))
   console.log(`claims: sub=${claims.sub} scope=${claims.scope} aud=${claims.aud}`)
+
+  // The receiving side: the API checks the token (signature with the issuer's JWKS, claims, scopes).
+  const verifier = new Verifier({ issuer: server.issuer, audience: server.issuer, realm: 'payments' })
+  const checked = await verifier.verify(token.accessToken)
+  console.log(`verified: client=${checked.clientId} scopes=${checked.scopes.join(' ')}`)
+  try {
+    await verifier.verify(token.accessToken, { policy: Policy.allScopes(['payments.write']) })
+  } catch (e) {
+    if (!(e instanceof InsufficientScope)) throw e
+    console.log(`route needs payments.write -> ${e.status} WWW-Authenticate: ${e.wwwAuthenticate(verifier.realm)}`)
+  }
 
   try {
     await new TokenClient({ tokenUrl: server.tokenUrl, clientId: 'demo-client', clientSecret: 'not-the-secret' }).getToken()

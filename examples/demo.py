@@ -3,7 +3,7 @@
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from m2m_auth import OAuthError, TokenClient
+from m2m_auth import InsufficientScope, OAuthError, Policy, TokenClient, Verifier
 from m2m_auth.testing import MockAuthServer
 
 
@@ -31,6 +31,16 @@ def main() -> None:
         print(f"200 callers got {len(tokens)} token; token endpoint requests: {server.token_requests()}")
         print(f"{token!r}")
         print(f"claims: sub={claims['sub']} scope={claims['scope']} aud={claims['aud']}")
+
+        # The receiving side: the API checks the token (signature with the issuer's JWKS, claims, scopes).
+        verifier = Verifier(issuer=server.issuer, audience=server.issuer, realm="payments")
+        checked = verifier.verify(token.access_token)
+        print(f"verified: client={checked.client_id} scopes={checked.scopes}")
+        try:
+            verifier.verify(token.access_token, policy=Policy.all_scopes(["payments.write"]))
+        except InsufficientScope as e:
+            challenge = e.www_authenticate(verifier.realm)
+            print(f"route needs payments.write -> {e.status} WWW-Authenticate: {challenge}")
 
         bad = TokenClient(token_url=server.token_url, client_id="demo-client", client_secret="not-the-secret")
         try:

@@ -127,7 +127,7 @@ fn text_banner(server: &MockServer, clients: &[String], ca_file: Option<&Path>) 
     }
     let url = server.url();
     text.push_str(&format!(
-        "  clients:   {}\n  admin:     {url}/mock/stats, {url}/mock/faults, {url}/mock/requests, {url}/mock/reset\n",
+        "  clients:   {}\n  introspection: {url}/oauth2/introspect\n  admin:     {url}/mock/stats, {url}/mock/faults, {url}/mock/requests, {url}/mock/reset\n  for verifiers: {url}/mock/tokens, {url}/mock/keys/rotate, {url}/mock/outage\n",
         clients.join(", ")
     ));
     match (ca_file, server.ca_pem()) {
