@@ -131,6 +131,35 @@ def test_a_client_used_before_fork_gets_tokens_in_the_child(
     assert server.token_requests() == 4
 
 
+def test_a_verifier_used_before_fork_verifies_in_the_child(
+    server: MockAuthServer, make_client: ClientFactory
+) -> None:
+    from m2m_auth import Claims, TokenInvalid, Verifier
+
+    verifier = Verifier(issuer=server.issuer, audience=server.issuer)
+    first = make_client().get_token()
+    assert verifier.verify(first).client_id == CLIENT_ID
+    second = make_client(scopes=["payments.write"]).get_token()
+
+    def child() -> str:
+        # A token the parent checked, and one it never saw: the child fetches the keys on its own runtime.
+        try:
+            verifier.verify(second[:-4] + "AAAA")
+        except TokenInvalid:
+            pass
+
+        async def verify_async() -> Claims:
+            return await verifier.verify_async(second)
+
+        claims = asyncio.run(verify_async())
+        return f"{verifier.verify(first).client_id} {' '.join(claims.scopes)}"
+
+    code, report = run_in_child(child)
+    assert code == 0, report
+    assert report == f"{CLIENT_ID} payments.write"
+    assert verifier.verify(second).scopes == ["payments.write"]
+
+
 @needs_fork
 @fork_warning
 def test_a_fork_while_a_fetch_is_in_flight_does_not_hang_the_child(
