@@ -18,7 +18,8 @@ pub struct MockConfig {
     pub port: u16,
     /// `expires_in` of issued tokens, in seconds (changeable at run time).
     pub token_lifetime_secs: u64,
-    /// The `iss` of tokens and metadata; defaults to the server's base URL.
+    /// The `iss` of tokens and metadata; defaults to the server's base URL. An http(s) URL without
+    /// user-info or `#fragment`, as the protected API's verifier requires of the issuer it checks.
     pub issuer: Option<String>,
     /// The clients allowed to get tokens.
     pub clients: Vec<RegisteredClient>,
@@ -93,6 +94,19 @@ impl MockConfig {
             && issuer.is_empty()
         {
             return bad("`issuer` must not be empty".to_owned());
+        }
+        if let Some(issuer) = &self.issuer
+            && !url::Url::parse(issuer).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.fragment().is_none()
+                    && u.username().is_empty()
+                    && u.password().is_none()
+            })
+        {
+            return bad(
+                "`issuer` must be an http(s) URL without user-info or #fragment (the API's verifier checks tokens for it)"
+                    .to_owned(),
+            );
         }
         if let Some(audience) = &self.api_audience
             && audience.is_empty()

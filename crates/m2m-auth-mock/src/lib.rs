@@ -38,14 +38,19 @@
 //!
 //! [`MockServer::api_url`] (and with `tls` [`MockServer::mtls_api_url`], on the alias) is an API
 //! that checks access tokens as a resource server does, for testing the HTTP integrations of
-//! clients. Any method, any path below `/api`. A request is authorized when its
-//! `Authorization: Bearer <token>` (scheme in any case; the header only) carries a JWT this server
-//! signed, unexpired, whose `aud` is or contains [`MockConfig::api_audience`] (default: the issuer,
-//! the `aud` of tokens requested without `audience`/`resource`), and — when the token has
-//! `cnf.x5t#S256` — that arrives on a connection presenting the certificate of that thumbprint
-//! (RFC 8705 §3; only the mTLS alias asks for one). The query parameter
-//! `require_scope=payments.read` (repeatable, space-separated) makes the request need those
-//! scopes. Answers (RFC 6750 §3; error bodies are JSON `{"ok": false, "error", "error_description"}`):
+//! clients. Any method, any path below `/api`. It checks them with m2m-auth's own `Verifier`, one
+//! per server, built at start for the server's issuer and API audience, reading the server's JWKS
+//! over HTTP (`jwks_url` [`MockServer::jwks_url`]; with `tls` trusting [`MockServer::ca_pem`]),
+//! with no leeway and no JWKS cooldown; a key rotation starts it afresh. A request is authorized
+//! when its `Authorization: Bearer <token>` (scheme in any case; the header only) carries a JWT
+//! this server's current key signed, unexpired, whose `iss` is the issuer and whose `aud` is or
+//! contains [`MockConfig::api_audience`] (default: the issuer, the `aud` of tokens requested
+//! without `audience`/`resource`), and — when the token has `cnf.x5t#S256` — that arrives on a
+//! connection presenting the certificate of that thumbprint (RFC 8705 §3; only the mTLS alias asks
+//! for one). The query parameter `require_scope=payments.read` (repeatable, space-separated) makes
+//! the request need those scopes (from `scope`, or an `scp` array). Opaque tokens are not
+//! accepted. Answers (RFC 6750 §3; error bodies are JSON `{"ok": false, "error",
+//! "error_description"}`, the description the Verifier's):
 //!
 //! - authorized: `200` `{"ok": true, "sub", "scope", "method", "path", "query", "body", "bound"}`
 //!   (`query` raw without `?`, `body` the request body as UTF-8 text, `bound` whether the token
@@ -53,11 +58,14 @@
 //! - no `Authorization`, or another scheme: `401`, `WWW-Authenticate: Bearer realm="m2m-auth-mock"`;
 //! - a bad, expired, other-audience or wrongly bound token: `401`,
 //!   `WWW-Authenticate: Bearer realm="m2m-auth-mock", error="invalid_token", error_description="…"`
-//!   (an expired token's description starts "the access token expired");
+//!   (an expired token's description is "the token expired");
 //! - a valid token without a required scope: `403`, `… error="insufficient_scope",
 //!   error_description="…", scope="<the required scopes>"`;
 //! - malformed credentials (two `Authorization` headers, `Bearer` without a token) or
-//!   `require_scope`: `400`, `… error="invalid_request" …`; a body over [`MAX_API_BODY_BYTES`]: `413`.
+//!   `require_scope`: `400`, `… error="invalid_request" …`; a body over [`MAX_API_BODY_BYTES`]: `413`;
+//! - a token that cannot be checked because the verifier has no keys and cannot fetch the JWKS
+//!   (e.g. a JWKS outage before its first fetch): `503`, `WWW-Authenticate: Bearer
+//!   realm="m2m-auth-mock"`, `"error": null`. Once it has keys, a JWKS outage does not affect it.
 //!
 //! [`MockServer::reject_next_api_tokens`] (`POST /mock/api/reject {"count": n}`) makes the next n
 //! requests with an otherwise valid token get the `invalid_token` answer with
@@ -114,7 +122,10 @@
 //!   (restored) → `{"endpoint", "down": bool}`. "metadata" is both well-known paths. Lasts until
 //!   `up` or reset.
 //! - `GET /mock/stats` also counts `jwks_requests`, `introspection_requests` and
-//!   `metadata_requests`: every request, whatever the answer (outage answers too).
+//!   `metadata_requests`: every request, whatever the answer (outage answers too). The protected
+//!   API's own JWKS fetches count too: one at its first token, one at its first token after a
+//!   rotation, and one for each token whose `kid` its keys lack. A test that counts the JWKS
+//!   requests of its own verifier should not call `/api` meanwhile.
 //!   `POST /mock/reset` zeroes them, ends outages and forgets opaque tokens; the key stays.
 //!
 //! ```no_run

@@ -67,7 +67,7 @@ impl MockServer {
                     None,
                     key,
                     None,
-                ));
+                )?);
                 spawn_serve(&runtime, listener, router(Arc::clone(&shared)), stop);
                 shared
             }
@@ -78,7 +78,7 @@ impl MockServer {
                     Some(format!("https://{alias_addr}")),
                     key,
                     Some(setup.pki),
-                ));
+                )?);
                 let main = TlsListener::spawn(&runtime, listener, setup.main, Endpoint::Main);
                 let alias = TlsListener::spawn(&runtime, alias, setup.alias, Endpoint::MtlsAlias);
                 spawn_serve(&runtime, main, router(Arc::clone(&shared)), stop.clone());
@@ -182,7 +182,8 @@ impl MockServer {
         self.shared.stats().tokens_issued
     }
 
-    /// Every request to the JWKS since start or reset, whatever its answer.
+    /// Every request to the JWKS since start or reset, whatever its answer; the protected API's
+    /// own fetches included (see the crate documentation).
     pub fn jwks_requests(&self) -> u64 {
         self.shared.stats().jwks_requests
     }
@@ -271,7 +272,8 @@ impl MockServer {
 
     /// Replaces the signing key with a fresh ES256 key and returns its `kid` (`POST
     /// /mock/keys/rotate`). From now on tokens are signed with it, the JWKS lists only it, and
-    /// tokens signed before no longer verify here.
+    /// tokens signed before no longer verify here (the API's verifier starts afresh: it accepts
+    /// new-key tokens at once, and no longer those it accepted before).
     pub fn rotate_keys(&self) -> Result<String, MockError> {
         self.shared.rotate_key()
     }

@@ -6,9 +6,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
+use m2m_auth::{Verifier, VerifierBuilder};
 use serde::Serialize;
 
-use crate::api::ApiLog;
+use crate::api::{ApiLog, build_verifier, verifier_builder};
 use crate::config::MockConfig;
 use crate::error::MockError;
 use crate::faults::{Fault, FaultQueue};
@@ -73,7 +74,9 @@ pub struct MockStats {
     pub tokens_issued: u64,
     /// Token requests per presented client id.
     pub by_client: BTreeMap<String, u64>,
-    /// Every request to the JWKS, whatever its answer (outage answers too).
+    /// Every request to the JWKS, whatever its answer (outage answers too) — the fetches of the
+    /// protected API's own verifier included (at its first token, after a key rotation, and for a
+    /// token whose `kid` the keys lack).
     pub jwks_requests: u64,
     /// Every request to the introspection endpoint (either port), whatever its answer.
     pub introspection_requests: u64,
@@ -105,6 +108,10 @@ pub(crate) struct Shared {
     /// The current signing key: replaced whole by a rotation, so a handler that took it signs and
     /// verifies with one key throughout.
     key: RwLock<Arc<SigningKey>>,
+    /// How the API's verifier is built, and the verifier: one per key, since a rotation starts it
+    /// afresh (no keys, no remembered tokens), so that old-key tokens stop verifying at once.
+    api_verifier_builder: VerifierBuilder,
+    api_verifier: RwLock<Verifier>,
     pki: Option<Pki>,
     supported_methods: Vec<&'static str>,
     replay: ReplayCache,
@@ -123,7 +130,7 @@ impl Shared {
         mtls_base_url: Option<String>,
         key: SigningKey,
         pki: Option<Pki>,
-    ) -> Self {
+    ) -> Result<Self, MockError> {
         let supported_methods = config.supported_auth_methods();
         let issuer = config.issuer.clone().unwrap_or_else(|| base_url.clone());
         // The issuer is also the `aud` of tokens issued without an audience, so by default the
@@ -132,6 +139,9 @@ impl Shared {
             .api_audience
             .clone()
             .unwrap_or_else(|| issuer.clone());
+        let api_verifier_builder =
+            verifier_builder(&issuer, &api_audience, &base_url, pki.as_ref())?;
+        let api_verifier = RwLock::new(build_verifier(&api_verifier_builder)?);
         let inner = Inner {
             stats: MockStats::default(),
             requests: VecDeque::new(),
@@ -144,7 +154,7 @@ impl Shared {
             .iter()
             .map(|c| (c.client_id.clone(), Arc::new(c.clone())))
             .collect();
-        Shared {
+        Ok(Shared {
             clients: RwLock::new(clients),
             config,
             base_url,
@@ -152,13 +162,15 @@ impl Shared {
             issuer,
             api_audience,
             key: RwLock::new(Arc::new(key)),
+            api_verifier_builder,
+            api_verifier,
             pki,
             supported_methods,
             replay: ReplayCache::default(),
             inner: Mutex::new(inner),
             api: ApiLog::default(),
             opaque: OpaqueStore::default(),
-        }
+        })
     }
 
     // A handler that panicked while holding the lock cannot leave the counters in a state worse
@@ -197,12 +209,27 @@ impl Shared {
     }
 
     /// Replaces the signing key with a fresh one; returns its `kid`. Tokens signed with the old
-    /// key stop verifying here, as after a real server's rotation once the old key left its JWKS.
+    /// key stop verifying here, as after a real server's rotation once the old key left its JWKS:
+    /// the API's verifier starts afresh too, and fetches the JWKS (now the new key only) at its
+    /// next token.
     pub(crate) fn rotate_key(&self) -> Result<String, MockError> {
         let key = SigningKey::generate()?;
+        let verifier = build_verifier(&self.api_verifier_builder)?;
         let kid = key.kid().to_owned();
         *self.key.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(key);
+        *self
+            .api_verifier
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = verifier;
         Ok(kid)
+    }
+
+    /// The protected API's verifier (cheap to clone: it shares its keys and remembered tokens).
+    pub(crate) fn api_verifier(&self) -> Verifier {
+        self.api_verifier
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The opaque tokens minted for introspection.

@@ -67,6 +67,44 @@ async fn rotation_replaces_the_key_that_signs_and_the_one_the_jwks_lists() {
     }
 }
 
+/// GET the API with `Bearer <token>`; the status.
+async fn api_status(server: &m2m_auth_mock::MockServer, token: &str) -> u16 {
+    read(
+        http()
+            .get(server.api_url())
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await
+    .status
+}
+
+#[tokio::test]
+async fn the_api_refuses_old_key_tokens_and_accepts_new_key_ones_at_once() {
+    let server = start_default().await;
+    let old = demo_post(&server, &[]).await.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(api_status(&server, &old).await, 200);
+    let fetched = server.jwks_requests();
+
+    server.rotate_keys().expect("rotated");
+    // A token the API accepted before is not remembered past the rotation.
+    assert_eq!(api_status(&server, &old).await, 401);
+    let new = demo_post(&server, &[]).await.json()["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(api_status(&server, &new).await, 200);
+    assert_eq!(api_status(&server, &old).await, 401);
+    // The first request after the rotation read the new JWKS; the old token's `kid` not in it,
+    // the second try of the old token read it again (the API's verifier has no cooldown).
+    assert_eq!(server.jwks_requests(), fetched + 2);
+}
+
 #[tokio::test]
 async fn rotate_keys_in_rust_and_reset_keeps_the_current_key() {
     let server = start_default().await;

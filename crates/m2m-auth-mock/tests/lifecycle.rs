@@ -64,6 +64,14 @@ fn from_json_fills_defaults_and_names_problems() {
             "not a valid scope token",
         ),
         (r#"{"issuer": ""}"#, "`issuer` must not be empty"),
+        (
+            r#"{"issuer": "urn:example:idp"}"#,
+            "`issuer` must be an http(s) URL",
+        ),
+        (
+            r#"{"issuer": "https://idp.example/#x"}"#,
+            "`issuer` must be an http(s) URL",
+        ),
     ];
     for (json, expected) in cases {
         let err = MockConfig::from_json(json).unwrap_err();

@@ -5,6 +5,7 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use m2m_auth::Rejection;
 use serde_json::json;
 
 /// The realm of every Bearer challenge.
@@ -28,6 +29,9 @@ pub(crate) enum ApiError {
     BadRedirect(String),
     /// A body larger than the API reads: 413.
     BodyTooLarge(String),
+    /// The token could not be checked (the verifier could not fetch this server's JWKS, e.g. during
+    /// a JWKS outage): 503 with the realm-only challenge, as the Verifier answers it.
+    Unavailable(String),
 }
 
 impl ApiError {
@@ -47,6 +51,7 @@ impl ApiError {
             ApiError::InvalidToken { .. } => "invalid_token",
             ApiError::InsufficientScope { .. } => "insufficient_scope",
             ApiError::BodyTooLarge(_) => "body_too_large",
+            ApiError::Unavailable(_) => "unavailable",
         }
     }
 
@@ -56,13 +61,14 @@ impl ApiError {
             ApiError::InvalidRequest(_) | ApiError::BadRedirect(_) => StatusCode::BAD_REQUEST,
             ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     /// The RFC 6750 error code, if the answer has one.
     fn code(&self) -> Option<&'static str> {
         match self {
-            ApiError::NoToken => None,
+            ApiError::NoToken | ApiError::Unavailable(_) => None,
             ApiError::InvalidRequest(_) | ApiError::BadRedirect(_) => Some("invalid_request"),
             ApiError::InvalidToken { .. } => Some("invalid_token"),
             ApiError::InsufficientScope { .. } => Some("insufficient_scope"),
@@ -76,6 +82,7 @@ impl ApiError {
             ApiError::InvalidRequest(d)
             | ApiError::BadRedirect(d)
             | ApiError::BodyTooLarge(d)
+            | ApiError::Unavailable(d)
             | ApiError::InvalidToken { description: d, .. }
             | ApiError::InsufficientScope { description: d, .. } => d,
         }
@@ -91,7 +98,7 @@ impl ApiError {
             )
         };
         match self {
-            ApiError::NoToken => Some(realm),
+            ApiError::NoToken | ApiError::Unavailable(_) => Some(realm),
             ApiError::InvalidRequest(_) => Some(with_error("invalid_request")),
             ApiError::InvalidToken { .. } => Some(with_error("invalid_token")),
             ApiError::InsufficientScope { scope, .. } => Some(format!(
@@ -100,6 +107,30 @@ impl ApiError {
                 quotable(scope)
             )),
             ApiError::BadRedirect(_) | ApiError::BodyTooLarge(_) => None,
+        }
+    }
+}
+
+/// The Verifier's answer, as the API gives it.
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::NoToken => ApiError::NoToken,
+            Rejection::TokenInvalid { description } => ApiError::invalid_token(description),
+            Rejection::InsufficientScope {
+                description,
+                required,
+            } => ApiError::InsufficientScope {
+                scope: required.join(" "),
+                description,
+            },
+            Rejection::Unavailable {
+                description,
+                detail,
+            } => {
+                tracing::warn!(%detail, "m2m-auth-mock API: {description}");
+                ApiError::Unavailable(description)
+            }
         }
     }
 }
@@ -165,5 +196,18 @@ mod tests {
             )
         );
         assert_eq!(ApiError::BadRedirect("x".to_owned()).challenge(), None);
+        let down = ApiError::from(Rejection::Unavailable {
+            description: "the issuer's keys cannot be fetched".to_owned(),
+            detail: "connection refused".to_owned(),
+        });
+        assert_eq!(
+            (down.status(), down.code(), down.challenge().as_deref()),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                None,
+                Some(r#"Bearer realm="m2m-auth-mock""#)
+            )
+        );
+        assert_eq!(down.description(), "the issuer's keys cannot be fetched");
     }
 }

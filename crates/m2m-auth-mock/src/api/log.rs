@@ -30,8 +30,9 @@ pub struct ApiRequest {
     /// client).
     pub token_sub: Option<String>,
     /// "ok", "no_token", "invalid_request", "invalid_token", "rejected" (a valid token refused by
-    /// [`crate::MockServer::reject_next_api_tokens`]), "insufficient_scope", "redirect",
-    /// "body_too_large", or "aborted" when the client went away mid-request.
+    /// [`crate::MockServer::reject_next_api_tokens`]), "insufficient_scope", "unavailable" (the
+    /// token could not be checked: no keys, the JWKS unreachable), "redirect", "body_too_large",
+    /// or "aborted" when the client went away mid-request.
     pub outcome: String,
 }
 

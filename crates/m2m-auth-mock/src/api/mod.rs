@@ -1,14 +1,17 @@
 //! The protected resource: `/api/…`, any method, on the main port and the mTLS alias. It accepts
-//! the access tokens this server issues exactly as a real API would (see [`check`]), so the HTTP
-//! integrations of the client packages can be tested end to end: the 401 that makes a client
-//! invalidate its token and retry, the 403 of a missing scope, certificate-bound tokens, and
-//! redirects that must not carry a token to another origin. Every request is recorded.
+//! the access tokens this server issues exactly as a real API would — it checks them with the
+//! core's `Verifier` (see [`check`]) — so that the HTTP integrations of the client packages can be
+//! tested end to end: the 401 that makes a client invalidate its token and retry, the 403 of a
+//! missing scope, certificate-bound tokens, and redirects that must not carry a token to another
+//! origin. Every request is recorded.
 
 mod bearer;
 mod check;
 mod error;
 mod log;
 mod redirect;
+
+pub(crate) use check::{build_verifier, verifier_builder};
 
 use std::sync::Arc;
 
@@ -101,7 +104,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
         query: &query,
         connection: &connection,
     };
-    let outcome = check::authorize(&shared, &call, &mut recorder.request.token_sub);
+    let outcome = check::authorize(&shared, &call, &mut recorder.request.token_sub).await;
     match outcome {
         Ok(authorized) => {
             recorder.request.outcome = "ok".to_owned();
@@ -116,7 +119,14 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
 
 /// 200 with what the API understood of the request, for tests to compare with what they sent.
 fn success(request: &ApiRequest, authorized: &Authorized) -> Response {
-    let claim = |name: &str| authorized.claims.get(name).cloned().unwrap_or(Value::Null);
+    let claim = |name: &str| {
+        authorized
+            .claims
+            .claims
+            .get(name)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     Json(json!({
         "ok": true,
         "sub": claim("sub"),
