@@ -20,15 +20,23 @@ fn invalid(description: &str) -> Rejection {
     }
 }
 
+/// A token with a `cnf` claim is bound to its holder (RFC 7800): good only when the binding is one this
+/// verifier checks — a certificate's `x5t#S256` — and the request proves it. Any other confirmation (`jkt` of
+/// DPoP, `jwk`, `kid`, a malformed one) is refused: accepting it as a plain bearer token would let a stolen
+/// sender-bound token be replayed.
 pub(crate) fn check_binding(claims: &Claims, client_cert: Option<&[u8]>) -> Result<(), Rejection> {
-    let Some(bound) = claims
-        .claims
-        .get("cnf")
-        .and_then(|c| c.get("x5t#S256"))
-        .and_then(Value::as_str)
-    else {
+    let Some(cnf) = claims.claims.get("cnf") else {
         return Ok(());
     };
+    let bound = cnf
+        .as_object()
+        .filter(|c| c.len() == 1)
+        .and_then(|c| c.get("x5t#S256"))
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            invalid("the token is bound to its holder in a way this verifier cannot check (cnf)")
+        })?;
     let Some(cert) = client_cert else {
         return Err(invalid(
             "the token is bound to a client certificate, and the request came without one",
@@ -53,8 +61,10 @@ pub fn forwarded_certificate<'a>(values: &[&'a str]) -> Option<&'a str> {
     }
 }
 
-/// The DER of a client certificate given as text: PEM, URL-encoded PEM, or base64 DER. `None` when it is
-/// none of them (the request then counts as made without a certificate).
+/// The DER of a client certificate given as text: PEM, URL-encoded PEM, or base64 DER — exactly one
+/// certificate and nothing else. `None` otherwise (the request then counts as made without a certificate):
+/// a header a proxy appended to rather than replaced may hold the client's own text before the proxy's, and
+/// must not be read as the first certificate in it.
 pub fn certificate_der(text: &str) -> Option<Vec<u8>> {
     let text = text.trim().trim_matches('"');
     if text.is_empty() {
@@ -67,11 +77,19 @@ pub fn certificate_der(text: &str) -> Option<Vec<u8>> {
     } else {
         text
     };
+    let text = text.trim();
     if text.contains("-----BEGIN") {
-        return CertificateDer::pem_slice_iter(text.as_bytes())
-            .next()?
-            .ok()
-            .map(|c| c.to_vec());
+        let begins = text.matches("-----BEGIN").count();
+        let whole = text.starts_with("-----BEGIN CERTIFICATE-----")
+            && text.ends_with("-----END CERTIFICATE-----");
+        if begins != 1 || !whole {
+            return None;
+        }
+        let mut certs = CertificateDer::pem_slice_iter(text.as_bytes());
+        return match (certs.next(), certs.next()) {
+            (Some(Ok(cert)), None) => Some(cert.to_vec()),
+            _ => None,
+        };
     }
     STANDARD.decode(text).ok().filter(|d| !d.is_empty())
 }
@@ -94,6 +112,18 @@ mod tests {
         assert_eq!(certificate_der(&b64), Some(der));
         assert_eq!(certificate_der(""), None);
         assert_eq!(certificate_der("not a certificate!"), None);
+        // Two certificates (a header appended to), or text around one: none.
+        let other = pem.replace(&b64, &STANDARD.encode(b"\x30\x03\x02\x01\x06"));
+        for joined in [
+            format!("{other},{pem}"),
+            format!("{other}\n{pem}"),
+            format!("x{pem}"),
+        ] {
+            assert_eq!(certificate_der(&joined), None, "{joined}");
+            let escaped: String = form_urlencoded::byte_serialize(joined.as_bytes()).collect();
+            assert_eq!(certificate_der(&escaped), None);
+        }
+        assert_eq!(certificate_der(&format!("{b64},{b64}")), None);
         assert_eq!(forwarded_certificate(&["a"]), Some("a"));
         assert_eq!(forwarded_certificate(&["a", "b"]), None);
         assert_eq!(forwarded_certificate(&[" "]), None);

@@ -130,21 +130,18 @@ impl Rejection {
     }
 }
 
-/// A quoted-string's content (RFC 7230 §3.2.6): `"` and `\` escaped, control characters dropped — RFC 6750
-/// §3 allows no others in these values.
+/// A value of RFC 6750 §3's `error_description` (and `realm`, `scope`): only %x20-21, %x23-5B and %x5D-7E —
+/// no `"`, no `\`, no control or non-ASCII character. A `"` becomes `'`; the others are dropped, so no
+/// text of a token or a server can break the header.
 fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if c.is_control() || !c.is_ascii() => {}
-            c => out.push(c),
-        }
-    }
-    out
+    text.chars()
+        .filter_map(|c| match c {
+            '"' => Some('\''),
+            '\\' => None,
+            c if (' '..='~').contains(&c) => Some(c),
+            _ => None,
+        })
+        .collect()
 }
 
 impl fmt::Display for Rejection {
@@ -204,11 +201,12 @@ mod tests {
     #[test]
     fn quotes_backslashes_and_control_characters_cannot_break_the_header() {
         let e = Rejection::TokenInvalid {
-            description: "bad \"kid\" \\ here\r\nSet-Cookie: x".into(),
+            description: "bad \"kid\" \\ here\r\nSet-Cookie: x ü".into(),
         };
+        // RFC 6750 §3 allows neither quotes nor backslashes in the value, escaped or not.
         assert_eq!(
             e.www_authenticate(None),
-            r#"Bearer error="invalid_token", error_description="bad \"kid\" \\ hereSet-Cookie: x""#
+            r#"Bearer error="invalid_token", error_description="bad 'kid'  hereSet-Cookie: x ""#
         );
     }
 }

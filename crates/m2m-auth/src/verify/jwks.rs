@@ -33,6 +33,15 @@ struct Keys {
     fresh_until: Option<Instant>,
 }
 
+/// The last try to fetch the keys.
+#[derive(Debug, Default)]
+struct Attempt {
+    at: Option<Instant>,
+    /// Why it failed, when it did: until a fetch succeeds, a token no key matches may be signed with a key
+    /// the verifier could not see, and is answered 503, not 401.
+    failed: Option<Rejection>,
+}
+
 #[derive(Debug)]
 pub(crate) struct Jwks {
     url: Url,
@@ -43,18 +52,24 @@ pub(crate) struct Jwks {
     /// The fleet's copy of the keys, when `cache_url` is shared.
     shared: Option<Arc<SharedDocuments>>,
     keys: RwLock<Keys>,
-    /// Held by the one fetch in flight; with when the last fetch was tried.
-    fetching: tokio::sync::Mutex<Option<Instant>>,
+    /// Held by the one fetch in flight.
+    fetching: tokio::sync::Mutex<Attempt>,
 }
 
-/// The keys as the fleet shares them: the JWKS document, when it was fetched and last tried (seconds since
-/// the epoch), and for how long it is fresh.
+/// The keys as the fleet shares them: the JWKS document, when it was fetched (seconds since the epoch), and
+/// for how long it is fresh. Written only after a successful fetch.
 #[derive(Debug, Serialize, Deserialize)]
 struct SharedKeys {
     jwks: Value,
     fetched_at: f64,
-    tried_at: f64,
     fresh_secs: f64,
+}
+
+/// When a process of the fleet last tried to fetch the keys: a document of its own, so that writing it never
+/// overwrites keys another process fetched meanwhile.
+#[derive(Debug, Serialize, Deserialize)]
+struct SharedTry {
+    tried_at: f64,
 }
 
 fn unix_now() -> f64 {
@@ -78,11 +93,17 @@ fn max_age(cache_control: &str) -> Option<Duration> {
     age
 }
 
-/// The keys of a JWKS document; `None` when it is no JWKS. Keys it cannot use (other types, private parts,
-/// encryption keys) are left out.
+/// The usable keys of a JWKS document; `None` when it is no JWKS or holds no key this verifier can use (a
+/// set that would leave it with nothing to verify with is a failed fetch, not new keys). Keys it cannot use
+/// (other types, private parts, encryption keys) are left out.
 fn parse_jwks(doc: &Value) -> Option<Vec<PublicKey>> {
-    let keys = doc.get("keys")?.as_array()?;
-    Some(keys.iter().filter_map(PublicKey::from_jwk).collect())
+    let keys: Vec<PublicKey> = doc
+        .get("keys")?
+        .as_array()?
+        .iter()
+        .filter_map(PublicKey::from_jwk)
+        .collect();
+    (!keys.is_empty()).then_some(keys)
 }
 
 impl Jwks {
@@ -106,7 +127,7 @@ impl Jwks {
                 fetched_wall: 0.0,
                 fresh_until: None,
             }),
-            fetching: tokio::sync::Mutex::new(None),
+            fetching: tokio::sync::Mutex::new(Attempt::default()),
         }
     }
 
@@ -116,9 +137,15 @@ impl Jwks {
     }
 
     /// The keys that may verify a token with `kid` and `alg`: from the cache, or after one more fetch when the
-    /// cache is stale or holds no such key. `Unavailable` only when there are no keys at all to go by.
-    pub async fn keys_for(&self, kid: Option<&str>, alg: Alg) -> Result<Vec<PublicKey>, Rejection> {
-        let matching = |keys: &[PublicKey]| -> Vec<PublicKey> {
+    /// cache holds no such key. Stale keys that match are used at once while one refresh runs in the
+    /// background: a slow JWKS endpoint holds no request up. `Unavailable` when there are no keys at all to go
+    /// by, or when none matches and the last fetch failed (the token may be signed with a key not seen yet).
+    pub async fn keys_for(
+        self: &Arc<Self>,
+        kid: Option<&str>,
+        alg: Alg,
+    ) -> Result<Vec<PublicKey>, Rejection> {
+        let matching = move |keys: &[PublicKey]| -> Vec<PublicKey> {
             keys.iter()
                 .filter(|k| kid.is_none_or(|kid| k.kid.as_deref() == Some(kid)) && k.accepts(alg))
                 .cloned()
@@ -127,33 +154,64 @@ impl Jwks {
         let (keys, fetched, fresh_until) = self.snapshot();
         let stale = fresh_until.is_none_or(|t| Instant::now() >= t);
         let found = matching(&keys);
-        if !found.is_empty() && !stale {
+        if !found.is_empty() {
+            if stale {
+                self.refresh_in_background(fetched);
+            }
             return Ok(found);
         }
-        match self
+        let failed = self
             .refresh(fetched, &|keys| !matching(keys).is_empty())
             .await
-        {
-            Ok(()) => {}
-            // Down or slow: the last good keys still verify; with none, the verifier cannot decide.
-            Err(e) if self.snapshot().1.is_none() => return Err(e),
-            Err(_) => {}
-        }
-        let (keys, _, _) = self.snapshot();
+            .err();
+        let (keys, fetched, _) = self.snapshot();
         let found = matching(&keys);
-        if found.is_empty() {
-            return Err(Rejection::TokenInvalid {
-                description: match kid {
-                    Some(kid) => format!(
-                        "no key of the issuer has kid {:?} for {}",
-                        crate::error::server_text(kid),
-                        alg.as_str()
-                    ),
-                    None => format!("no key of the issuer verifies {}", alg.as_str()),
-                },
-            });
+        if !found.is_empty() {
+            return Ok(found);
         }
-        Ok(found)
+        // Nothing to go by, or a key the verifier may not have been able to see: it cannot decide.
+        let failed = match failed {
+            Some(e) => Some(e),
+            None => self
+                .fetching
+                .try_lock()
+                .ok()
+                .and_then(|attempt| attempt.failed.clone()),
+        };
+        match (fetched, failed) {
+            (_, Some(e)) => return Err(e),
+            (None, None) => {
+                return Err(Rejection::unavailable(
+                    "the issuer's keys cannot be fetched",
+                    format!("the issuer's keys ({}) were not fetched yet", self.url),
+                ));
+            }
+            (Some(_), None) => {}
+        }
+        Err(Rejection::TokenInvalid {
+            description: match kid {
+                Some(kid) => format!(
+                    "no key of the issuer has kid '{}' for {}",
+                    crate::error::server_text(&kid.chars().take(64).collect::<String>()),
+                    alg.as_str()
+                ),
+                None => format!("no key of the issuer verifies {}", alg.as_str()),
+            },
+        })
+    }
+
+    /// Starts a refresh of stale keys unless one runs already; its outcome is only for later requests.
+    fn refresh_in_background(self: &Arc<Self>, seen: Option<Instant>) {
+        if self.fetching.try_lock().is_err() {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let jwks = Arc::clone(self);
+        runtime.spawn(async move {
+            let _ = jwks.refresh(seen, &|_| true).await;
+        });
     }
 
     fn install(&self, keys: Vec<PublicKey>, fetched_wall: f64, fresh_for: Duration) {
@@ -168,6 +226,14 @@ impl Jwks {
         };
     }
 
+    fn names(&self) -> Option<(String, String)> {
+        let store = self.shared.as_ref()?;
+        Some((
+            store.name("jwks", &[self.url.as_str()]),
+            store.name("jwks-try", &[self.url.as_str()]),
+        ))
+    }
+
     /// Fetches the keys again, unless another caller did since `seen` (the fetch time this caller saw) or the
     /// last try was less than a cooldown ago. With a shared cache the fleet counts as one: keys another
     /// process fetched since are taken from it (and end the refresh when they are fresh and `enough`), and a
@@ -177,87 +243,85 @@ impl Jwks {
         seen: Option<Instant>,
         enough: &(dyn Fn(&[PublicKey]) -> bool + Sync),
     ) -> Result<(), Rejection> {
-        let mut last_try = self.fetching.lock().await;
+        let mut attempt = self.fetching.lock().await;
         let (_, fetched, _) = self.snapshot();
         if fetched != seen {
             return Ok(());
         }
-        if last_try.is_some_and(|t| t.elapsed() < self.cooldown) {
-            return Ok(());
+        if attempt.at.is_some_and(|t| t.elapsed() < self.cooldown) {
+            return attempt.failed.clone().map_or(Ok(()), Err);
         }
-        let name = self
-            .shared
-            .as_ref()
-            .map(|s| s.name("jwks", &[self.url.as_str()]));
-        let mut shared = None;
-        if let (Some(store), Some(name)) = (&self.shared, &name)
-            && let Some(doc) = store.get(name).await
-            && let Ok(doc) = serde_json::from_slice::<SharedKeys>(&doc)
-        {
-            let ours = self
-                .keys
-                .read()
-                .unwrap_or_else(PoisonError::into_inner)
-                .fetched_wall;
-            if doc.fetched_at > ours
-                && let Some(keys) = parse_jwks(&doc.jwks)
+        let names = self.names();
+        if let (Some(store), Some((keys_name, try_name))) = (&self.shared, &names) {
+            if let Some(doc) = store.get(keys_name).await
+                && let Ok(doc) = serde_json::from_slice::<SharedKeys>(&doc)
             {
-                let fresh_for = Duration::try_from_secs_f64(doc.fresh_secs).unwrap_or_default();
-                let fresh = unix_now() < doc.fetched_at + doc.fresh_secs;
-                let done = fresh && enough(&keys);
-                self.install(keys, doc.fetched_at, fresh_for);
-                if done {
+                let ours = self
+                    .keys
+                    .read()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .fetched_wall;
+                if doc.fetched_at > ours
+                    && let Some(keys) = parse_jwks(&doc.jwks)
+                {
+                    let fresh_for = Duration::try_from_secs_f64(doc.fresh_secs).unwrap_or_default();
+                    let done = unix_now() < doc.fetched_at + doc.fresh_secs && enough(&keys);
+                    self.install(keys, doc.fetched_at, fresh_for);
+                    if done {
+                        attempt.failed = None;
+                        return Ok(());
+                    }
+                }
+            }
+            if let Some(doc) = store.get(try_name).await
+                && let Ok(doc) = serde_json::from_slice::<SharedTry>(&doc)
+            {
+                let since = unix_now() - doc.tried_at;
+                if (0.0..self.cooldown.as_secs_f64()).contains(&since) {
+                    // Another process tried within the cooldown: this one waits it out with the keys it has.
+                    attempt.at = Instant::now().checked_sub(Duration::from_secs_f64(since));
                     return Ok(());
                 }
             }
-            let since_tried = unix_now() - doc.tried_at;
-            if since_tried >= 0.0 && since_tried < self.cooldown.as_secs_f64() {
-                *last_try = Instant::now().checked_sub(Duration::from_secs_f64(since_tried));
-                return Ok(());
-            }
-            shared = Some(doc);
         }
-        *last_try = Some(Instant::now());
+        attempt.at = Some(Instant::now());
         let tried_at = unix_now();
+        if let (Some(store), Some((_, try_name))) = (&self.shared, &names)
+            && let Ok(bytes) = serde_json::to_vec(&SharedTry { tried_at })
+        {
+            store
+                .put(try_name, &bytes, self.cooldown.max(Duration::from_secs(1)))
+                .await;
+        }
         match self.fetch().await {
-            Ok((doc, age)) => {
-                let keys = parse_jwks(&doc).unwrap_or_default();
+            Ok((doc, keys, age)) => {
                 let fresh_for = age
                     .map_or(self.max_age, |a| a.min(self.max_age))
                     .max(self.cooldown);
                 self.install(keys, tried_at, fresh_for);
-                self.share(
-                    name.as_deref(),
-                    SharedKeys {
+                attempt.failed = None;
+                if let (Some(store), Some((keys_name, _))) = (&self.shared, &names) {
+                    let shared = SharedKeys {
                         jwks: doc,
                         fetched_at: tried_at,
-                        tried_at,
                         fresh_secs: fresh_for.as_secs_f64(),
-                    },
-                )
-                .await;
+                    };
+                    if let Ok(bytes) = serde_json::to_vec(&shared) {
+                        // Kept long after it is stale: the last good keys, for processes that start while
+                        // the JWKS is down.
+                        store.put(keys_name, &bytes, MAX_DURATION).await;
+                    }
+                }
                 Ok(())
             }
             Err(e) => {
-                // The fleet waits out the cooldown too, with the keys it had.
-                if let Some(doc) = shared {
-                    self.share(name.as_deref(), SharedKeys { tried_at, ..doc })
-                        .await;
-                }
+                attempt.failed = Some(e.clone());
                 Err(e)
             }
         }
     }
 
-    async fn share(&self, name: Option<&str>, doc: SharedKeys) {
-        if let (Some(store), Some(name), Ok(bytes)) = (&self.shared, name, serde_json::to_vec(&doc))
-        {
-            // Kept long after it is stale: the last good keys, for processes that start while the JWKS is down.
-            store.put(name, &bytes, MAX_DURATION).await;
-        }
-    }
-
-    async fn fetch(&self) -> Result<(Value, Option<Duration>), Rejection> {
+    async fn fetch(&self) -> Result<(Value, Vec<PublicKey>, Option<Duration>), Rejection> {
         let unavailable = |what: String| {
             Rejection::unavailable(
                 "the issuer's keys cannot be fetched",
@@ -282,15 +346,17 @@ impl Jwks {
         }
         let doc: Value =
             serde_json::from_slice(&answer.body).map_err(|_| unavailable("are not JSON".into()))?;
-        if parse_jwks(&doc).is_none() {
-            return Err(unavailable("are not a JWKS (no keys array)".into()));
-        }
+        let Some(keys) = parse_jwks(&doc) else {
+            return Err(unavailable(
+                "are not a JWKS with a key this verifier can use".into(),
+            ));
+        };
         let age = answer
             .headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(CACHE_CONTROL.as_str()))
             .and_then(|(_, v)| max_age(v));
-        Ok((doc, age))
+        Ok((doc, keys, age))
     }
 }
 

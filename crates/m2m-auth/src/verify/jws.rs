@@ -118,16 +118,33 @@ fn b64(value: Option<&Value>) -> Option<Vec<u8>> {
 }
 
 impl PublicKey {
-    /// A JWK of a JWKS; `None` for one that is no signature key this verifier can use (an encryption key,
-    /// a symmetric one, an unknown type or curve): the others still verify.
+    /// A JWK of a JWKS; `None` for one that is no public signature key this verifier can use (an encryption
+    /// key, a symmetric one, an unknown type or curve, one whose `use`, `key_ops` or `alg` is not what a
+    /// verification key has): the others still verify. A key published with its private parts is refused
+    /// too: anyone who read the JWKS could sign with it.
     pub fn from_jwk(jwk: &Value) -> Option<Self> {
         let member = |name: &str| jwk.get(name);
-        if member("use")
-            .and_then(Value::as_str)
-            .is_some_and(|u| u != "sig")
+        if ["d", "p", "q", "dp", "dq", "qi", "oth", "k"]
+            .iter()
+            .any(|private| member(private).is_some())
         {
             return None;
         }
+        match member("use") {
+            None => {}
+            Some(Value::String(u)) if u == "sig" => {}
+            Some(_) => return None,
+        }
+        match member("key_ops") {
+            None => {}
+            Some(Value::Array(ops)) if ops.iter().any(|o| o.as_str() == Some("verify")) => {}
+            Some(_) => return None,
+        }
+        let alg = match member("alg") {
+            None => None,
+            Some(Value::String(a)) => Some(a.clone()),
+            Some(_) => return None,
+        };
         let kind = match member("kty")?.as_str()? {
             "RSA" => KeyKind::Rsa {
                 n: b64(member("n"))?,
@@ -155,7 +172,7 @@ impl PublicKey {
         };
         Some(Self {
             kid: member("kid").and_then(Value::as_str).map(str::to_owned),
-            alg: member("alg").and_then(Value::as_str).map(str::to_owned),
+            alg,
             kind,
         })
     }
@@ -244,7 +261,12 @@ pub(crate) fn parse<'a>(token: &'a str, allowed: &[Alg]) -> Result<Jws<'a>, Stri
     let alg_name = header_map.get("alg").and_then(Value::as_str).unwrap_or("");
     let alg = Alg::parse(alg_name)
         .filter(|a| allowed.contains(a))
-        .ok_or_else(|| format!("the token's algorithm {alg_name:?} is not accepted"))?;
+        .ok_or_else(|| {
+            format!(
+                "the token's algorithm '{}' is not accepted",
+                crate::error::server_text(&alg_name.chars().take(16).collect::<String>())
+            )
+        })?;
     // RFC 7515 §4.1.11: a critical extension this verifier does not know makes the token unusable.
     if header_map.contains_key("crit") {
         return Err(
@@ -352,6 +374,21 @@ mod tests {
             "an encryption key is no signature key"
         );
         assert!(PublicKey::from_jwk(&json!({"kty": "oct", "k": "c2VjcmV0"})).is_none());
+        let (_, good) = es256();
+        for (member, value) in [
+            ("d", json!("c2VjcmV0")),
+            ("use", json!(["sig"])),
+            ("alg", json!(7)),
+            ("key_ops", json!(["sign"])),
+            ("key_ops", json!("verify")),
+        ] {
+            let mut jwk = good.clone();
+            jwk[member] = value.clone();
+            assert!(PublicKey::from_jwk(&jwk).is_none(), "{member}: {value}");
+        }
+        let mut jwk = good;
+        jwk["key_ops"] = json!(["verify"]);
+        assert!(PublicKey::from_jwk(&jwk).is_some());
     }
 
     #[test]

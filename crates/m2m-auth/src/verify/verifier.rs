@@ -3,8 +3,8 @@
 //! scopes and the route's policy — and remembers the tokens it checked (machine callers send the same token
 //! thousands of times): a token seen before costs a hash and the time checks.
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -287,6 +287,7 @@ impl VerifierBuilder {
                 realm: self.realm,
                 http,
                 metadata: OnceCell::new(),
+                metadata_failed: Mutex::default(),
                 jwks: OnceCell::new(),
                 introspection,
                 shared,
@@ -321,7 +322,10 @@ struct Inner {
     http: reqwest::Client,
     /// The endpoints the issuer's metadata names, read once (when needed).
     metadata: OnceCell<Endpoints>,
-    jwks: OnceCell<Jwks>,
+    /// The last failed read of the metadata: within a JWKS cooldown of it, requests are answered 503 at once
+    /// instead of each waiting for a read of its own (an unreachable issuer must not queue up the traffic).
+    metadata_failed: Mutex<Option<(Instant, Rejection)>>,
+    jwks: OnceCell<Arc<Jwks>>,
     introspection: Option<Introspection>,
     /// The fleet's keys and introspection answers, with a shared `cache_url`.
     shared: Option<Arc<SharedDocuments>>,
@@ -563,7 +567,7 @@ impl Verifier {
     }
 
     /// The JWKS: configured, or named by the issuer's metadata.
-    async fn jwks(&self) -> std::result::Result<&Jwks, Rejection> {
+    async fn jwks(&self) -> std::result::Result<&Arc<Jwks>, Rejection> {
         let inner = &self.inner;
         inner
             .jwks
@@ -577,13 +581,13 @@ impl Verifier {
                         )
                     })?,
                 };
-                Ok(Jwks::new(
+                Ok(Arc::new(Jwks::new(
                     url,
                     inner.http.clone(),
                     inner.timeout,
                     (inner.max_age, inner.cooldown),
                     inner.shared.clone(),
-                ))
+                )))
             })
             .await
     }
@@ -595,15 +599,33 @@ impl Verifier {
         inner
             .metadata
             .get_or_try_init(|| async {
+                if let Some((at, failed)) = &*inner
+                    .metadata_failed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    && at.elapsed() < inner.cooldown
+                {
+                    return Err(failed.clone());
+                }
                 let unavailable = |e: Error| {
                     Rejection::unavailable(
                         "the issuer's metadata cannot be read",
                         format!("the issuer's metadata cannot be used: {e}"),
                     )
                 };
-                let doc = fetch_metadata(&inner.http, &inner.issuer_url, inner.timeout)
-                    .await
-                    .map_err(unavailable)?;
+                let doc = match fetch_metadata(&inner.http, &inner.issuer_url, inner.timeout).await
+                {
+                    Ok(doc) => doc,
+                    Err(e) => {
+                        let failed = unavailable(e);
+                        *inner
+                            .metadata_failed
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner) =
+                            Some((Instant::now(), failed.clone()));
+                        return Err(failed);
+                    }
+                };
                 let insecure = inner.allow_insecure_http;
                 let mtls = inner
                     .introspection
