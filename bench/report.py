@@ -27,6 +27,14 @@ FLEET_TARGET = 4 / 3 + 0.005
 # Cached get with a Redis cache configured: within this factor of the memory cache's.
 REDIS_CACHED_GET_TARGET = 1.1
 LANGS = (("python", "Python"), ("node", "Node"))
+# Verification: a repeated token (answered from the verifier's cache) under this many ns per call.
+VERIFY_REPEAT_TARGET_NS = 1000
+# The verifier call of each language whose numbers the targets are about, and the other one's.
+VERIFY_CALLS = {
+    "python": {"m2m-auth": "verify()", "m2m-auth-async": "await verify_async()"},
+    "node": {"m2m-auth": "await verify()"},
+}
+VERIFY_METRICS = ("verify_new", "verify_repeat")
 
 
 # ------------------------------------------------------------------------------------------------ machine
@@ -88,6 +96,21 @@ def analyse(lang: dict[str, Any]) -> None:
         floor = floors.get(i["mode"]) or floors.get("sync")
         cg["x_floor"] = cg["ns"] / floor if floor else None
         cg["x_fastest_peer"] = cg["ns"] / fastest["cached_get"]["ns"] if fastest else None
+    analyse_verify(lang.get("verify"))
+
+
+def analyse_verify(verify: dict[str, Any] | None) -> None:
+    """Adds, for a new and a repeated token, each verifier's ratio to the fastest peer (not m2m-auth)."""
+    if not verify:
+        return
+    verify["fastest_peer"] = {}
+    for metric in VERIFY_METRICS:
+        peers = [i for i in verify["impls"] if i["name"] not in M2M and ok(i.get(metric))]
+        fastest = min(peers, key=lambda i: i[metric]["ns"]) if peers else None
+        verify["fastest_peer"][metric] = fastest["name"] if fastest else None
+        for i in verify["impls"]:
+            if ok(i.get(metric)):
+                i[metric]["x_fastest_peer"] = i[metric]["ns"] / fastest[metric]["ns"] if fastest else None
 
 
 def impl(lang: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -102,7 +125,10 @@ def targets(data: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append({"target": target, "measured": measured, "met": met})
 
     py, node = data.get("python"), data.get("node")
-    if py:
+    # A partial run (BENCH_ONLY) has no client metrics: no targets of theirs.
+    py_client = py if py and py.get("impls") else None
+    node_client = node if node and node.get("impls") else None
+    if py_client:
         m = impl(py, "m2m-auth")
         cg = m["cached_get"] if m else None
         peers = [i for i in py["impls"] if not i["floor"] and i["name"] not in M2M and ok(i["cached_get"])]
@@ -123,7 +149,7 @@ def targets(data: dict[str, Any]) -> list[dict[str, Any]]:
                 )
         else:
             add("Python get_token() cached", "failed", False)
-    if node:
+    if node_client:
         m = impl(node, "m2m-auth")
         cg = m["cached_get"] if m else None
         if cg and ok(cg):
@@ -182,7 +208,58 @@ def targets(data: dict[str, Any]) -> list[dict[str, Any]]:
         if m and ok(m.get("import")):
             add(f"{lang_name} import time < 50 ms", f"{m['import']['ms']:.1f} ms", m["import"]["ms"] < 50)
         shared_cache_targets(lang, lang_name, add)
+        verify_targets(lang_key, lang, lang_name, add)
     return rows
+
+
+def verify_targets(lang_key: str, lang: dict[str, Any], lang_name: str, add: Any) -> None:
+    """The Verifier's targets: a new token no slower than the fastest peer, a repeated one under
+    VERIFY_REPEAT_TARGET_NS (sync verify() in Python, await verify() in Node), and an unknown-kid storm
+    costing one JWKS request (every m2m-auth verifier)."""
+    verify = lang.get("verify")
+    if not verify:
+        return
+    fastest = verify.get("fastest_peer") or {}
+    for name, call in VERIFY_CALLS[lang_key].items():
+        m = next((i for i in verify["impls"] if i["name"] == name), None)
+        if not m:
+            continue
+        who = f"{lang_name} {call}"
+        primary = name == "m2m-auth"
+        if primary:
+            new = m.get("verify_new")
+            target = f"{who}, a token seen for the first time: no slower than the fastest peer"
+            best = next((i for i in verify["impls"] if i["name"] == fastest.get("verify_new")), None)
+            if ok(new) and best:
+                add(
+                    target,
+                    f"{fmt_ns(new['ns'])} vs {best['name']} {fmt_ns(best['verify_new']['ns'])} per call",
+                    new["ns"] <= best["verify_new"]["ns"],
+                )
+            elif not ok(new):
+                add(target, "failed", False)
+            rep = m.get("verify_repeat")
+            target = f"{who}, a repeated token: < {VERIFY_REPEAT_TARGET_NS / 1000:g} µs"
+            if ok(rep):
+                best = next((i for i in verify["impls"] if i["name"] == fastest.get("verify_repeat")), None)
+                peer = f" (fastest peer {best['name']} {fmt_ns(best['verify_repeat']['ns'])})" if best else ""
+                add(target, f"{fmt_ns(rep['ns'])}{peer}", rep["ns"] < VERIFY_REPEAT_TARGET_NS)
+            else:
+                add(target, "failed", False)
+        storm = m.get("unknown_kid_storm")
+        if storm is None:
+            continue
+        target = f"{who}: {verify['settings']['storm_tokens']} tokens with unknown kids cost 1 JWKS request"
+        if ok(storm):
+            how = "all at once" if storm["concurrent"] else "one after the other"
+            add(
+                target,
+                f"{storm['jwks_requests']} JWKS request(s), "
+                f"{storm['rejected']}/{storm['tokens']} rejected ({how})",
+                storm["jwks_requests"] == 1 and storm["rejected"] == storm["tokens"],
+            )
+        else:
+            add(target, "failed", False)
 
 
 def shared_cache_targets(lang: dict[str, Any], lang_name: str, add: Any) -> None:
@@ -229,7 +306,9 @@ def fmt_ns(ns: float) -> str:
 
 
 def fmt_x(x: float | None) -> str:
-    return "—" if x is None else f"{x:.1f}×"
+    if x is None:
+        return "—"
+    return f"{x:.1f}×" if x >= 0.1 else f"{x:.2g}×"
 
 
 def fmt_ms(ms: float) -> str:
@@ -399,6 +478,117 @@ def shared_cache_section(key: str, lang: dict[str, Any]) -> list[str]:
     return out
 
 
+def verify_table(verify: dict[str, Any]) -> list[str]:
+    s = verify["settings"]
+    head = [
+        "Verifier",
+        "New token, per call",
+        "× fastest peer",
+        "Repeated token, per call",
+        "× fastest peer",
+        f"{s['storm_tokens']} unknown kids: JWKS requests",
+        "rejected",
+        "wall time",
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    for i in verify["impls"]:
+        row = [f"**{i['label']}**" if i["name"] in M2M else i["label"]]
+        for metric in VERIFY_METRICS:
+            m = i.get(metric)
+            if ok(m):
+                row += [fmt_ns(m["ns"]), fmt_x(m.get("x_fastest_peer"))]
+            else:
+                row += [cell_error(m), "—"]
+        st = i.get("unknown_kid_storm")
+        if ok(st):
+            how = "all at once" if st["concurrent"] else "one after the other"
+            row += [
+                f"{st['jwks_requests']}",
+                f"{st['rejected']} of {st['tokens']}"
+                + (f" ({st['accepted']} accepted!)" if st["accepted"] else ""),
+                f"{fmt_ms(st['wall_ms'])} ({how})",
+            ]
+        else:
+            row += [cell_error(st), "—", "—"]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def breakdown_text(key: str, b: Any) -> list[str]:
+    """Where m2m-auth's time for a repeated token goes, measured in the same process."""
+    if b is None:
+        return []
+    if not ok(b):
+        return ["", f"Breakdown of a repeated verify: {cell_error(b)}"]
+    n = b["token_bytes"]
+    hashing = b["sha256_of_token_bytes_ns"]
+    hashed = (
+        f"of which hashing the bytes {fmt_ns(hashing)}, from the time for 20 copies of them"
+        if hashing > 0
+        else "the bytes' own hashing lost in noise"
+    )
+    if key == "python":
+        parts = [
+            f"`verifier.verify(token)` {fmt_ns(b['verify_repeat']['ns'])}",
+            f"a native no-op (`verifier.realm`, a pyo3 getter taking a read lock) "
+            f"{fmt_ns(b['native_noop_realm_getter']['ns'])}",
+            "a native getter making a str (`claims.issuer`) "
+            f"{fmt_ns(b['native_str_getter_claims_issuer']['ns'])}",
+            f"`hashlib.sha256(bytes).digest()` of the {n}-byte token "
+            f"{fmt_ns(b['sha256_token_hashlib']['ns'])} "
+            f"({hashed})",
+            f"a Python method returning an attribute {fmt_ns(b['python_method_floor']['ns'])}",
+        ]
+    else:
+        parts = [
+            f"`await verifier.verify(token)` {fmt_ns(b['verify_repeat']['ns'])}",
+            f"of which the addon's `NativeVerifier.verifyKnown(token)` (the lookup, and the claims made a JS "
+            f"object) {fmt_ns(b['native_verify_known_sync']['ns'])} and verifier.js's `claimsOf` "
+            f"{fmt_ns(b['claims_of_js']['ns'])}",
+            f"a native call taking the token and returning nothing (`NativeVerifier.certificateDer(token)`) "
+            f"{fmt_ns(b['native_string_in_certificate_der']['ns'])}",
+            f"`bearerToken('Bearer ' + token)`, a native call taking the token and returning it "
+            f"{fmt_ns(b['native_bearer_token_sync']['ns'])} "
+            f"({fmt_ns(b['native_bearer_token_awaited']['ns'])} awaited)",
+            f"`createHash('sha256').update(bytes).digest()` of the {n}-byte token "
+            f"{fmt_ns(b['sha256_token_node_crypto']['ns'])} ({hashed})",
+            f"an awaited async function {fmt_ns(b['awaited_async_floor']['ns'])}",
+        ]
+    return [
+        "",
+        "Where a repeated verify's time goes, in the same process (median of batches, the parts taking "
+        "turns): " + "; ".join(parts) + ".",
+    ]
+
+
+def verify_section(key: str, lang: dict[str, Any]) -> list[str]:
+    verify = lang.get("verify")
+    if not verify:
+        return []
+    s = verify["settings"]
+    how = (
+        "sync verifiers one token after the other, `verify_async` with `asyncio.gather`"
+        if key == "python"
+        else "`Promise.all`"
+    )
+    return [
+        "",
+        "### Verification (the receiving side)",
+        "",
+        f"The mock is the issuer (ES256 JWTs of {verify['token_bytes']} bytes, aud = the issuer). Every "
+        "verifier checks the signature with a key of the issuer's JWKS, ES256, iss, aud, exp, nbf/iat with "
+        f"{s['leeway_secs']:g} s leeway. New token: {s['new_batches']} batches of {s['new_batch_tokens']} "
+        f"tokens never seen before, the same for every verifier, after {s['warmup_tokens']} other tokens "
+        "(the JWKS fetched); the median batch's time per token. Repeated token: the same token in a loop, "
+        f"median of {s['repeat_batches']} batches of ~{s['repeat_batch_seconds']:g} s (the peers verify the "
+        f"signature every time). Unknown kids: {s['storm_tokens']} tokens, each with its own kid that no "
+        f"JWKS has, on a fresh verifier ({how}); the JWKS requests the issuer saw.",
+        "",
+        *verify_table(verify),
+        *breakdown_text(key, verify.get("breakdown")),
+    ]
+
+
 def markdown(data: dict[str, Any]) -> str:
     m, run = data["machine"], data["run"]
     runtimes = ", ".join(data[k]["runtime"] for k, _ in LANGS if k in data)
@@ -436,20 +626,23 @@ def markdown(data: dict[str, Any]) -> str:
         out += [
             "",
             f"## {name}",
-            "",
-            f"Cached get: median of {s['batches']} batches of ~{s['batch_seconds']} s. Cold herd: "
-            + ("threads (sync) or asyncio tasks (async)" if key == "python" else "Promises")
-            + f", {s['herd_timeout_secs']:g} s limit. Rotation: {s['rotation_callers']} callers for "
-            f"{s['rotation_rotations']}¼ lifetimes of {s['rotation_lifetime_secs']} s; expired = past JWT "
-            f"exp + {s['exp_tolerance_secs']:g} s.",
-            "",
-            *table(lang),
-            "",
-            f"Package: `{lang['package_file']}` {size / 2**20:.1f} MiB."
-            if size
-            else "Package size: not measured.",
-            *shared_cache_section(key, lang),
         ]
+        if lang["impls"]:
+            out += [
+                "",
+                f"Cached get: median of {s['batches']} batches of ~{s['batch_seconds']} s. Cold herd: "
+                + ("threads (sync) or asyncio tasks (async)" if key == "python" else "Promises")
+                + f", {s['herd_timeout_secs']:g} s limit. Rotation: {s['rotation_callers']} callers for "
+                f"{s['rotation_rotations']}¼ lifetimes of {s['rotation_lifetime_secs']} s; expired = past "
+                f"JWT exp + {s['exp_tolerance_secs']:g} s.",
+                "",
+                *table(lang),
+                "",
+                f"Package: `{lang['package_file']}` {size / 2**20:.1f} MiB."
+                if size
+                else "Package size: not measured.",
+            ]
+        out += [*shared_cache_section(key, lang), *verify_section(key, lang)]
     out += ["", "![Benchmark chart](results.png)", ""]
     return "\n".join(out)
 
@@ -460,10 +653,14 @@ def markdown(data: dict[str, Any]) -> str:
 Bar = tuple[str, "float | None", str, str]  # label, value (None: failed), kind (m2m/floor/peer), text
 
 
-def bars(ax: Any, values: list[Bar], title: str, unit: str) -> None:
+def bars(ax: Any, values: list[Bar], title: str, unit: str, log: bool = True) -> None:
     colors = {"m2m": "#1f77b4", "floor": "#555555", "peer": "#b0b0b0"}
+    if not values:
+        ax.axis("off")
+        return
     ax.barh([v[0] for v in values], [v[1] or 0 for v in values], color=[colors[v[2]] for v in values])
-    ax.set_xscale("log")
+    if log:
+        ax.set_xscale("log")
     ax.invert_yaxis()
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(unit)
@@ -473,7 +670,7 @@ def bars(ax: Any, values: list[Bar], title: str, unit: str) -> None:
 
 
 def kind(i: dict[str, Any]) -> str:
-    return "m2m" if i["name"] in M2M else "floor" if i["floor"] else "peer"
+    return "m2m" if i["name"] in M2M else "floor" if i.get("floor") else "peer"
 
 
 def num(v: float) -> str:
@@ -521,10 +718,50 @@ def fleet_series(fleet: list[dict[str, Any]]) -> list[Bar]:
     return out
 
 
+def storm_series(impls: list[dict[str, Any]]) -> list[Bar]:
+    out: list[Bar] = []
+    for i in impls:
+        st = i.get("unknown_kid_storm")
+        if ok(st):
+            out.append((i["name"], st["jwks_requests"], kind(i), str(st["jwks_requests"])))
+        elif st is not None:
+            out.append((i["name"], None, kind(i), "failed"))
+    return out
+
+
 def chart(data: dict[str, Any], path: Path) -> None:
     langs = [(k, n) for k, n in LANGS if k in data]
-    fig, axes = plt.subplots(len(langs), 5, figsize=(25, 4.2 * len(langs)), squeeze=False)
-    for row, (key, name) in enumerate(langs):
+    # Per language: a row of the client's metrics (when measured) and a row of the Verifier's.
+    rows = [(k, n, "client") for k, n in langs if data[k]["impls"]]
+    rows += [(k, n, "verify") for k, n in langs if data[k].get("verify")]
+    rows.sort(key=lambda r: [k for k, _ in langs].index(r[0]))
+    fig, axes = plt.subplots(max(1, len(rows)), 5, figsize=(25, 4.2 * max(1, len(rows))), squeeze=False)
+    for row, (key, name, what) in enumerate(rows):
+        if what == "verify":
+            vimpls = data[key]["verify"]["impls"]
+            bars(
+                axes[row][0],
+                series(vimpls, "verify_new", "ns"),
+                f"{name}: verify a new token (lower is better)",
+                "ns per call",
+                log=False,  # all within a few times of each other
+            )
+            bars(
+                axes[row][1],
+                series(vimpls, "verify_repeat", "ns"),
+                f"{name}: verify a repeated token (lower is better)",
+                "ns per call",
+            )
+            tokens = data[key]["verify"]["settings"]["storm_tokens"]
+            bars(
+                axes[row][2],
+                storm_series(vimpls),
+                f"{name}: {tokens} unknown kids: JWKS requests",
+                "JWKS requests",
+            )
+            for ax in axes[row][3:]:
+                ax.axis("off")
+            continue
         impls = data[key]["impls"]
         bars(
             axes[row][0],

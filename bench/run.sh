@@ -3,6 +3,10 @@
 # measures m2m-auth and its peers in Python and Node, and writes bench/results.{json,md,png}. Each language's
 # runner starts its own redis-server on 127.0.0.1 for the shared-cache metrics (fleet, cached get with Redis).
 # See bench/README.md. Only loopback traffic once set up (the set-up itself installs from PyPI and npm).
+#
+# BENCH_ONLY=verify (or client, shared, comma-separated) runs only those metric groups, after the same set-up
+# and builds; its report goes to bench/.build/results.{json,md,png}, so that bench/results.* always come from a
+# full run.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -90,7 +94,12 @@ kill "$MOCK_PID" 2>/dev/null || true
 wait "$MOCK_PID" 2>/dev/null || true
 trap - EXIT
 
+REPORT_DIR=$BENCH
+if [ -n "${BENCH_ONLY:-}" ]; then
+    REPORT_DIR=$BUILD
+    echo "BENCH_ONLY=$BENCH_ONLY: a partial run, reported in $REPORT_DIR (bench/results.* left as they are)" >&2
+fi
 say "Report"
-"$VENV/bin/python" "$BENCH/report.py" --python "$BUILD/python.json" --node "$BUILD/node.json" --out-dir "$BENCH" \
+"$VENV/bin/python" "$BENCH/report.py" --python "$BUILD/python.json" --node "$BUILD/node.json" --out-dir "$REPORT_DIR" \
     --latency-ms "$LATENCY_MS" --phases "$(IFS=,; echo "${phases[*]}")"
 echo "make bench: done in $((SECONDS / 60)) min $((SECONDS % 60)) s" >&2

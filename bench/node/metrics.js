@@ -10,6 +10,8 @@ const { once } = require('node:events')
 const { execFile, spawn } = require('node:child_process')
 const { setTimeout: sleep } = require('node:timers/promises')
 
+const { M2M_AUTH } = require('./peers')
+
 
 // Cached get: the median of BATCHES batches of about BATCH_SECONDS each.
 const BATCHES = 7
@@ -74,6 +76,13 @@ class Mock {
   }
 
   reset () { return this.call('POST', '/mock/reset', {}) }
+  stats () { return this.call('GET', '/mock/stats') }
+  /** `POST /mock/tokens`: tokens signed by the mock's key (or as `request` says), aud = the issuer. */
+  async mintTokens (request) {
+    const { tokens } = await this.call('POST', '/mock/tokens', request)
+    if (tokens.length !== (request.count ?? 1)) throw new Error(`asked for ${request.count} tokens, got ${tokens.length}`)
+    return tokens
+  }
   async tokenRequests () { return (await this.call('GET', '/mock/stats')).token_requests }
   setTokenLifetime (secs) { return this.call('POST', '/mock/token-lifetime', { secs }) }
   close () { this.agent.destroy() }
@@ -508,6 +517,175 @@ function endpointFromArgs (issuer, clientId, clientSecret, cacheUrl = '', cacheP
   return { issuer, tokenUrl: `${issuer}/oauth2/token`, clientId, clientSecret, cacheUrl, cachePrefix }
 }
 
+// ------------------------------------------------------------------------------------------- verification
+// The receiving side (peers.VERIFIERS), as python/metrics.py measures it. verifyNew: each call a token the
+// verifier never saw, after a warm-up that fetched the JWKS; VERIFY_NEW_BATCHES batches of VERIFY_NEW_BATCH
+// tokens, every verifier the same list, the median of the batches. verifyRepeat: one token again and again,
+// as the cached get. unknownKidStorm: STORM_TOKENS tokens, each with a kid of its own that no JWKS has, all at
+// once (Promise.all) on a fresh verifier: the JWKS requests the issuer saw.
+const VERIFY_WARMUP = 200
+const VERIFY_NEW_BATCHES = 7
+const VERIFY_NEW_BATCH = 500
+const STORM_TOKENS = 1000
+
+/** The mock as the issuer verifiers trust: its metadata's issuer (also the tokens' aud) and jwks_uri. */
+async function verifyIssuer (mock) {
+  const meta = await mock.call('GET', '/.well-known/openid-configuration')
+  return { issuer: meta.issuer, audience: meta.issuer, jwksUri: meta.jwks_uri }
+}
+
+function verified (claims) {
+  if (claims === null || claims === undefined) throw new Error('verify resolved to nothing')
+}
+
+async function verifyNew (impl, iss, warmup, batches) {
+  const { verify } = await impl.create(iss)
+  for (const token of warmup) verified(await verify(token))
+  const perCall = []
+  for (const batch of batches) {
+    const start = nowNs()
+    for (const token of batch) await verify(token)
+    perCall.push(Number(nowNs() - start) / batch.length)
+  }
+  return { ns: median(perCall), batches_ns: perCall, batch_tokens: batches[0].length, warmup_tokens: warmup.length }
+}
+
+/** run(n): awaits fn(arg) n times; the nanoseconds it took. */
+function timedCallLoop (fn, arg) {
+  return async (n) => {
+    const start = nowNs()
+    for (let i = 0; i < n; i++) await fn(arg)
+    return Number(nowNs() - start)
+  }
+}
+
+/** Batches of about BATCH_SECONDS of `run`, BATCHES of them: ns per call of each. */
+async function batchesOf (run) {
+  const n = await calibrate(run)
+  const out = []
+  for (let b = 0; b < BATCHES; b++) out.push(await run(n) / n)
+  return out
+}
+
+async function verifyRepeat (impl, iss, token) {
+  const { verify } = await impl.create(iss)
+  verified(await verify(token))
+  const perCall = await batchesOf(timedCallLoop(verify, token))
+  return { ns: median(perCall), batches_ns: perCall }
+}
+
+async function unknownKidStorm (impl, iss, mock, tokens) {
+  await mock.reset()
+  const { verify } = await impl.create(iss)
+  const start = nowNs()
+  const outcomes = await Promise.allSettled(tokens.map((t) => verify(t)))
+  const wallMs = Number(nowNs() - start) / 1e6
+  await sleep(50) // a request still in flight reaches the counters
+  const stats = await mock.stats()
+  const errors = outcomes.filter((o) => o.status === 'rejected').map((o) => o.reason)
+  const rejections = {}
+  for (const e of errors) {
+    const kind = (e && (e.code || e.name)) || 'Error'
+    rejections[kind] = (rejections[kind] ?? 0) + 1
+  }
+  return {
+    tokens: tokens.length,
+    jwks_requests: stats.jwks_requests,
+    metadata_requests: stats.metadata_requests ?? 0,
+    accepted: outcomes.length - errors.length,
+    rejected: errors.length,
+    rejections,
+    wall_ms: wallMs,
+    concurrent: true,
+    error_sample: errors.length ? errorText(errors[0]) : null,
+  }
+}
+
+/** Where the time of m2m-auth's repeated-token verify goes, in this process (ns per call, the median of
+ * BATCHES batches each, the parts taking turns): await verifier.verify(token); the addon's own
+ * NativeVerifier.verifyKnown(token), which that makes (the lookup by the token's hash, the claims converted to
+ * a JS object); verifier.js's claimsOf, the object users get, made in JS from verifyKnown's answer; a native
+ * call that takes the token and returns nothing (NativeVerifier.certificateDer(token): a few scans of the
+ * text, no certificate in it); a native call that takes the token and gives a string back
+ * (bearerToken('Bearer ' + token): a parse in the core), sync and awaited; SHA-256 of the token's bytes with
+ * node:crypto (OpenSSL; the core hashes with aws-lc), and of 20 copies of them, which tells the hashing of
+ * the bytes alone; an awaited async function. */
+async function verifyBreakdown (iss, token) {
+  const crypto = require('node:crypto')
+  const { Verifier, bearerToken } = require(M2M_AUTH)
+  const native = require(path.join(M2M_AUTH, 'node', 'native.js'))
+  const verifier = new Verifier({ issuer: iss.issuer, audience: iss.audience })
+  verified(await verifier.verify(token))
+  const nativeVerifier = new native.NativeVerifier({ issuer: iss.issuer, audience: iss.audience })
+  verified(await nativeVerifier.verify(token))
+  const known = nativeVerifier.verifyKnown(token, undefined, undefined)
+  verified(known)
+  // verifier.js's claimsOf, as it is there.
+  const claimsOf = (n) => ({
+    issuer: n.issuer,
+    subject: n.subject ?? undefined,
+    clientId: n.clientId ?? undefined,
+    scopes: n.scopes,
+    audience: n.audience,
+    expiresAt: new Date(n.expiresAtMs),
+    claims: n.claims,
+  })
+  const header = `Bearer ${token}`
+  const bytes = Buffer.from(token)
+  const bytes20 = Buffer.from(token.repeat(20))
+  const loop = (fn) => async (n) => {
+    const start = nowNs()
+    for (let i = 0; i < n; i++) await fn()
+    return Number(nowNs() - start)
+  }
+  const syncLoop = (fn) => async (n) => {
+    const start = nowNs()
+    for (let i = 0; i < n; i++) fn()
+    return Number(nowNs() - start)
+  }
+  const floor = async () => token
+  const parts = {
+    verify_repeat: loop(() => verifier.verify(token)),
+    native_verify_known_sync: syncLoop(() => nativeVerifier.verifyKnown(token, undefined, undefined)),
+    claims_of_js: syncLoop(() => claimsOf(known)),
+    native_string_in_certificate_der: syncLoop(() => nativeVerifier.certificateDer(token)),
+    native_bearer_token_awaited: loop(() => bearerToken(header)),
+    native_bearer_token_sync: syncLoop(() => bearerToken(header)),
+    sha256_token_node_crypto: syncLoop(() => crypto.createHash('sha256').update(bytes).digest()),
+    sha256_token_x20_node_crypto: syncLoop(() => crypto.createHash('sha256').update(bytes20).digest()),
+    awaited_async_floor: loop(floor),
+  }
+  const out = { token_bytes: Buffer.byteLength(token) }
+  for (const [name, batches] of Object.entries(await interleaved(parts))) out[name] = { ns: median(batches), batches_ns: batches }
+  // The hashing of the token's bytes alone: what 19 more copies of them add, ÷ 19.
+  out.sha256_of_token_bytes_ns = (out.sha256_token_x20_node_crypto.ns - out.sha256_token_node_crypto.ns) / 19
+  return out
+}
+
+/** BATCHES batches of each part (each calibrated to about BATCH_SECONDS), in rounds of one batch of every part,
+ * the order turned by one each round: a shared machine's drift falls on every part alike, so that the parts
+ * compare (as in cachedGetVsMemory). */
+async function interleaved (parts) {
+  const names = Object.keys(parts)
+  const sizes = {}
+  for (const name of names) sizes[name] = await calibrate(parts[name])
+  const out = Object.fromEntries(names.map((name) => [name, []]))
+  for (let b = 0; b < BATCHES; b++) {
+    const k = b % names.length
+    for (const name of [...names.slice(k), ...names.slice(0, k)]) out[name].push(await parts[name](sizes[name]) / sizes[name])
+  }
+  return out
+}
+
+const VERIFY_SETTINGS = {
+  warmup_tokens: VERIFY_WARMUP,
+  new_batches: VERIFY_NEW_BATCHES,
+  new_batch_tokens: VERIFY_NEW_BATCH,
+  repeat_batches: BATCHES,
+  repeat_batch_seconds: BATCH_SECONDS,
+  storm_tokens: STORM_TOKENS,
+}
+
 const SETTINGS = {
   batches: BATCHES,
   batch_seconds: BATCH_SECONDS,
@@ -526,4 +704,5 @@ const SETTINGS = {
 module.exports = {
   Mock, RedisServer, SETTINGS, cachedGet, cachedGetVsMemory, coldHerd, herdInProcess, rotation, fleet, fleetMember,
   importMs, rssKib, endpointFromArgs,
+  VERIFY_SETTINGS, verifyIssuer, verifyNew, verifyRepeat, unknownKidStorm, verifyBreakdown,
 }

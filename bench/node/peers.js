@@ -144,4 +144,43 @@ const ALL = [floor, m2mAuth, simpleOauth2, openidClient, oauth4webapi, vendorSni
 const FLEET = [m2mAuthRedis, m2mAuth, simpleOauth2, openidClient, oauth4webapi, vendorSnippet]
 const BY_NAME = Object.fromEntries([...ALL, ...FLEET].map((impl) => [impl.name, impl]))
 
-module.exports = { ALL, FLEET, BY_NAME, M2M_AUTH }
+// ---------------------------------------------------------------------------------------------- verifiers
+// The receiving side: a service checking the access tokens it is called with. Each verifier's `create(iss)`
+// resolves to one fresh verifier (no keys fetched yet) as `{ verify }`: `verify(token)` is the one call a
+// service makes per request, awaited, resolving to the claims (or rejecting). jose is configured to make the
+// checks m2m-auth makes by default: a key of the issuer's JWKS, ES256 only (m2m-auth accepts RS256, PS256,
+// ES256 and EdDSA, never none or HMAC), iss, aud and exp required, nbf/iat not in the future, LEEWAY_SECS of
+// clock difference (m2m-auth's default leeway). `iss`: { issuer, audience, jwksUri } (the metadata's).
+
+const LEEWAY_SECS = 30
+const ALGORITHMS = ['ES256']
+
+const m2mAuthVerifier = {
+  name: 'm2m-auth',
+  label: 'm2m-auth await verifier.verify()',
+  async create (iss) {
+    const { Verifier } = require(M2M_AUTH)
+    const verifier = new Verifier({ issuer: iss.issuer, audience: iss.audience })
+    return { verify: (token) => verifier.verify(token), verifier }
+  },
+}
+
+// jose 6 (ESM, Web Crypto; runs on Node 20, loaded with import()): createRemoteJWKSet(jwksUri) — keys cached,
+// a refetch for an unknown kid at most every 30 s (cooldownDuration) — and jwtVerify, as its docs show.
+const joseVerifier = {
+  name: 'jose',
+  label: 'jose createRemoteJWKSet + jwtVerify',
+  async create (iss) {
+    const { createRemoteJWKSet, jwtVerify } = await import('jose')
+    const jwks = createRemoteJWKSet(new URL(iss.jwksUri))
+    const options = {
+      issuer: iss.issuer, audience: iss.audience, algorithms: ALGORITHMS, clockTolerance: LEEWAY_SECS, requiredClaims: ['exp'],
+    }
+    async function verify (token) { return (await jwtVerify(token, jwks, options)).payload }
+    return { verify }
+  },
+}
+
+const VERIFIERS = [m2mAuthVerifier, joseVerifier]
+
+module.exports = { ALL, FLEET, BY_NAME, M2M_AUTH, VERIFIERS, LEEWAY_SECS, ALGORITHMS }

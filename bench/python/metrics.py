@@ -583,3 +583,243 @@ def rss_kib(name: str, ep: Any) -> dict[str, Any]:
     args = [str(HERE / "footprint.py"), name, ep.token_url, ep.client_id, ep.client_secret]
     runs = [int(_child(args)) for _ in range(RSS_RUNS)]
     return {"kib": statistics.median(runs), "runs_kib": runs}
+
+
+# ------------------------------------------------------------------------------------------- verification
+# The receiving side (peers.VERIFIERS). verify_new: each call a token the verifier never saw, after a warm-up
+# that fetched the JWKS; VERIFY_NEW_BATCHES batches of VERIFY_NEW_BATCH tokens, every verifier the same
+# list, the median of the batches. verify_repeat: one token again and again, as the cached get (batches of
+# about BATCH_SECONDS, the median of BATCHES). unknown_kid_storm: STORM_TOKENS tokens, each with a kid of its
+# own that no JWKS has, on a fresh verifier: the JWKS requests the issuer saw.
+VERIFY_WARMUP = 200
+VERIFY_NEW_BATCHES = 7
+VERIFY_NEW_BATCH = 500
+STORM_TOKENS = 1000
+
+
+def mint_tokens(mock: Mock, **request: Any) -> list[str]:
+    """`POST /mock/tokens`: tokens signed by the mock's key (or as `request` says), aud = the issuer."""
+    tokens = mock._call("POST", "/mock/tokens", request)["tokens"]
+    if len(tokens) != request.get("count", 1):
+        raise RuntimeError(f"asked for {request.get('count', 1)} tokens, got {len(tokens)}")
+    return list(tokens)
+
+
+def verify_issuer(mock: Mock) -> Any:
+    """The mock as the issuer verifiers trust: its metadata's issuer (also the tokens' aud) and jwks_uri."""
+    from peers import Issuer
+
+    meta = mock._call("GET", "/.well-known/openid-configuration")
+    return Issuer(issuer=meta["issuer"], audience=meta["issuer"], jwks_uri=meta["jwks_uri"])
+
+
+def _verified(claims: Any) -> None:
+    """A verifier's answer must be the claims (m2m-auth's Claims, or a dict)."""
+    if claims is None:
+        raise RuntimeError("verify returned nothing")
+
+
+def verify_new(cls: Any, iss: Any, warmup: list[str], batches: list[list[str]]) -> dict[str, Any]:
+    """Nanoseconds per call of a token seen for the first time: each batch verified in a loop, per call =
+    the batch's time / its tokens, the median of the batches. The warm-up tokens before (other tokens) fetch
+    the JWKS and warm the code paths."""
+    impl = cls(iss)
+    verify = impl.verify
+    if cls.mode == "async":
+
+        async def run_async() -> list[float]:
+            for token in warmup:
+                _verified(await verify(token))
+            gc.collect()
+            out = []
+            for batch in batches:
+                start = time.perf_counter_ns()
+                for token in batch:
+                    await verify(token)
+                out.append((time.perf_counter_ns() - start) / len(batch))
+            return out
+
+        per_call = asyncio.run(run_async())
+    else:
+        for token in warmup:
+            _verified(verify(token))
+        gc.collect()
+        per_call = []
+        for batch in batches:
+            start = time.perf_counter_ns()
+            for token in batch:
+                verify(token)
+            per_call.append((time.perf_counter_ns() - start) / len(batch))
+    return {
+        "ns": statistics.median(per_call),
+        "batches_ns": per_call,
+        "batch_tokens": len(batches[0]),
+        "warmup_tokens": len(warmup),
+    }
+
+
+def _timed_call_loop(fn: Callable[[Any], Any], arg: Any) -> Callable[[int], int]:
+    """run(n): calls fn(arg) n times; the nanoseconds it took."""
+
+    def run(n: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in repeat(None, n):
+            fn(arg)
+        return time.perf_counter_ns() - start
+
+    return run
+
+
+async def _batches_async(run_async: Callable[[int], Any]) -> list[float]:
+    """_batches for an async run(n)."""
+    n = 1000
+    elapsed = await run_async(n)
+    while elapsed < 20_000_000:
+        n *= 10
+        elapsed = await run_async(n)
+    n = max(1000, int(n * BATCH_SECONDS * 1e9 / elapsed))
+    gc.collect()
+    return [await run_async(n) / n for _ in range(BATCHES)]
+
+
+def verify_repeat(cls: Any, iss: Any, token: str) -> dict[str, Any]:
+    """Nanoseconds per call of the same token again and again, as the cached get: a loop of about
+    BATCH_SECONDS, the median of BATCHES. (The peers verify the signature every time.)"""
+    impl = cls(iss)
+    verify = impl.verify
+    if cls.mode == "async":
+
+        async def measure() -> list[float]:
+            _verified(await verify(token))
+
+            async def run_async(n: int) -> int:
+                start = time.perf_counter_ns()
+                for _ in repeat(None, n):
+                    await verify(token)
+                return time.perf_counter_ns() - start
+
+            return await _batches_async(run_async)
+
+        per_call = asyncio.run(measure())
+    else:
+        _verified(verify(token))
+        per_call = _batches(_timed_call_loop(verify, token))
+    return {"ns": statistics.median(per_call), "batches_ns": per_call}
+
+
+def unknown_kid_storm(cls: Any, iss: Any, mock: Mock, tokens: list[str]) -> dict[str, Any]:
+    """A fresh verifier gets len(tokens) tokens each with its own unknown kid (signed by a key no JWKS has):
+    asyncio.gather for an async verifier, one after the other for a sync one. The JWKS requests the issuer
+    saw (counters reset before), how many tokens were rejected (all should be), and the wall time."""
+    mock.reset()
+    impl = cls(iss)
+    verify = impl.verify
+    start = time.perf_counter()
+    outcomes: list[Any]
+    if cls.mode == "async":
+
+        async def storm() -> list[Any]:
+            return await asyncio.gather(*(verify(t) for t in tokens), return_exceptions=True)
+
+        outcomes = asyncio.run(storm())
+    else:
+        outcomes = []
+        for token in tokens:
+            try:
+                outcomes.append(verify(token))
+            except Exception as e:
+                outcomes.append(e)
+    wall = time.perf_counter() - start
+    time.sleep(0.05)  # a request still in flight reaches the counters
+    stats = mock._call("GET", "/mock/stats")
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    kinds: dict[str, int] = {}
+    for e in errors:
+        kinds[type(e).__name__] = kinds.get(type(e).__name__, 0) + 1
+    return {
+        "tokens": len(tokens),
+        "jwks_requests": int(stats["jwks_requests"]),
+        "metadata_requests": int(stats.get("metadata_requests", 0)),
+        "accepted": len(outcomes) - len(errors),
+        "rejected": len(errors),
+        "rejections": kinds,
+        "wall_ms": wall * 1e3,
+        "concurrent": cls.mode == "async",
+        "error_sample": _error(errors[0]) if errors else None,
+    }
+
+
+def verify_breakdown(iss: Any, token: str) -> dict[str, Any]:
+    """Where the time of m2m-auth's repeated-token verify goes, in this process (ns per call, the median of
+    BATCHES batches each, the parts taking turns): verify(token); a native no-op (the Verifier's `realm`
+    getter: a pyo3 call that takes a read lock and returns None); a native getter that makes a str
+    (`claims.issuer`); SHA-256 of the token's bytes with hashlib (OpenSSL; the core hashes with aws-lc), and
+    of 20 copies of them, which tells the hashing of the bytes alone; a Python method returning an attribute
+    (the call floor)."""
+
+    import hashlib
+
+    from m2m_auth import Verifier
+
+    v = Verifier(issuer=iss.issuer, audience=iss.audience)
+    claims = v.verify(token)
+    data = token.encode()
+    sha256 = hashlib.sha256
+
+    def realm_loop(n: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in repeat(None, n):
+            v.realm  # noqa: B018
+        return time.perf_counter_ns() - start
+
+    def issuer_loop(n: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in repeat(None, n):
+            claims.issuer  # noqa: B018
+        return time.perf_counter_ns() - start
+
+    def hash_loop(b: bytes) -> Callable[[int], int]:
+        def run(n: int) -> int:
+            start = time.perf_counter_ns()
+            for _ in repeat(None, n):
+                sha256(b).digest()
+            return time.perf_counter_ns() - start
+
+        return run
+
+    class Floor:
+        def __init__(self) -> None:
+            self._x = "x"
+
+        def get(self, _token: str) -> str:
+            return self._x
+
+    parts = {
+        "verify_repeat": _timed_call_loop(v.verify, token),
+        "native_noop_realm_getter": realm_loop,
+        "native_str_getter_claims_issuer": issuer_loop,
+        "sha256_token_hashlib": hash_loop(data),
+        "sha256_token_x20_hashlib": hash_loop(data * 20),
+        "python_method_floor": _timed_call_loop(Floor().get, token),
+    }
+    out: dict[str, Any] = {"token_bytes": len(data)}
+    for name, batches in _interleaved(parts).items():
+        out[name] = {"ns": statistics.median(batches), "batches_ns": batches}
+    # The hashing of the token's bytes alone: what 19 more copies of them add, ÷ 19.
+    x1, x20 = out["sha256_token_hashlib"]["ns"], out["sha256_token_x20_hashlib"]["ns"]
+    out["sha256_of_token_bytes_ns"] = (x20 - x1) / 19
+    return out
+
+
+def _interleaved(parts: dict[str, Callable[[int], int]]) -> dict[str, list[float]]:
+    """BATCHES batches of each part (each calibrated to about BATCH_SECONDS), in rounds of one batch of every
+    part, the order turned by one each round: a shared machine's drift over the seconds this takes falls on
+    every part alike, so that the parts compare (as in cached_get_vs_memory)."""
+    sizes = {name: _calibrate(run) for name, run in parts.items()}
+    gc.collect()
+    out: dict[str, list[float]] = {name: [] for name in parts}
+    names = list(parts)
+    for b in range(BATCHES):
+        for name in names[b % len(names) :] + names[: b % len(names)]:
+            out[name].append(parts[name](sizes[name]) / sizes[name])
+    return out

@@ -251,3 +251,134 @@ IMPORTS = {
     "requests-oauthlib": "requests_oauthlib",
     "vendor-snippet": "requests",
 }
+
+
+# ---------------------------------------------------------------------------------------------- verifiers
+# The receiving side: a service checking the access tokens it is called with. Each verifier class is one
+# fresh verifier (no keys fetched yet); its `verify` attribute is the one call a service makes per request,
+# taking the token and returning the claims (or raising). The peers are configured to make the checks
+# m2m-auth makes by default: signature with a key of the issuer's JWKS, ES256 only (m2m-auth accepts RS256,
+# PS256, ES256 and EdDSA, never none or HMAC), `iss`, `aud`, `exp` required, `nbf`/`iat` not in the future,
+# LEEWAY_SECS of clock difference (m2m-auth's default leeway).
+
+LEEWAY_SECS = 30
+ALGORITHMS = ["ES256"]
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The issuer that verifiers trust: its URL (also the tokens' `aud` here), and its metadata's
+    `jwks_uri` for the peers that take the JWKS URL (m2m-auth reads it from the metadata itself)."""
+
+    issuer: str
+    audience: str
+    jwks_uri: str
+
+
+class VerifyM2MAuth:
+    """m2m-auth: `Verifier(issuer=…, audience=…)`, `verifier.verify(token)` (defaults otherwise)."""
+
+    name = "m2m-auth"
+    label = "m2m-auth Verifier.verify()"
+    mode = "sync"
+
+    def __init__(self, iss: Issuer) -> None:
+        from m2m_auth import Verifier
+
+        self.verifier = Verifier(issuer=iss.issuer, audience=iss.audience)
+        self.verify: Callable[[str], Any] = self.verifier.verify
+
+
+class VerifyM2MAuthAsync(VerifyM2MAuth):
+    """m2m-auth in asyncio: `await verifier.verify_async(token)`."""
+
+    name = "m2m-auth-async"
+    label = "m2m-auth await Verifier.verify_async()"
+    mode = "async"
+
+    def __init__(self, iss: Issuer) -> None:
+        super().__init__(iss)
+        self.verify = self.verifier.verify_async
+
+
+class VerifyPyJWT:
+    """PyJWT as its docs show: `PyJWKClient(jwks_uri)` (its JWK Set cached 300 s, a refresh for an unknown
+    kid at most every 30 s), `get_signing_key_from_jwt(token)`, then `jwt.decode(token, key, …)`."""
+
+    name = "pyjwt"
+    label = "PyJWT PyJWKClient + jwt.decode"
+    mode = "sync"
+
+    def __init__(self, iss: Issuer) -> None:
+        import jwt
+
+        jwks_client = jwt.PyJWKClient(iss.jwks_uri)
+        decode, get_key = jwt.decode, jwks_client.get_signing_key_from_jwt
+        options = {"require": ["exp", "iss", "aud"]}
+
+        def verify(token: str) -> Any:
+            return decode(
+                token,
+                get_key(token),
+                algorithms=ALGORITHMS,
+                audience=iss.audience,
+                issuer=iss.issuer,
+                leeway=LEEWAY_SECS,
+                options=options,
+            )
+
+        self.jwks_client = jwks_client
+        self.verify = verify
+
+
+class VerifyJoserfc:
+    """joserfc: `jwt.decode(token, key, algorithms=["ES256"])` + `JWTClaimsRegistry(…).validate(claims)`.
+    joserfc fetches no JWKS itself, so the key is a small hand-written resolver (the callable key joserfc
+    takes): it fetches the JWKS on first use and again when a token's kid is not in it (how such code
+    follows a key rotation), with no cooldown."""
+
+    name = "joserfc"
+    label = "joserfc jwt.decode + hand-written JWKS fetch"
+    mode = "sync"
+
+    def __init__(self, iss: Issuer) -> None:
+        import json
+        import urllib.request
+
+        from joserfc import jwt
+        from joserfc.errors import InvalidKeyIdError
+        from joserfc.jwk import KeySet
+
+        registry = jwt.JWTClaimsRegistry(
+            leeway=LEEWAY_SECS,
+            iss={"essential": True, "value": iss.issuer},
+            aud={"essential": True, "value": iss.audience},
+            exp={"essential": True},
+        )
+        keys: list[KeySet] = []
+
+        def fetch() -> KeySet:
+            with urllib.request.urlopen(iss.jwks_uri, timeout=10) as resp:
+                key_set = KeySet.import_key_set(json.loads(resp.read()))
+            keys[:] = [key_set]
+            return key_set
+
+        def key(obj: Any) -> Any:
+            kid = obj.headers().get("kid")
+            key_set = keys[0] if keys else fetch()
+            try:
+                return key_set.get_by_kid(kid)
+            except InvalidKeyIdError:  # not there: the keys may have rotated
+                return fetch().get_by_kid(kid)
+
+        decode, validate = jwt.decode, registry.validate
+
+        def verify(token: str) -> Any:
+            claims = decode(token, key, algorithms=ALGORITHMS).claims
+            validate(claims)
+            return claims
+
+        self.verify = verify
+
+
+VERIFIERS = [VerifyM2MAuth, VerifyM2MAuthAsync, VerifyPyJWT, VerifyJoserfc]

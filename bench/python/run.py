@@ -1,8 +1,11 @@
 """Runs every metric for every Python implementation against the running mock; writes one JSON file.
 
     python run.py --mock-url http://127.0.0.1:PORT --out ../.build/python.json [--wheel PATH]
+        [--only NAME,…] [--metrics client,shared,verify]
 
-A metric that fails for an implementation is recorded as {"error": "..."}; the run goes on.
+A metric that fails for an implementation is recorded as {"error": "..."}; the run goes on. --metrics
+(default: $BENCH_ONLY, else all) picks the groups: client (cached get, cold herd, rotation, footprint),
+shared (the Redis fleet and cached get), verify (the Verifier's metrics).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import platform
 import sys
 import time
@@ -19,11 +23,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 import metrics
-from peers import ALL, BY_NAME, FLEET, IMPORTS, Endpoint
+import peers
+from peers import ALL, BY_NAME, FLEET, IMPORTS, VERIFIERS, Endpoint
 
 CLIENT_ID, CLIENT_SECRET = "bench-client", "bench-secret"  # registered in bench/mock-config.json
 HERD_SIZES = (64, 1000)
 FLEET_SIZES = (8, 32)
+METRIC_GROUPS = ("client", "shared", "verify")
 
 
 def log(msg: str) -> None:
@@ -44,11 +50,12 @@ def attempt(what: str, fn: Callable[..., dict[str, Any]], *args: Any) -> dict[st
 
 
 def _brief(result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: round(v, 1) if isinstance(v, float) else v
-        for k, v in result.items()
-        if not k.endswith("s_ns") and not k.startswith("runs_")
-    }
+    def short(v: Any) -> Any:
+        if isinstance(v, dict) and "ns" in v:  # a measurement of a breakdown: its median
+            v = v["ns"]
+        return round(v, 1) if isinstance(v, float) else v
+
+    return {k: short(v) for k, v in result.items() if not k.endswith("s_ns") and not k.startswith("runs_")}
 
 
 def shared_cache(ep: Endpoint, mock: metrics.Mock, only: set[str] | None) -> tuple[Any, list[dict[str, Any]]]:
@@ -90,21 +97,80 @@ def shared_cache(ep: Endpoint, mock: metrics.Mock, only: set[str] | None) -> tup
     return redis_cached_get, fleet
 
 
+def verification(mock: metrics.Mock, only: set[str] | None) -> dict[str, Any]:
+    """The Verifier's metrics for every verifier (peers.VERIFIERS): a new token, a repeated token, the
+    unknown-kid storm; and where m2m-auth's time for a repeated token goes. The tokens are minted here, once,
+    and every verifier gets the same ones."""
+    iss = metrics.verify_issuer(mock)
+    log(f"verification: issuer {iss.issuer}, JWKS {iss.jwks_uri}")
+    new_count = metrics.VERIFY_NEW_BATCHES * metrics.VERIFY_NEW_BATCH
+    fresh = metrics.mint_tokens(mock, count=metrics.VERIFY_WARMUP + new_count)
+    warmup, new = fresh[: metrics.VERIFY_WARMUP], fresh[metrics.VERIFY_WARMUP :]
+    batches = [new[i : i + metrics.VERIFY_NEW_BATCH] for i in range(0, new_count, metrics.VERIFY_NEW_BATCH)]
+    storm = metrics.mint_tokens(mock, count=metrics.STORM_TOKENS, sign="other_key", distinct_kids=True)
+    repeated = warmup[0]
+    impls = []
+    for cls in VERIFIERS:
+        if only and cls.name not in only:
+            continue
+        log(f"verifier {cls.name}")
+        entry: dict[str, Any] = {"name": cls.name, "label": cls.label, "mode": cls.mode}
+        entry["verify_new"] = attempt("verify, new token", metrics.verify_new, cls, iss, warmup, batches)
+        entry["verify_repeat"] = attempt("verify, repeated token", metrics.verify_repeat, cls, iss, repeated)
+        entry["unknown_kid_storm"] = attempt(
+            "unknown-kid storm", metrics.unknown_kid_storm, cls, iss, mock, storm
+        )
+        impls.append(entry)
+    breakdown = None
+    if not only or "m2m-auth" in only:
+        breakdown = attempt("breakdown of a repeated verify", metrics.verify_breakdown, iss, repeated)
+    mock.reset()
+    return {
+        "issuer": iss.issuer,
+        "token_bytes": len(repeated),
+        "settings": {
+            "warmup_tokens": metrics.VERIFY_WARMUP,
+            "new_batches": metrics.VERIFY_NEW_BATCHES,
+            "new_batch_tokens": metrics.VERIFY_NEW_BATCH,
+            "repeat_batches": metrics.BATCHES,
+            "repeat_batch_seconds": metrics.BATCH_SECONDS,
+            "storm_tokens": metrics.STORM_TOKENS,
+            "leeway_secs": peers.LEEWAY_SECS,
+            "algorithms": peers.ALGORITHMS,
+        },
+        "impls": impls,
+        "breakdown": breakdown,
+    }
+
+
+def metric_groups(arg: str | None) -> set[str]:
+    """The metric groups to run: --metrics, else $BENCH_ONLY, else all."""
+    text = arg if arg is not None else os.environ.get("BENCH_ONLY", "")
+    groups = {g.strip() for g in text.split(",") if g.strip()} or set(METRIC_GROUPS)
+    unknown = groups - set(METRIC_GROUPS)
+    if unknown:
+        raise SystemExit(f"unknown metric group(s) {sorted(unknown)}: choose from {', '.join(METRIC_GROUPS)}")
+    return groups
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mock-url", required=True)
     parser.add_argument("--out", required=True)
     parser.add_argument("--wheel", help="the m2m-auth wheel, for its size")
     parser.add_argument("--only", help="comma-separated implementation names (default: all)")
+    parser.add_argument("--metrics", help=f"comma-separated metric groups of {METRIC_GROUPS} (default: all)")
     args = parser.parse_args()
+    groups = metric_groups(args.metrics)
     # requests/urllib3 warn about full connection pools under 1000 threads; that is the library's business.
     logging.basicConfig(level=logging.ERROR)
 
     mock = metrics.Mock(args.mock_url)
     ep = Endpoint(f"{mock.url}/oauth2/token", CLIENT_ID, CLIENT_SECRET)
     only = set(args.only.split(",")) if args.only else None
+    log(f"metric groups: {', '.join(g for g in METRIC_GROUPS if g in groups)}")
     impls = []
-    for cls in ALL:
+    for cls in ALL if "client" in groups else []:
         if only and cls.name not in only:
             continue
         log(f"{cls.name}")
@@ -119,7 +185,8 @@ def main() -> None:
             entry["import"] = attempt("import", metrics.import_ms, IMPORTS[cls.name])
             entry["rss"] = attempt("rss", metrics.rss_kib, cls.name, ep)
         impls.append(entry)
-    redis_cached_get, fleet = shared_cache(ep, mock, only)
+    redis_cached_get, fleet = shared_cache(ep, mock, only) if "shared" in groups else (None, [])
+    verify = verification(mock, only) if "verify" in groups else None
 
     result = {
         "language": "python",
@@ -145,6 +212,8 @@ def main() -> None:
         "impls": impls,
         "redis_cached_get": redis_cached_get,
         "fleet": fleet,
+        "verify": verify,
+        "metric_groups": [g for g in METRIC_GROUPS if g in groups],
     }
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     log(f"wrote {args.out}")
