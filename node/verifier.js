@@ -110,14 +110,11 @@ class Verifier {
     const known = call(() => this.#native.verifyKnown(token, clientCert, nativePolicy))
     if (known !== null && known !== undefined) return claimsOf(known)
     const der = typeof clientCert === 'string' ? this.#native.certificateDer(clientCert) ?? undefined : clientCert
-    let claims
     try {
-      claims = await this.#native.verify(token, der)
+      return claimsOf(await call(() => this.#native.verify(token, der, nativePolicy)))
     } catch (e) {
       throw fromNative(e)
     }
-    if (nativePolicy !== undefined) call(() => nativePolicy.check(claims))
-    return claimsOf(claims)
   }
 }
 

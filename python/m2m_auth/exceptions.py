@@ -39,9 +39,10 @@ class VerificationError(M2MAuthError):
     def www_authenticate(self, realm: str | None = None) -> str:
         """The RFC 6750 §3 ``WWW-Authenticate`` value:
         ``Bearer realm=…, error=…, error_description=…, scope=…``."""
-        return _native.www_authenticate(
-            type(self).__name__, self.error_description, self.required_scopes, realm
-        )
+        # The class the core knows it by, also for a subclass of one of them.
+        classes = (TokenInvalid, InsufficientScope, VerifierUnavailable)
+        known = next(c.__name__ for c in type(self).__mro__ if c in classes)
+        return _native.www_authenticate(known, self.error_description, self.required_scopes, realm)
 
 
 class TokenInvalid(VerificationError):

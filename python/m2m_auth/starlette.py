@@ -40,8 +40,10 @@ class VerificationHTTPException(HTTPException):
     ``.error_description`` and ``.verification_error`` for an exception handler of your own."""
 
     def __init__(self, error: VerificationError, realm: Optional[str]) -> None:
-        # str(error) is "error: description", or the description alone when there is no error code.
-        super().__init__(error.status, detail=str(error), headers=error_headers(error, realm))
+        # What the caller may read: the RFC 6750 code and the description — never str(error), whose 503 detail
+        # (URLs, the network error) is for the service's logs.
+        detail = f"{error.error}: {error.error_description}" if error.error else error.error_description
+        super().__init__(error.status, detail=detail, headers=error_headers(error, realm))
         self.error = error.error
         self.error_description = error.error_description
         self.verification_error = error

@@ -276,6 +276,8 @@ for (const [name, start] of Object.entries(FRAMEWORKS)) {
       assert.equal(res.wwwAuthenticate, `Bearer realm="${REALM}"`)
       assert.equal(res.body.error, null)
       assert.equal(typeof res.body.error_description, 'string')
+      // The caller learns what failed, not where or why: no URL, no network error.
+      assert.ok(!JSON.stringify(res.body).includes('127.0.0.1') && !/refused/i.test(JSON.stringify(res.body)), JSON.stringify(res.body))
       assertNoToken(res, fullToken)
     })
 

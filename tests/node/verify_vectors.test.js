@@ -147,7 +147,8 @@ for (const file of caseFiles) {
         case 'verify':
         case 'verify_all': {
           const all = 'literal' in step ? [step.literal] : tokens[step.token ?? 't']
-          const batch = step.do === 'verify' ? all.slice(0, 1) : all
+          // `callers`: each token verified by that many requests at once.
+          const batch = (step.do === 'verify' ? all.slice(0, 1) : all).flatMap((t) => Array(step.callers ?? 1).fill(t))
           // The certificate as a proxy header carries it (PEM text) for one, as DER for the other.
           const clientCert = { case: cert.certPem, other: Buffer.from(other.certPem.split('-----')[2].replace(/\s/g, ''), 'base64') }[step.client_cert]
           const policy = step.policy ? policyOf(step.policy) : undefined

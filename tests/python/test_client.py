@@ -101,17 +101,24 @@ def claims_of(access_token: str) -> dict[str, Any]:
 # Error classes
 
 
-def test_the_package_exports_exactly_the_client_the_token_and_the_error_classes() -> None:
+def test_the_package_exports_exactly_the_client_the_token_the_verifier_and_the_error_classes() -> None:
     assert sorted(m2m_auth.__all__) == [
         "ApiResponse",
+        "Claims",
         "ConfigError",
+        "InsufficientScope",
         "InternalError",
         "InvalidResponse",
         "M2MAuthError",
         "OAuthError",
+        "Policy",
         "Token",
         "TokenClient",
+        "TokenInvalid",
         "TransportError",
+        "VerificationError",
+        "Verifier",
+        "VerifierUnavailable",
         "__version__",
     ]
     for name in m2m_auth.__all__:

@@ -355,6 +355,8 @@ def test_unreachable_issuer_is_503(framework: str, down_verifier: Verifier, toke
     assert answer.headers["www-authenticate"] == f'Bearer realm="{REALM}"'
     assert "invalid_token" not in answer.headers["www-authenticate"]
     assert error_text(framework, answer)
+    # The caller learns what failed, not where or why: no URL, no network error.
+    assert "127.0.0.1" not in answer.text and "refused" not in answer.text.lower(), answer.text
     assert_not_echoed(answer, token)
 
 

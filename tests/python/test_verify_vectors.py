@@ -185,6 +185,8 @@ def test_verify_vector(path: Path, mock: MockAuthServer) -> None:
                 else:
                     batch = tokens[step.get("token", "t")]
                     batch = batch[:1] if op == "verify" else batch
+                # `callers`: each token verified by that many requests at once.
+                batch = [t for t in batch for _ in range(step.get("callers", 1))]
                 client_cert = {"case": cert["cert_pem"], "other": other["cert_pem"]}.get(
                     step.get("client_cert", "")
                 )

@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
+use napi::Env;
 use napi::Status;
-use napi::bindgen_prelude::{Buffer, Either};
+use napi::bindgen_prelude::{Buffer, Either, PromiseRaw};
 use napi_derive::napi;
 use serde_json::{Map, Value, json};
 
@@ -43,23 +44,6 @@ impl From<&Claims> for NativeClaims {
             audience: c.audience.clone(),
             expires_at_ms: c.expires_at * 1000.0,
             claims: Value::Object(c.claims.clone()),
-        }
-    }
-}
-
-impl From<NativeClaims> for Claims {
-    fn from(c: NativeClaims) -> Self {
-        Self {
-            issuer: c.issuer,
-            subject: c.subject,
-            client_id: c.client_id,
-            scopes: c.scopes,
-            audience: c.audience,
-            expires_at: c.expires_at_ms / 1000.0,
-            claims: match c.claims {
-                Value::Object(map) => map,
-                _ => Map::new(),
-            },
         }
     }
 }
@@ -138,18 +122,27 @@ impl NativeVerifier {
         })
     }
 
-    /// Checks a token not seen before (its keys fetched, or the introspection endpoint asked) and remembers
-    /// the answer; the route's policy is then `NativePolicy.check`'s.
-    #[napi]
-    pub async fn verify(
+    /// Checks a token not seen before (its keys fetched, or the introspection endpoint asked), with the
+    /// route's policy, and remembers the answer: a Promise.
+    #[napi(ts_return_type = "Promise<NativeClaims>")]
+    pub fn verify<'env>(
         &self,
+        env: &'env Env,
         token: String,
         client_cert: Option<Buffer>,
-    ) -> napi::Result<NativeClaims> {
+        policy: Option<&NativePolicy>,
+    ) -> napi::Result<PromiseRaw<'env, NativeClaims>> {
         let verifier = self.inner.clone();
         let cert = client_cert.map(|c| c.to_vec());
-        guarded(async move { answer(verifier.verify_for(&token, cert.as_deref(), None).await) })
-            .await
+        // The policy's own Arc: the future outlives this call's borrow of the JS object.
+        let policy = policy.map(|p| Arc::clone(&p.inner));
+        env.spawn_future(guarded(async move {
+            answer(
+                verifier
+                    .verify_for(&token, cert.as_deref(), policy.as_deref())
+                    .await,
+            )
+        }))
     }
 
     /// The DER of a certificate given as text, as `verify` takes it.
@@ -183,14 +176,6 @@ impl NativePolicy {
                     message: format!(": {e}"),
                 })
             })
-    }
-
-    /// Throws the rejection when `claims` do not meet the policy.
-    #[napi]
-    pub fn check(&self, claims: NativeClaims) -> napi::Result<()> {
-        self.inner
-            .check(&Claims::from(claims))
-            .map_err(|r| rejected(&r))
     }
 }
 

@@ -16,7 +16,7 @@ use m2m_auth::verify::{certificate_der, find_verifier_setting};
 use m2m_auth::{Claims, Policy, Rejection, Verifier, VerifierOptions};
 
 use crate::asyncio::{ToPy, spawn_for_asyncio};
-use crate::errors::to_py_err;
+use crate::errors::{InternalError, to_py_err};
 use crate::options::{read, text};
 use crate::runtime;
 
@@ -93,6 +93,16 @@ pub fn rejection_to_py(py: Python<'_>, rejection: &Rejection) -> PyErr {
     }
 }
 
+/// `f`'s result, or `InternalError` when the core panicked (never a `PanicException` in the caller's code).
+fn catch_panic<T>(f: impl FnOnce() -> T) -> PyResult<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|panic| {
+        InternalError::new_err(format!(
+            "m2m-auth panicked: {}",
+            m2m_auth::panic_message(panic)
+        ))
+    })
+}
+
 fn answer(py: Python<'_>, result: Result<Arc<Claims>, Rejection>) -> PyResult<PyClaims> {
     result
         .map(PyClaims)
@@ -141,12 +151,17 @@ impl PyVerifier {
         let verifier = self.verifier()?;
         let cert = client_cert_der(client_cert)?;
         let policy = policy_of(policy)?;
-        if let Some(known) = verifier.verify_known(token, cert.as_deref(), policy.as_deref()) {
+        let known =
+            catch_panic(|| verifier.verify_known(token, cert.as_deref(), policy.as_deref()))?;
+        if let Some(known) = known {
             return answer(py, known);
         }
         let rt = runtime::get()?;
-        let result = py
-            .detach(|| rt.block_on(verifier.verify_for(token, cert.as_deref(), policy.as_deref())));
+        let result = py.detach(|| {
+            catch_panic(|| {
+                rt.block_on(verifier.verify_for(token, cert.as_deref(), policy.as_deref()))
+            })
+        })?;
         answer(py, result)
     }
 
@@ -162,15 +177,17 @@ impl PyVerifier {
         let verifier = self.verifier()?;
         let cert = client_cert_der(client_cert)?;
         let policy = policy_of(policy)?;
-        let ready = verifier
-            .verify_known(&token, cert.as_deref(), policy.as_deref())
-            .map(|known| -> PyResult<Py<PyAny>> {
-                match known {
-                    Ok(claims) => Ok(Py::new(py, PyClaims(claims))?.into_any()),
-                    Err(rejection) => Ok(rejection_to_py(py, &rejection).into_value(py).into_any()),
-                }
-            })
-            .transpose()?;
+        let ready =
+            catch_panic(|| verifier.verify_known(&token, cert.as_deref(), policy.as_deref()))?
+                .map(|known| -> PyResult<Py<PyAny>> {
+                    match known {
+                        Ok(claims) => Ok(Py::new(py, PyClaims(claims))?.into_any()),
+                        Err(rejection) => {
+                            Ok(rejection_to_py(py, &rejection).into_value(py).into_any())
+                        }
+                    }
+                })
+                .transpose()?;
         if let Some(ready) = ready {
             return ready_future(py, ready);
         }

@@ -329,6 +329,12 @@ async fn run_case(case: &Value, mock: &MockServer, config: &MockConfig) -> Outco
                     .map(|p| Policy::from_json(p).map_err(&at))
                     .transpose()?;
                 let times = step.get("times").and_then(Value::as_u64).unwrap_or(1);
+                // `callers`: each token verified by that many requests at once.
+                let callers = step.get("callers").and_then(Value::as_u64).unwrap_or(1) as usize;
+                let tokens: Vec<String> = tokens
+                    .iter()
+                    .flat_map(|t| std::iter::repeat_n(t.clone(), callers))
+                    .collect();
                 let expect = run.subst(&step["expect"]);
                 let checks = tokens.iter().map(|token| {
                     let (verifier, cert, policy, expect) = (&verifier, &cert, &policy, &expect);

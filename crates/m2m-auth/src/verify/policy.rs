@@ -157,7 +157,8 @@ impl Policy {
     }
 
     fn claim_is(claims: &Claims, claim: &str, values: &[Value]) -> Result<(), Rejection> {
-        match claims.claims.get(claim).is_some_and(|v| values.contains(v)) {
+        let found = claims.claims.get(claim);
+        match found.is_some_and(|v| values.iter().any(|w| same_value(v, w))) {
             true => Ok(()),
             // The claim's value is not repeated: it is the caller's, and the caller knows it.
             false => Err(refused(
@@ -165,6 +166,29 @@ impl Policy {
                 Vec::new(),
             )),
         }
+    }
+}
+
+/// JSON equality, numbers by value: `2` and `2.0` are one number whichever way a binding carried it (a JS
+/// number, a Python float).
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            match (x.as_i64(), y.as_i64(), x.as_u64(), y.as_u64()) {
+                (Some(x), Some(y), _, _) => x == y,
+                (_, _, Some(x), Some(y)) => x == y,
+                _ => x.as_f64() == y.as_f64(),
+            }
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_value(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => a == b,
     }
 }
 
@@ -228,8 +252,9 @@ mod tests {
         };
         assert!(equals("tenant", json!("acme")).check(&c).is_ok());
         assert!(equals("tenant", json!("other")).check(&c).is_err());
-        // A number is not its text, and a missing claim matches nothing.
+        // A number is not its text, but is itself however written; a missing claim matches nothing.
         assert!(equals("tier", json!("2")).check(&c).is_err());
+        assert!(equals("tier", json!(2.0)).check(&c).is_ok());
         assert!(equals("region", json!("eu")).check(&c).is_err());
         let one_of = Policy::ClaimOneOf {
             claim: "tier".into(),

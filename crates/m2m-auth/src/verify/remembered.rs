@@ -35,9 +35,61 @@ struct Entries {
     order: VecDeque<[u8; 32]>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Remembered {
     entries: Mutex<Entries>,
+}
+
+// The claims of thousands of tokens are no one's business in a Debug dump.
+impl std::fmt::Debug for Remembered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .order
+            .len();
+        write!(f, "Remembered({n} tokens)")
+    }
+}
+
+/// The answer being found for a token, shared by every request for it meanwhile: one introspection request
+/// however many requests come with a new opaque token at once, and one answer (an outage too) for all.
+type Flight = Arc<tokio::sync::OnceCell<Result<Arc<Claims>, Rejection>>>;
+
+/// The flights in progress, by token hash.
+#[derive(Default)]
+pub(crate) struct Flights {
+    by_hash: Mutex<HashMap<[u8; 32], Flight>>,
+}
+
+impl std::fmt::Debug for Flights {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Flights")
+    }
+}
+
+impl Flights {
+    /// The answer of `work` for `hash`, or of the flight already under way for it.
+    pub async fn join<F>(&self, hash: [u8; 32], work: F) -> Result<Arc<Claims>, Rejection>
+    where
+        F: Future<Output = Result<Arc<Claims>, Rejection>>,
+    {
+        let flight = Arc::clone(
+            self.by_hash
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(hash)
+                .or_default(),
+        );
+        let answer = flight.get_or_init(|| work).await.clone();
+        // The first to finish takes it down; later requests find the answer remembered (or start anew).
+        let mut by_hash = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner);
+        if by_hash.get(&hash).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+            by_hash.remove(&hash);
+        }
+        answer
+    }
 }
 
 /// The key a token is remembered by.

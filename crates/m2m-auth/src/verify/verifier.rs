@@ -18,7 +18,7 @@ use super::introspect::{Introspection, inactive};
 use super::jwks::Jwks;
 use super::jws::{self, Alg, DEFAULT_ALGS};
 use super::policy::Policy;
-use super::remembered::{self, Answer, Remembered};
+use super::remembered::{self, Answer, Flights, Remembered};
 use crate::TokenClient;
 use crate::cache::shared::documents::SharedDocuments;
 use crate::config::shared_settings;
@@ -292,6 +292,8 @@ impl VerifierBuilder {
                 introspection,
                 shared,
                 remembered: Remembered::default(),
+                flights: Flights::default(),
+                introspection_failed: Mutex::default(),
             }),
         })
     }
@@ -330,7 +332,15 @@ struct Inner {
     /// The fleet's keys and introspection answers, with a shared `cache_url`.
     shared: Option<Arc<SharedDocuments>>,
     remembered: Remembered,
+    /// Introspections in progress.
+    flights: Flights,
+    /// The last failed introspection: for a moment after it, opaque tokens are answered 503 without a request
+    /// (an endpoint that is down is not asked once per request).
+    introspection_failed: Mutex<Option<(Instant, Rejection)>>,
 }
+
+/// How long a failed introspection answers for the endpoint.
+const INTROSPECTION_PAUSE: Duration = Duration::from_secs(1);
 
 /// An introspection answer as the fleet shares it: until when it holds (seconds since the epoch), and the
 /// active token's fields (`None`: not active).
@@ -399,7 +409,10 @@ impl Verifier {
                 .insert(hash, Answer::Verified(Arc::clone(&claims)), None);
             claims
         } else {
-            self.introspect(token, hash, now()).await?
+            inner
+                .flights
+                .join(hash, self.introspect(token, hash, now()))
+                .await?
         };
         self.accept(claims, client_cert, policy)
     }
@@ -454,11 +467,7 @@ impl Verifier {
     async fn verify_new(&self, token: &str) -> std::result::Result<Claims, Rejection> {
         let inner = &self.inner;
         let jws = jws::parse(token, &inner.algorithms).map_err(invalid)?;
-        if inner.strict_typ
-            && !jws.typ.as_deref().is_some_and(|t| {
-                t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
-            })
-        {
+        if !typ_allowed(jws.typ.as_deref(), inner.strict_typ) {
             return Err(invalid(
                 "the token is not an access token (typ at+jwt, RFC 9068)",
             ));
@@ -515,10 +524,21 @@ impl Verifier {
                 })?,
         };
         let mut until = now + introspection.max_age.as_secs_f64();
-        let name = inner
-            .shared
-            .as_ref()
-            .map(|s| s.name("introspection", &[&inner.issuer, url.as_str(), token]));
+        // An authorization server may answer each protected resource its own way (RFC 7662 §2.2): an answer
+        // is shared only by verifiers of the same issuer, endpoint, client and audiences.
+        let audiences = inner.audiences.join(" ");
+        let name = inner.shared.as_ref().map(|s| {
+            s.name(
+                "introspection",
+                &[
+                    &inner.issuer,
+                    url.as_str(),
+                    introspection.client.client_id(),
+                    &audiences,
+                    token,
+                ],
+            )
+        });
         let from_fleet = match (&inner.shared, &name) {
             (Some(store), Some(name)) => store
                 .get(name)
@@ -529,16 +549,34 @@ impl Verifier {
         };
         let shared_already = from_fleet.is_some();
         let fields = match from_fleet {
-            // Another verifier of the fleet asked: its answer holds as long as it would have held here.
+            // Another verifier of the fleet asked: its answer holds as long as it holds there, and no longer
+            // than this verifier's own maximum age.
             Some(doc) => {
-                until = doc.until;
+                until = doc.until.min(until);
                 doc.fields.ok_or_else(inactive)
             }
-            None => match introspection.introspect(&url, token).await {
-                Ok(fields) => Ok(fields),
-                Err(rejection @ Rejection::TokenInvalid { .. }) => Err(rejection),
-                Err(unavailable) => return Err(unavailable),
-            },
+            None => {
+                if let Some((at, failed)) = &*inner
+                    .introspection_failed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    && at.elapsed() < INTROSPECTION_PAUSE
+                {
+                    return Err(failed.clone());
+                }
+                match introspection.introspect(&url, token).await {
+                    Ok(fields) => Ok(fields),
+                    Err(rejection @ Rejection::TokenInvalid { .. }) => Err(rejection),
+                    Err(unavailable) => {
+                        *inner
+                            .introspection_failed
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner) =
+                            Some((Instant::now(), unavailable.clone()));
+                        return Err(unavailable);
+                    }
+                }
+            }
         };
         let answer = match fields.clone() {
             Ok(fields) => claims::check_introspected(fields, &self.expected(now), until)
@@ -550,10 +588,14 @@ impl Verifier {
             Ok(claims) => claims.expires_at.min(until),
             Err(_) => until,
         };
-        if let (Some(store), Some(name), false) = (&inner.shared, &name, shared_already) {
+        // Only active answers are shared: made-up tokens, however many, must not fill the shared cache (a file
+        // store keeps every entry).
+        if let (Some(store), Some(name), false, Ok(fields)) =
+            (&inner.shared, &name, shared_already, fields)
+        {
             let doc = SharedAnswer {
                 until: keep_until,
-                fields: fields.ok(),
+                fields: Some(fields),
             };
             if let Ok(bytes) = serde_json::to_vec(&doc) {
                 let ttl = Duration::try_from_secs_f64(keep_until - now).unwrap_or_default();
@@ -651,5 +693,37 @@ impl Verifier {
                 })
             })
             .await
+    }
+}
+
+/// Whether a JWS `typ` may be an access token's: `at+jwt` (RFC 9068, also as a media type or a vendor's
+/// `…at+jwt`) always; without `strict_typ` also `JWT` or none, as SecureAuth and many servers issue them. A
+/// token that says it is something else (`dpop+jwt`, `logout+jwt`, `secevent+jwt`, …) never is.
+fn typ_allowed(typ: Option<&str>, strict: bool) -> bool {
+    let Some(typ) = typ.map(str::to_ascii_lowercase) else {
+        return !strict;
+    };
+    let typ = typ.strip_prefix("application/").unwrap_or(&typ);
+    typ.ends_with("at+jwt") || (!strict && typ == "jwt")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typ_allowed;
+
+    #[test]
+    fn only_access_token_types_pass() {
+        for (typ, strict, allowed) in [
+            (None, false, true),
+            (None, true, false),
+            (Some("JWT"), false, true),
+            (Some("JWT"), true, false),
+            (Some("at+jwt"), true, true),
+            (Some("application/at+JWT"), true, true),
+            (Some("dpop+jwt"), false, false),
+            (Some("logout+jwt"), false, false),
+        ] {
+            assert_eq!(typ_allowed(typ, strict), allowed, "{typ:?} strict={strict}");
+        }
     }
 }
