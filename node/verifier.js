@@ -75,9 +75,17 @@ function descriptions(policies) {
   return policies.map((p) => Policy.descriptionOf(checkedPolicy(p)))
 }
 
+// Tokens the mirror answers at most; beyond, the oldest is forgotten (a Map iterates in insertion order).
+const MAX_MIRRORED = 10000
+
 /** Checks access tokens for one issuer and audience. Share one per service: it caches keys and tokens. */
 class Verifier {
   #native
+  // The core's answers for tokens it accepted, until when it said they hold (`mirrorUntilMs`), and the route
+  // policies they met: a machine caller sends one token thousands of times, and a repeated one is answered
+  // here without a call into the addon. Certificate-bound tokens are never mirrored (the core sends no
+  // use-by for them): their request's certificate is checked every time.
+  #mirror = new Map()
 
   /**
    * @param {object} options issuer, audience (a string or several), and optionally jwksUrl, algorithms,
@@ -106,21 +114,43 @@ class Verifier {
    */
   async verify(token, { clientCert, policy } = {}) {
     if (typeof token !== 'string') throw new ConfigError('verify(token): token must be a string', { field: 'token' })
+    if (clientCert === undefined) {
+      const mirrored = this.#mirror.get(token)
+      if (mirrored !== undefined && Date.now() < mirrored.untilMs && (policy === undefined || mirrored.passed.has(policy))) {
+        return mirrored.claims
+      }
+    }
     const nativePolicy = policy === undefined ? undefined : Policy.nativeOf(checkedPolicy(policy))
     const known = call(() => this.#native.verifyKnown(token, clientCert, nativePolicy))
-    if (known !== null && known !== undefined) return claimsOf(known)
+    if (known !== null && known !== undefined) return this.#mirrored(token, known, clientCert, policy)
     const der = typeof clientCert === 'string' ? this.#native.certificateDer(clientCert) ?? undefined : clientCert
+    let accepted
     try {
-      return claimsOf(await call(() => this.#native.verify(token, der, nativePolicy)))
+      accepted = await call(() => this.#native.verify(token, der, nativePolicy))
     } catch (e) {
       throw fromNative(e)
     }
+    return this.#mirrored(token, accepted, clientCert, policy)
+  }
+
+  /** The claims of a token the core accepted, kept in the mirror when the core gave a use-by. */
+  #mirrored(token, native, clientCert, policy) {
+    if (native.mirrorUntilMs === undefined || native.mirrorUntilMs === null || clientCert !== undefined) return claimsOf(native)
+    let entry = this.#mirror.get(token)
+    if (entry === undefined) {
+      entry = { claims: claimsOf(native), untilMs: native.mirrorUntilMs, passed: new Set() }
+      if (this.#mirror.size >= MAX_MIRRORED) this.#mirror.delete(this.#mirror.keys().next().value)
+      this.#mirror.set(token, entry)
+    }
+    entry.untilMs = native.mirrorUntilMs
+    if (policy !== undefined) entry.passed.add(policy)
+    return entry.claims
   }
 }
 
-/** The claims as users read them. */
+/** The claims as users read them; frozen, since the same object answers every request with the token. */
 function claimsOf(n) {
-  return {
+  return deepFreeze({
     issuer: n.issuer,
     subject: n.subject ?? undefined,
     clientId: n.clientId ?? undefined,
@@ -128,7 +158,15 @@ function claimsOf(n) {
     audience: n.audience,
     expiresAt: new Date(n.expiresAtMs),
     claims: n.claims,
+  })
+}
+
+function deepFreeze(value) {
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
   }
+  return value
 }
 
 /** The token of an `Authorization` header value, else a thrown TokenInvalid (the core's rule, RFC 6750 §2.1). */

@@ -32,6 +32,9 @@ pub struct NativeClaims {
     pub expires_at_ms: f64,
     /// Every claim, as the token has it.
     pub claims: Value,
+    /// Until when (ms since the epoch) `verifier.js` may answer this token again from its mirror without
+    /// asking the addon: the core's word (see `Verifier::accepted_until`); none for a bound token.
+    pub mirror_until_ms: Option<f64>,
 }
 
 impl From<&Claims> for NativeClaims {
@@ -44,6 +47,7 @@ impl From<&Claims> for NativeClaims {
             audience: c.audience.clone(),
             expires_at_ms: c.expires_at * 1000.0,
             claims: Value::Object(c.claims.clone()),
+            mirror_until_ms: None,
         }
     }
 }
@@ -62,10 +66,17 @@ fn rejected(rejection: &Rejection) -> napi::Error {
     napi::Error::new(Status::GenericFailure, format!("{TAG}{record}"))
 }
 
-fn answer(result: Result<Arc<Claims>, Rejection>) -> napi::Result<NativeClaims> {
-    result
-        .map(|claims| NativeClaims::from(claims.as_ref()))
-        .map_err(|r| rejected(&r))
+fn answer(
+    verifier: &Verifier,
+    token: &str,
+    result: Result<Arc<Claims>, Rejection>,
+) -> napi::Result<NativeClaims> {
+    let claims = result.map_err(|r| rejected(&r))?;
+    let mut out = NativeClaims::from(claims.as_ref());
+    out.mirror_until_ms = verifier
+        .accepted_until(token, &claims)
+        .map(|until| until * 1000.0);
+    Ok(out)
 }
 
 /// The certificate a request came with: a Buffer (DER) or text (PEM, URL-encoded PEM, base64 DER) as a proxy
@@ -117,7 +128,7 @@ impl NativeVerifier {
             let cert = cert_der(client_cert);
             self.inner
                 .verify_known(&token, cert.as_deref(), policy.map(|p| p.inner.as_ref()))
-                .map(answer)
+                .map(|known| answer(&self.inner, &token, known))
                 .transpose()
         })
     }
@@ -137,11 +148,10 @@ impl NativeVerifier {
         // The policy's own Arc: the future outlives this call's borrow of the JS object.
         let policy = policy.map(|p| Arc::clone(&p.inner));
         env.spawn_future(guarded(async move {
-            answer(
-                verifier
-                    .verify_for(&token, cert.as_deref(), policy.as_deref())
-                    .await,
-            )
+            let result = verifier
+                .verify_for(&token, cert.as_deref(), policy.as_deref())
+                .await;
+            answer(&verifier, &token, result)
         }))
     }
 

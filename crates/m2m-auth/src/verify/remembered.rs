@@ -100,6 +100,18 @@ pub(crate) fn token_hash(token: &str) -> [u8; 32] {
 }
 
 impl Remembered {
+    /// Until when (seconds since the epoch) the answer remembered for `hash` holds without a check, if it is
+    /// an accepted token's: `exp` plus `leeway` for a JWT, the entry's own end for an introspected one.
+    pub fn accepted_until(&self, hash: &[u8; 32], leeway: f64) -> Option<f64> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = entries.by_hash.get(hash)?;
+        match &entry.answer {
+            Answer::Verified(claims) => Some(claims.expires_at + leeway),
+            Answer::Introspected(Ok(_)) => entry.until,
+            Answer::Introspected(Err(_)) => None,
+        }
+    }
+
     /// The answer remembered for `hash`, if it is still good at `now`.
     pub fn get(&self, hash: &[u8; 32], now: f64) -> Option<Answer> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);

@@ -448,6 +448,19 @@ impl Verifier {
         Some(self.accept(claims, client_cert, policy))
     }
 
+    /// Until when (seconds since the epoch) an accepted token's answer holds without another check, when a
+    /// binding may mirror it: the token was accepted before and is bound to no certificate (a bound one needs
+    /// the request's certificate every time). The Node package answers repeated tokens from such a mirror.
+    pub fn accepted_until(&self, token: &str, claims: &Claims) -> Option<f64> {
+        if claims.claims.contains_key("cnf") {
+            return None;
+        }
+        self.inner.remembered.accepted_until(
+            &remembered::token_hash(token.trim()),
+            self.inner.leeway.as_secs_f64(),
+        )
+    }
+
     /// The checks of the request rather than of the token: the certificate it came with, the scopes every
     /// token needs, the route's policy.
     fn accept(
