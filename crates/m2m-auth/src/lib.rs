@@ -38,7 +38,9 @@
 //!   single flight).
 //! - `http`: the HTTP transport, proxies, API calls with the token, challenges, where credentials may go.
 //! - `verify`: the receiving side — the [`Verifier`] of access tokens (JWKS, algorithm rules, claims,
-//!   certificate binding, RFC 6750 rejections).
+//!   opaque tokens by introspection, certificate binding, route [`Policy`]s, tokens remembered by hash, the
+//!   fleet's keys and answers in the shared cache, RFC 6750 rejections), its settings declared once
+//!   (`verify::VERIFIER_SETTINGS`).
 
 #![forbid(unsafe_code)]
 
