@@ -96,6 +96,12 @@ async fn cold_start(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cold_fleet_sends_one_token_request() {
     let (redis, server) = (redis(), mock().await);
+    // A token endpoint as slow as a real one: the others come while the first process holds the lock, however
+    // fast this machine starts them.
+    server.push_faults(vec![m2m_auth_mock::Fault {
+        delay_ms: 300,
+        ..m2m_auth_mock::Fault::default()
+    }]);
     let (processes, tokens) = cold_start(&server, &redis.url(), 8, 16).await;
     assert_eq!(
         server.token_requests(),
