@@ -361,7 +361,7 @@ async fn a_token_from_another_mock_server_is_refused() {
         .to_owned();
     assert_eq!(
         assert_invalid_token(&resp),
-        format!("no key of the issuer has kid {kid:?} for ES256")
+        format!("no key of the issuer has kid '{kid}' for ES256")
     );
 }
 
