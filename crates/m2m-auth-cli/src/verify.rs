@@ -82,6 +82,8 @@ impl clap::FromArgMatches for VerifierArgs {
 pub struct VerifyArgs {
     /// The access token; `-` or nothing reads it from standard input (a token on the command line shows in
     /// `ps`).
+    // An opaque token may start with `-` (base64url): it is the token, not a flag.
+    #[arg(allow_hyphen_values = true)]
     token: Option<String>,
     #[command(flatten)]
     verifier: VerifierArgs,

@@ -129,6 +129,10 @@ async fn an_unreachable_issuer_exits_4_and_bad_flags_2() {
 async fn opaque_tokens_are_introspected_with_the_flags_credentials() {
     let server = mock().await;
     let opaque = mint(&server, json!({"opaque": true}));
+    // As the command line takes any token, one that starts with a dash too (base64url may).
+    let dashed = format!("-{}", &opaque[1..]);
+    let (out, _, stderr) = verify(&server, &dashed, &[]);
+    assert_eq!(out.status.code(), Some(3), "a token, not a flag: {stderr}");
     let secret_file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(secret_file.path(), "demo-secret\n").expect("write");
     let secret_path = secret_file.path().to_string_lossy().into_owned();
