@@ -115,8 +115,8 @@ impl NativeVerifier {
         })
     }
 
-    /// The answer for a token checked before (claims, or a thrown rejection), or `undefined` when it needs
-    /// `verify`.
+    /// The answer for a token that needs nothing fetched — one checked before, or a new JWT whose keys are at
+    /// hand and fresh (claims, or a thrown rejection) — or `undefined` when it needs `verify`.
     #[napi]
     pub fn verify_known(
         &self,
@@ -127,7 +127,7 @@ impl NativeVerifier {
         guarded_sync(|| {
             let cert = cert_der(client_cert);
             self.inner
-                .verify_known(&token, cert.as_deref(), policy.map(|p| p.inner.as_ref()))
+                .verify_ready(&token, cert.as_deref(), policy.map(|p| p.inner.as_ref()))
                 .map(|known| answer(&self.inner, &token, known))
                 .transpose()
         })

@@ -157,9 +157,14 @@ impl PyVerifier {
             return answer(py, known);
         }
         let rt = runtime::get()?;
+        // Off the GIL: a new token's signature check, or the fetch of its keys.
         let result = py.detach(|| {
             catch_panic(|| {
-                rt.block_on(verifier.verify_for(token, cert.as_deref(), policy.as_deref()))
+                verifier
+                    .verify_ready(token, cert.as_deref(), policy.as_deref())
+                    .unwrap_or_else(|| {
+                        rt.block_on(verifier.verify_for(token, cert.as_deref(), policy.as_deref()))
+                    })
             })
         })?;
         answer(py, result)

@@ -214,6 +214,21 @@ impl Jwks {
         });
     }
 
+    /// The keys for `kid` and `alg` if they are at hand and fresh: what a new token needs when nothing is to
+    /// be fetched.
+    pub fn fresh_keys_for(&self, kid: Option<&str>, alg: Alg) -> Option<Vec<PublicKey>> {
+        let (keys, _, fresh_until) = self.snapshot();
+        if fresh_until.is_none_or(|t| Instant::now() >= t) {
+            return None;
+        }
+        let found: Vec<PublicKey> = keys
+            .iter()
+            .filter(|k| kid.is_none_or(|kid| k.kid.as_deref() == Some(kid)) && k.accepts(alg))
+            .cloned()
+            .collect();
+        (!found.is_empty()).then_some(found)
+    }
+
     fn install(&self, keys: Vec<PublicKey>, fetched_wall: f64, fresh_for: Duration) {
         let now = Instant::now();
         let age =

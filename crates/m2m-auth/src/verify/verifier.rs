@@ -417,9 +417,34 @@ impl Verifier {
         self.accept(claims, client_cert, policy)
     }
 
-    /// The answer for a token checked before (or an empty one), without waiting for anything: `None` when
-    /// the token needs its signature checked or the introspection endpoint asked. The bindings answer the
-    /// common call here, without a trip through the runtime.
+    /// The answer for a token that needs nothing fetched: one checked before (see [`Self::verify_known`]), or
+    /// a new JWT whose keys are at hand and fresh — its signature checked here, on the caller's thread (the
+    /// Node package answers such tokens without a trip through the runtime). `None` when it needs the keys
+    /// fetched or the introspection endpoint asked.
+    pub fn verify_ready(
+        &self,
+        token: &str,
+        client_cert: Option<&[u8]>,
+        policy: Option<&Policy>,
+    ) -> Option<std::result::Result<Arc<Claims>, Rejection>> {
+        if let Some(known) = self.verify_known(token, client_cert, policy) {
+            return Some(known);
+        }
+        let token = token.trim();
+        let claims = match self.verify_new_now(token)? {
+            Ok(claims) => Arc::new(claims),
+            Err(e) => return Some(Err(e)),
+        };
+        self.inner.remembered.insert(
+            remembered::token_hash(token),
+            Answer::Verified(Arc::clone(&claims)),
+            None,
+        );
+        Some(self.accept(claims, client_cert, policy))
+    }
+
+    /// The answer for a token checked before (or an empty one), without waiting for anything and without a
+    /// signature check: `None` when the token is new. The bindings answer the common call here.
     pub fn verify_known(
         &self,
         token: &str,
@@ -477,7 +502,25 @@ impl Verifier {
         Ok(claims)
     }
 
-    async fn verify_new(&self, token: &str) -> std::result::Result<Claims, Rejection> {
+    /// A JWT not seen before, when its keys are at hand and fresh: checked without waiting for anything (no
+    /// trip through a runtime). `None` when it needs a fetch, or is no JWT.
+    fn verify_new_now(&self, token: &str) -> Option<std::result::Result<Claims, Rejection>> {
+        if !jws::is_compact_jws(token) {
+            return None;
+        }
+        let jws = match self.parse(token) {
+            Ok(jws) => jws,
+            Err(e) => return Some(Err(e)),
+        };
+        let keys = self
+            .inner
+            .jwks
+            .get()?
+            .fresh_keys_for(jws.kid.as_deref(), jws.alg)?;
+        Some(self.check_signed(jws, &keys))
+    }
+
+    fn parse<'t>(&self, token: &'t str) -> std::result::Result<jws::Jws<'t>, Rejection> {
         let inner = &self.inner;
         let jws = jws::parse(token, &inner.algorithms).map_err(invalid)?;
         if !typ_allowed(jws.typ.as_deref(), inner.strict_typ) {
@@ -485,11 +528,24 @@ impl Verifier {
                 "the token is not an access token (typ at+jwt, RFC 9068)",
             ));
         }
+        Ok(jws)
+    }
+
+    async fn verify_new(&self, token: &str) -> std::result::Result<Claims, Rejection> {
+        let jws = self.parse(token)?;
         let keys = self
             .jwks()
             .await?
             .keys_for(jws.kid.as_deref(), jws.alg)
             .await?;
+        self.check_signed(jws, &keys)
+    }
+
+    fn check_signed(
+        &self,
+        jws: jws::Jws<'_>,
+        keys: &[jws::PublicKey],
+    ) -> std::result::Result<Claims, Rejection> {
         let signed = keys
             .iter()
             .any(|k| k.verifies(jws.alg, jws.signing_input.as_bytes(), &jws.signature));
